@@ -1,0 +1,80 @@
+// Package cli holds the subcommands of the pingerplot binary: flag parsing
+// and wiring only. The work is done by the engine packages.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Env is what a command may touch of the outside world.
+type Env struct {
+	Stdout, Stderr io.Writer
+}
+
+// usageError marks errors caused by how the command was called; they exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+const topUsage = `PingerPlot: a continuous-traceroute network path monitor.
+
+Usage:
+  pingerplot report [flags] TARGET     probe the path N rounds and print the per-hop table (like mtr -r)
+  pingerplot trace [flags] TARGET      one-shot traceroute, each hop printed as it answers
+  pingerplot selftest [HOST]           what this machine allows, and a trace in every mode
+  pingerplot help COMMAND              flags of a command
+
+Every probe mode works without root on Linux: see README.md.
+`
+
+// Run runs the command named by args (without the program name) and
+// returns the process exit status: 0 success, 1 failure, 2 bad usage.
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, topUsage)
+		return 2
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "report":
+		err = runReport(ctx, rest, env)
+	case "trace":
+		err = runTrace(ctx, rest, env)
+	case "selftest":
+		err = runSelftest(ctx, rest, env)
+	case "help", "-h", "--help", "-help":
+		if len(rest) > 0 {
+			return Run(ctx, []string{rest[0], "--help"}, env)
+		}
+		fmt.Fprint(env.Stdout, topUsage)
+		return 0
+	default:
+		fmt.Fprintf(env.Stderr, "pingerplot: unknown command %q\n\n%s", cmd, topUsage)
+		return 2
+	}
+	return exitCode(err, args[0], env)
+}
+
+func exitCode(err error, cmd string, env Env) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.Stderr, "pingerplot %s: %v\nRun 'pingerplot %s --help' for the flags.\n", cmd, err, cmd)
+		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(env.Stderr, "pingerplot %s: interrupted\n", cmd)
+		return 130
+	default:
+		fmt.Fprintf(env.Stderr, "pingerplot %s: %v\n", cmd, err)
+		return 1
+	}
+}

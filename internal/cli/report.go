@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/hopstat"
+	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/report"
+	"github.com/pingerplot/pingerplot/internal/resolve"
+	"github.com/pingerplot/pingerplot/internal/trace"
+)
+
+func runReport(ctx context.Context, args []string, env Env) error {
+	var pf probeFlags
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	pf.register(fs, true)
+	pos, err := parse(fs, args)
+	if err == errHelp {
+		printUsage(env.Stdout, fs, "pingerplot report [flags] TARGET")
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one TARGET (a host name or IP address), got %d arguments", len(pos))
+	}
+	mode, err := pf.validate(true)
+	if err != nil {
+		return err
+	}
+	dst, err := resolveTarget(ctx, pos[0], pf.v4, pf.v6)
+	if err != nil {
+		return err
+	}
+	prober, err := openProber(pf, mode, dst, env)
+	if err != nil {
+		return err
+	}
+	defer prober.Close()
+	tr, err := trace.New(prober, pf.traceConfig(dst, mode), nil)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	var res *resolve.Resolver
+	if !pf.noDNS {
+		res = resolve.New(resolve.Config{})
+		defer res.Close()
+	}
+
+	var path hopstat.Path
+	start := time.Now()
+	rounds, reached := 0, false
+	interval := time.Duration(pf.interval * float64(time.Second))
+	for i := 1; i <= pf.count; i++ {
+		roundStart := time.Now()
+		r, err := tr.Round(ctx, i, nil)
+		if err != nil {
+			return err
+		}
+		rounds++
+		reached = reached || r.Reached
+		path.AddRound(Samples(r))
+		if res != nil {
+			for _, h := range r.Hops {
+				if h.Reply.From.IsValid() {
+					res.Name(h.Reply.From) // starts the lookup in the background
+				}
+			}
+		}
+		if i < pf.count {
+			if err := sleepCtx(ctx, interval-time.Since(roundStart)); err != nil {
+				return err
+			}
+		}
+	}
+	end := time.Now()
+	var namer report.Namer
+	if res != nil {
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		res.Wait(wctx)
+		cancel()
+		namer = func(a netip.Addr) string { n, _ := res.Name(a); return n }
+	}
+	cfg := tr.Config()
+	rep := report.Report{
+		FormatVersion: report.FormatVersion,
+		Target:        pos[0], Addr: dst.String(), Mode: mode.String(),
+		Settings: report.Settings{Count: pf.count, IntervalS: pf.interval, TimeoutS: cfg.Timeout.Seconds(),
+			Port: cfg.Port, Size: cfg.Size, FirstTTL: cfg.FirstTTL, MaxHops: cfg.MaxHops, DNS: !pf.noDNS,
+			AddressFam: map[bool]string{true: "ipv4", false: "ipv6"}[dst.Is4()]},
+		Backend: prober.Backend(),
+		Start:   start, End: end, Rounds: rounds, Reached: reached,
+		Hops: report.Hops(path.Hops(), namer),
+	}
+	switch {
+	case pf.json:
+		return report.WriteJSON(env.Stdout, rep)
+	case pf.csv:
+		return report.WriteCSV(env.Stdout, rep)
+	}
+	return report.WriteText(env.Stdout, rep)
+}
+
+// Samples turns a round into the input of the per-hop statistics.
+func Samples(r trace.Round) []hopstat.Sample {
+	out := make([]hopstat.Sample, 0, len(r.Hops))
+	for _, h := range r.Hops {
+		s := hopstat.Sample{TTL: h.TTL}
+		switch h.Reply.Kind {
+		case probe.TimeExceeded, probe.Reached, probe.Unreachable:
+			s.From, s.RTT = h.Reply.From, h.Reply.RTT
+			s.Reached = h.Reply.Kind == probe.Reached
+			s.Lost = !h.Reply.From.IsValid()
+		default:
+			s.Lost = true
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// openProber opens the backend and the sockets the mode needs, so a missing
+// privilege is a clear error before anything is sent.
+func openProber(pf probeFlags, mode probe.Mode, dst netip.Addr, env Env) (probe.Prober, error) {
+	p, err := probe.New(probe.Config{Privilege: pf.privilege()})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Prepare(mode, dst.Is6()); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if pf.verbose {
+		fmt.Fprintf(env.Stderr, "backend: %s\n", p.Backend())
+	}
+	return p, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

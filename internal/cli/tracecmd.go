@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"net/netip"
+
+	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/resolve"
+	"github.com/pingerplot/pingerplot/internal/trace"
+)
+
+func runTrace(ctx context.Context, args []string, env Env) error {
+	var pf probeFlags
+	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
+	pf.register(fs, false)
+	pos, err := parse(fs, args)
+	if err == errHelp {
+		printUsage(env.Stdout, fs, "pingerplot trace [flags] TARGET")
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one TARGET (a host name or IP address), got %d arguments", len(pos))
+	}
+	mode, err := pf.validate(false)
+	if err != nil {
+		return err
+	}
+	dst, err := resolveTarget(ctx, pos[0], pf.v4, pf.v6)
+	if err != nil {
+		return err
+	}
+	prober, err := openProber(pf, mode, dst, env)
+	if err != nil {
+		return err
+	}
+	defer prober.Close()
+	return traceOnce(ctx, prober, pf, pos[0], dst, mode, env)
+}
+
+// traceOnce runs one round and prints each hop as it becomes known.
+func traceOnce(ctx context.Context, prober probe.Prober, pf probeFlags, target string, dst netip.Addr, mode probe.Mode, env Env) error {
+	tr, err := trace.New(prober, pf.traceConfig(dst, mode), nil)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	cfg := tr.Config()
+	fmt.Fprintf(env.Stdout, "trace to %s (%s), %d hops max, %s", target, dst, cfg.MaxHops, strings.ToUpper(mode.String()))
+	if mode != probe.ICMP {
+		fmt.Fprintf(env.Stdout, " port %d", cfg.Port)
+	}
+	fmt.Fprintln(env.Stdout)
+	var res *resolve.Resolver
+	if !pf.noDNS {
+		res = resolve.New(resolve.Config{})
+		defer res.Close()
+	}
+	r, err := tr.Round(ctx, 1, func(h trace.Hop) {
+		fmt.Fprintln(env.Stdout, hopLine(ctx, h, res))
+	})
+	if err != nil {
+		return err
+	}
+	if !r.Reached {
+		fmt.Fprintf(env.Stdout, "destination %s not reached\n", dst)
+	}
+	return nil
+}
+
+func hopLine(ctx context.Context, h trace.Hop, res *resolve.Resolver) string {
+	rep := h.Reply
+	switch rep.Kind {
+	case probe.Timeout:
+		return fmt.Sprintf("%3d  *", h.TTL)
+	case probe.Failed:
+		return fmt.Sprintf("%3d  error: %v", h.TTL, rep.Err)
+	}
+	name := ""
+	if res != nil && rep.From.IsValid() {
+		// trace prints as it goes, so it waits a moment for the name.
+		if _, ok := res.Name(rep.From); !ok {
+			wctx, cancel := context.WithTimeout(ctx, time.Second)
+			res.Wait(wctx)
+			cancel()
+		}
+		if n, ok := res.Name(rep.From); ok && n != "" {
+			name = " (" + n + ")"
+		}
+	}
+	from := "?"
+	if rep.From.IsValid() {
+		from = rep.From.String()
+	}
+	mark := ""
+	switch {
+	case rep.Kind == probe.Reached:
+		mark = "  [destination]"
+	case rep.Kind == probe.Unreachable:
+		mark = fmt.Sprintf("  !unreachable (type %d code %d)", rep.ICMPType, rep.ICMPCode)
+	}
+	return fmt.Sprintf("%3d  %s%s  %.3f ms%s", h.TTL, from, name, float64(rep.RTT)/float64(time.Millisecond), mark)
+}

@@ -1,0 +1,264 @@
+//go:build linux
+
+package probe
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Minimum payload of every probe: the token that marks it as ours.
+//
+// ICMP payload layout: [0:2] a word that keeps the ICMP checksum constant
+// whatever the sequence number (Paris traceroute: load balancers that hash
+// the first transport bytes see one flow), [2:6] the prober's magic.
+// UDP payload layout: [0:4] magic, [4:6] sequence, [6:8] zero.
+const minPayload = 8
+
+func (p *linuxProber) icmpSock(v6 bool) (*sharedSock, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrClosed
+	}
+	if s := p.shared[sockKey{kindRawICMP, v6}]; s != nil && p.cfg.Privilege != Unprivileged {
+		return s, nil
+	}
+	if s := p.shared[sockKey{kindPing, v6}]; s != nil {
+		return s, nil
+	}
+	var rawErr error
+	if p.cfg.Privilege != Unprivileged {
+		s, err := p.openRawICMP(v6)
+		if err == nil {
+			p.note("ICMP/%s: raw socket (CAP_NET_RAW): own identifier, quoted headers matched, constant checksum per target (Paris)", family(v6))
+			return s, nil
+		}
+		if p.cfg.Privilege == Raw {
+			return nil, err
+		}
+		rawErr = err
+	}
+	s, err := p.openPing(v6)
+	if err != nil {
+		return nil, err
+	}
+	why := "raw sockets not requested"
+	if rawErr != nil {
+		why = "no raw socket: " + rawErr.Error()
+	}
+	p.note("ICMP/%s: unprivileged ping socket with the error queue (%s)", family(v6), why)
+	return s, nil
+}
+
+// openPing opens a datagram ICMP socket ("ping socket"), which Linux lets
+// any user whose group is in net.ipv4.ping_group_range open. The kernel
+// owns the echo identifier (it is the socket's port) and demultiplexes
+// replies by it, so probes are matched by sequence number and payload token.
+func (p *linuxProber) openPing(v6 bool) (*sharedSock, error) {
+	af, proto := unix.AF_INET, unix.IPPROTO_ICMP
+	if v6 {
+		af, proto = unix.AF_INET6, unix.IPPROTO_ICMPV6
+	}
+	fd, err := unix.Socket(af, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		return nil, pingSocketError(err, v6)
+	}
+	s, err := p.register(fd, v6, kindPing, 1)
+	if err != nil {
+		return nil, err
+	}
+	if sa, err := unix.Getsockname(fd); err == nil {
+		_, s.port = addrOf(sa)
+	}
+	return s, nil
+}
+
+// register finishes a shared socket: error queue, timestamps, loop.
+func (p *linuxProber) register(fd int, v6 bool, kind sockKind, seqStart uint16) (*sharedSock, error) {
+	if kind != kindRawUDP {
+		var err error
+		if kind == kindRawICMP {
+			err = enableTimestamps(fd)
+		} else {
+			err = enableRecvErr(fd, v6)
+		}
+		if err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+	}
+	s := &sharedSock{
+		fd: fd, v6: v6, kind: kind,
+		pend: newTable(seqStart, kind == kindRawUDP),
+		buf:  make([]byte, 4096),
+		oob:  make([]byte, oobSize),
+	}
+	if kind != kindRawUDP {
+		if err := p.loop.add(fd, unix.EPOLLIN|unix.EPOLLERR, func(_ uint32, now time.Time) { p.drain(s, now) }); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+	}
+	p.shared[sockKey{kind, v6}] = s
+	return s, nil
+}
+
+// pingSocketError says why a ping socket was refused and what to do.
+func pingSocketError(err error, v6 bool) error {
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		rng := "unknown"
+		if b, rerr := os.ReadFile("/proc/sys/net/ipv4/ping_group_range"); rerr == nil {
+			rng = strings.Join(strings.Fields(string(b)), " ")
+		}
+		return fmt.Errorf("ICMP probes without root use Linux ping sockets, but net.ipv4.ping_group_range is %q and does not include your group (gid %d). "+
+			"Fix one of: sudo sysctl -w net.ipv4.ping_group_range=\"0 2147483647\" (make it permanent in /etc/sysctl.d/); "+
+			"or give the binary raw sockets: sudo setcap cap_net_raw+ep $(command -v pingerplot); "+
+			"or trace with UDP (-u) or TCP (-T), which need no privilege", rng, os.Getegid())
+	}
+	if errors.Is(err, unix.EAFNOSUPPORT) && v6 {
+		return fmt.Errorf("open ICMPv6 ping socket: IPv6 is not available on this system: %w", err)
+	}
+	return fmt.Errorf("open %s ping socket: %w", family(v6), err)
+}
+
+// build makes the bytes and ancillary data of one probe on a shared socket.
+func (p *linuxProber) build(s *sharedSock, pr Probe, seq uint16) (pkt, oob []byte, err error) {
+	size := max(pr.Size, minPayload)
+	switch s.kind {
+	case kindPing, kindRawICMP:
+		pkt = make([]byte, 8+size)
+		pkt[0] = 8
+		if s.v6 {
+			pkt[0] = 128
+		}
+		id := p.id // ignored (rewritten) by ping sockets
+		binary.BigEndian.PutUint16(pkt[4:6], id)
+		binary.BigEndian.PutUint16(pkt[6:8], seq)
+		// seq + ^seq is 0xFFFF, ones-complement zero, whatever seq is: the
+		// checksum of the whole message stays constant across probes.
+		binary.BigEndian.PutUint16(pkt[8:10], ^seq)
+		binary.BigEndian.PutUint32(pkt[10:14], p.magic)
+		if s.kind == kindRawICMP && !s.v6 {
+			binary.BigEndian.PutUint16(pkt[2:4], checksum(pkt)) // raw ICMPv4: ours to fill; v6: the kernel's
+		}
+	case kindUDP:
+		pkt = make([]byte, size)
+		binary.BigEndian.PutUint32(pkt[0:4], p.magic)
+		binary.BigEndian.PutUint16(pkt[4:6], seq)
+	case kindRawUDP:
+		pkt, err = p.buildRawUDP(s, pr, seq, size)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return pkt, ttlCmsg(s.v6, pr.TTL), nil
+}
+
+// drain reads everything a shared socket has: the error queue first (where
+// routers' answers wait and whose pending error would otherwise fail the
+// next send), then ordinary datagrams, each until EAGAIN.
+func (p *linuxProber) drain(s *sharedSock, now time.Time) {
+	if s.kind != kindRawICMP {
+		for {
+			m, err := readMsg(s.fd, s.buf, s.oob, unix.MSG_ERRQUEUE)
+			if err != nil {
+				break
+			}
+			p.handle(s, m, now)
+		}
+	}
+	for {
+		m, err := readMsg(s.fd, s.buf, s.oob, 0)
+		if err != nil {
+			if errors.Is(err, unix.EAGAIN) {
+				return
+			}
+			// A pending ICMP error surfaces here as an errno; its details are
+			// in the error queue, read on the next wakeup.
+			if isICMPErrno(err) {
+				continue
+			}
+			return
+		}
+		p.handle(s, m, now)
+	}
+}
+
+func (p *linuxProber) handle(s *sharedSock, m message, now time.Time) {
+	switch s.kind {
+	case kindPing:
+		p.handlePing(s, m, now)
+	case kindUDP:
+		p.handleUDP(s, m, now)
+	case kindRawICMP:
+		p.handleRaw(s, m, now)
+	}
+}
+
+func (p *linuxProber) handlePing(s *sharedSock, m message, now time.Time) {
+	if m.isErr {
+		// Data is the quoted echo request: its header, then whatever of our
+		// payload the router quoted.
+		d := m.data
+		if len(d) < 8 || (d[0] != 8 && d[0] != 128) {
+			return
+		}
+		seq := binary.BigEndian.Uint16(d[6:8])
+		p.answerErr(s, s.pend, seq, ICMP, m, now)
+		return
+	}
+	d := m.data
+	if len(d) < 8+6 || (d[0] != 0 && d[0] != 129) {
+		return
+	}
+	if binary.BigEndian.Uint32(d[10:14]) != p.magic {
+		return
+	}
+	seq := binary.BigEndian.Uint16(d[6:8])
+	pd := s.pend.take(seq)
+	if pd == nil {
+		return
+	}
+	d2, kts := rtt(pd.sent, m.kernelTS, now)
+	pd.done <- Reply{Kind: Reached, From: m.from, ICMPType: d[0], Sent: pd.sent, RTT: d2, KernelTS: kts}
+}
+
+// answerErr resolves the probe seq from an error-queue entry.
+func (p *linuxProber) answerErr(s *sharedSock, tbl *table, seq uint16, mode Mode, m message, now time.Time) {
+	pd := tbl.peek(seq)
+	if pd == nil {
+		return
+	}
+	// msg_name holds the probe's original destination: a quoted packet for
+	// another destination is not this probe's answer.
+	if m.from.IsValid() && m.from.Unmap() != pd.dst {
+		return
+	}
+	var r Reply
+	switch m.ee.Origin {
+	case unix.SO_EE_ORIGIN_ICMP, unix.SO_EE_ORIGIN_ICMP6:
+		kind, ignore := classify(s.v6, mode, m.ee.Type, m.ee.Code)
+		if ignore || !m.offender.IsValid() {
+			return
+		}
+		r = Reply{Kind: kind, From: m.offender, ICMPType: m.ee.Type, ICMPCode: m.ee.Code}
+		r.MPLS = mplsFromErrQueue(m)
+	case unix.SO_EE_ORIGIN_LOCAL:
+		r = Reply{Kind: Failed, Err: fmt.Errorf("local error for probe to %v: %w", pd.dst, unix.Errno(m.ee.Errno))}
+	default:
+		return
+	}
+	if tbl.take(seq) == nil {
+		return
+	}
+	r.Sent = pd.sent
+	r.RTT, r.KernelTS = rtt(pd.sent, m.kernelTS, now)
+	pd.done <- r
+}

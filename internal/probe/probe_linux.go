@@ -1,0 +1,263 @@
+//go:build linux
+
+package probe
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// New returns the Linux prober. Sockets are opened lazily per mode and
+// family; call Prepare to open them early and get a clear error.
+func New(cfg Config) (Prober, error) {
+	l, err := newLoop()
+	if err != nil {
+		return nil, err
+	}
+	var m [4]byte
+	_, _ = rand.Read(m[:])
+	p := &linuxProber{
+		cfg:     cfg,
+		now:     cfg.TimeNow,
+		loop:    l,
+		magic:   binary.BigEndian.Uint32(m[:]),
+		id:      binary.BigEndian.Uint16(m[1:3]),
+		shared:  make(map[sockKey]*sharedSock),
+		closing: make(chan struct{}),
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return p, nil
+}
+
+type sockKind uint8
+
+const (
+	kindPing   sockKind = iota // unprivileged ICMP "ping" socket
+	kindUDP                    // unprivileged UDP socket with the error queue
+	kindRawICMP                // raw ICMP socket: sends ICMP probes, receives every ICMP error
+	kindRawUDP                 // raw UDP socket: sends crafted UDP probes (replies arrive on kindRawICMP)
+)
+
+type sockKey struct {
+	kind sockKind
+	v6   bool
+}
+
+type linuxProber struct {
+	cfg   Config
+	now   func() time.Time
+	loop  *loop
+	magic uint32 // payload token that marks this prober's probes
+	id    uint16 // ICMP identifier for raw sockets (ping sockets get theirs from the kernel)
+
+	mu      sync.Mutex
+	shared  map[sockKey]*sharedSock
+	why     []string // backend decisions, for Backend()
+	closed  bool
+	closing chan struct{}
+	tcpWG   sync.WaitGroup
+}
+
+// sharedSock is a socket many probes use at once.
+type sharedSock struct {
+	fd    int
+	v6    bool
+	kind  sockKind
+	pend  *table
+	port  uint16 // local port (UDP), or the kernel-chosen ICMP identifier (ping)
+	src   [16]byte
+	buf   []byte // scratch, used only on the loop goroutine
+	oob   []byte
+	rawRx *sharedSock // kindRawUDP: the raw ICMP socket its replies arrive on
+}
+
+func (p *linuxProber) Backend() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.why) == 0 {
+		return "linux (no sockets opened yet)"
+	}
+	return strings.Join(p.why, "; ")
+}
+
+// Prepare opens the sockets mode needs for the given family, returning an
+// error that tells the user what to do when the system refuses.
+func (p *linuxProber) Prepare(mode Mode, v6 bool) error {
+	switch mode {
+	case ICMP:
+		_, err := p.icmpSock(v6)
+		return err
+	case UDP:
+		_, err := p.udpSock(v6)
+		return err
+	case TCP:
+		return p.checkTCP(v6)
+	}
+	return fmt.Errorf("unknown probe mode %v", mode)
+}
+
+func (p *linuxProber) Probe(ctx context.Context, pr Probe) (Reply, error) {
+	if err := ctx.Err(); err != nil {
+		return Reply{}, err
+	}
+	select {
+	case <-p.closing:
+		return Reply{}, ErrClosed
+	default:
+	}
+	if !pr.Dst.IsValid() {
+		return Reply{Kind: Failed, Err: errors.New("no destination address")}, nil
+	}
+	pr.Dst = pr.Dst.Unmap()
+	if pr.TTL < 1 || pr.TTL > 255 {
+		return Reply{Kind: Failed, Err: fmt.Errorf("TTL %d out of range 1-255", pr.TTL)}, nil
+	}
+	if pr.Timeout <= 0 {
+		pr.Timeout = time.Second
+	}
+	v6 := pr.Dst.Is6()
+	switch pr.Mode {
+	case ICMP:
+		s, err := p.icmpSock(v6)
+		if err != nil {
+			return Reply{Kind: Failed, Err: err}, nil
+		}
+		return p.probeShared(ctx, s, pr)
+	case UDP:
+		s, err := p.udpSock(v6)
+		if err != nil {
+			return Reply{Kind: Failed, Err: err}, nil
+		}
+		return p.probeShared(ctx, s, pr)
+	case TCP:
+		return p.probeTCP(ctx, pr)
+	}
+	return Reply{Kind: Failed, Err: fmt.Errorf("unknown probe mode %v", pr.Mode)}, nil
+}
+
+// probeShared sends pr on a shared socket and waits for the loop to match
+// its answer.
+func (p *linuxProber) probeShared(ctx context.Context, s *sharedSock, pr Probe) (Reply, error) {
+	pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL, done: make(chan Reply, 1)}
+	tbl := s.pend
+	if s.kind == kindRawUDP {
+		tbl = s.pend // raw UDP keeps its own table; the ICMP socket looks it up
+	}
+	seq, ok := tbl.add(pd)
+	if !ok {
+		return Reply{Kind: Failed, Err: errors.New("too many probes in flight on one socket")}, nil
+	}
+	// The send time is written before the packet leaves so that a reply
+	// matched on the loop goroutine always sees it (the table's mutex orders
+	// the write before the loop's read).
+	pkt, oob, err := p.build(s, pr, seq)
+	if err != nil {
+		tbl.take(seq)
+		return Reply{Kind: Failed, Err: err}, nil
+	}
+	tbl.mu.Lock()
+	pd.sent = p.now()
+	tbl.mu.Unlock()
+	sent, err := sendRetry(s.fd, pkt, oob, sockaddr(pr.Dst, sendPort(s, pr)), func() time.Time {
+		t := p.now()
+		tbl.mu.Lock()
+		pd.sent = t
+		tbl.mu.Unlock()
+		return t
+	})
+	if err != nil {
+		tbl.take(seq)
+		return Reply{Kind: Failed, Sent: sent, Err: sendError(err, pr)}, nil
+	}
+	return p.wait(ctx, pd, pr.Timeout, func() bool { return tbl.take(seq) != nil })
+}
+
+// sendPort is the port sendmsg is given: the destination port for UDP, and
+// 0 for ICMP and raw sockets (whose headers carry any ports themselves).
+func sendPort(s *sharedSock, pr Probe) uint16 {
+	if s.kind == kindUDP {
+		return pr.Port
+	}
+	return 0
+}
+
+// wait blocks until pd is answered, its timeout passes or ctx ends. cancel
+// removes pd from its table and reports whether it was still waiting; when
+// it was not, the matcher has already delivered a reply.
+func (p *linuxProber) wait(ctx context.Context, pd *pending, timeout time.Duration, cancel func() bool) (Reply, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-pd.done:
+		return r, nil
+	case <-t.C:
+		if cancel() {
+			return Reply{Kind: Timeout, Sent: pd.sent}, nil
+		}
+		return <-pd.done, nil
+	case <-ctx.Done():
+		if cancel() {
+			return Reply{}, ctx.Err()
+		}
+		return <-pd.done, nil
+	case <-p.closing:
+		if cancel() {
+			return Reply{}, ErrClosed
+		}
+		return <-pd.done, nil
+	}
+}
+
+// sendError explains a failed send in the user's terms.
+func sendError(err error, pr Probe) error {
+	switch {
+	case errors.Is(err, unix.ENETUNREACH):
+		return fmt.Errorf("send to %v: no route to that network from this host (check the routing table): %w", pr.Dst, err)
+	case errors.Is(err, unix.EMSGSIZE):
+		return fmt.Errorf("send to %v: packet larger than the path MTU; use a smaller -s/--size: %w", pr.Dst, err)
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+		return fmt.Errorf("send to %v: refused by the local system (firewall or broadcast address?): %w", pr.Dst, err)
+	}
+	return fmt.Errorf("send %v probe to %v (ttl %d): %w", pr.Mode, pr.Dst, pr.TTL, err)
+}
+
+func (p *linuxProber) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	close(p.closing)
+	p.mu.Unlock()
+	p.tcpWG.Wait()
+	p.loop.close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.shared {
+		unix.Close(s.fd)
+	}
+	p.shared = nil
+	return nil
+}
+
+func (p *linuxProber) note(format string, args ...any) {
+	p.why = append(p.why, fmt.Sprintf(format, args...))
+}
+
+func family(v6 bool) string {
+	if v6 {
+		return "IPv6"
+	}
+	return "IPv4"
+}

@@ -1,0 +1,191 @@
+//go:build linux
+
+package probe
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// sockaddr converts an address and port to what sendmsg and connect take.
+func sockaddr(a netip.Addr, port uint16) unix.Sockaddr {
+	if a.Is4() {
+		return &unix.SockaddrInet4{Addr: a.As4(), Port: int(port)}
+	}
+	return &unix.SockaddrInet6{Addr: a.As16(), Port: int(port)}
+}
+
+// addrOf returns the address and port in a Sockaddr from recvmsg.
+func addrOf(sa unix.Sockaddr) (netip.Addr, uint16) {
+	switch s := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrFrom4(s.Addr), uint16(s.Port)
+	case *unix.SockaddrInet6:
+		return netip.AddrFrom16(s.Addr), uint16(s.Port)
+	}
+	return netip.Addr{}, 0
+}
+
+// ttlCmsg builds the ancillary data that sets the TTL (hop limit) of one
+// packet, so concurrent senders on a shared socket never race on a
+// socket-wide option. Linux has accepted IP_TTL as a cmsg since 3.13.
+func ttlCmsg(v6 bool, ttl int) []byte {
+	b := make([]byte, unix.CmsgSpace(4))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+	if v6 {
+		h.Level, h.Type = unix.SOL_IPV6, unix.IPV6_HOPLIMIT
+	} else {
+		h.Level, h.Type = unix.SOL_IP, unix.IP_TTL
+	}
+	h.SetLen(unix.CmsgLen(4))
+	binary.NativeEndian.PutUint32(b[unix.CmsgLen(0):], uint32(ttl))
+	return b
+}
+
+// setTTL sets the socket-wide TTL, for sockets that send one probe only.
+func setTTL(fd int, v6 bool, ttl int) error {
+	if v6 {
+		return unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, ttl)
+	}
+	return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TTL, ttl)
+}
+
+// enableRecvErr turns on the error queue, where Linux delivers the ICMP
+// errors (time exceeded, unreachable) that answer probes on ordinary
+// sockets, and kernel receive timestamps. RFC 4884 extension offsets are
+// asked for too; kernels before 5.9 refuse that, which only costs MPLS labels.
+func enableRecvErr(fd int, v6 bool) error {
+	if v6 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_IPV6, unix.IPV6_RECVERR, 1); err != nil {
+			return fmt.Errorf("setsockopt IPV6_RECVERR: %w", err)
+		}
+		_ = unix.SetsockoptInt(fd, unix.SOL_IPV6, unix.IPV6_RECVERR_RFC4884, 1)
+	} else {
+		if err := unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_RECVERR, 1); err != nil {
+			return fmt.Errorf("setsockopt IP_RECVERR: %w", err)
+		}
+		_ = unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_RECVERR_RFC4884, 1)
+	}
+	return enableTimestamps(fd)
+}
+
+func enableTimestamps(fd int) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+		return fmt.Errorf("setsockopt SO_TIMESTAMPNS: %w", err)
+	}
+	return nil
+}
+
+// message is one datagram or error-queue entry read from a socket.
+type message struct {
+	data []byte
+	// from is the sender for normal reads; for error-queue reads Linux puts
+	// the ORIGINAL destination (and port) of the probe here.
+	from     netip.Addr
+	fromPort uint16
+	// errqueue fields
+	isErr    bool
+	ee       unix.SockExtendedErr
+	offender netip.Addr // the router that sent the ICMP error
+	// kernel receive time, zero when the kernel attached none
+	kernelTS time.Time
+}
+
+// oobSize fits a timestamp, an extended error with an IPv6 offender and a
+// hop limit, with room to spare.
+var oobSize = unix.CmsgSpace(16) + unix.CmsgSpace(16+28) + unix.CmsgSpace(4) + 64
+
+// readMsg reads one message with recvmsg(flags). buf and oob are scratch.
+func readMsg(fd int, buf, oob []byte, flags int) (message, error) {
+	n, oobn, rflags, from, err := unix.Recvmsg(fd, buf, oob, flags|unix.MSG_DONTWAIT)
+	if err != nil {
+		return message{}, err
+	}
+	m := message{data: buf[:n], isErr: flags&unix.MSG_ERRQUEUE != 0}
+	m.from, m.fromPort = addrOf(from)
+	if rflags&unix.MSG_CTRUNC != 0 {
+		// Truncated control data: the offender or timestamp may be missing.
+		// Parse what is there; a missing offender drops the message below.
+	}
+	cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return m, nil
+	}
+	for _, c := range cmsgs {
+		switch {
+		case c.Header.Level == unix.SOL_SOCKET && c.Header.Type == unix.SCM_TIMESTAMPNS && len(c.Data) >= 16:
+			sec := int64(binary.NativeEndian.Uint64(c.Data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(c.Data[8:16]))
+			m.kernelTS = time.Unix(sec, nsec)
+		case (c.Header.Level == unix.SOL_IP && c.Header.Type == unix.IP_RECVERR) ||
+			(c.Header.Level == unix.SOL_IPV6 && c.Header.Type == unix.IPV6_RECVERR):
+			if len(c.Data) < int(unsafe.Sizeof(unix.SockExtendedErr{})) {
+				continue
+			}
+			m.ee = *(*unix.SockExtendedErr)(unsafe.Pointer(&c.Data[0]))
+			m.offender = offender(c.Data[unsafe.Sizeof(unix.SockExtendedErr{}):])
+		}
+	}
+	return m, nil
+}
+
+// offender decodes the sockaddr that follows sock_extended_err.
+func offender(b []byte) netip.Addr {
+	if len(b) < 2 {
+		return netip.Addr{}
+	}
+	switch binary.NativeEndian.Uint16(b[0:2]) {
+	case unix.AF_INET:
+		if len(b) >= 8 {
+			return netip.AddrFrom4([4]byte(b[4:8]))
+		}
+	case unix.AF_INET6:
+		if len(b) >= 24 {
+			return netip.AddrFrom16([16]byte(b[8:24])).Unmap()
+		}
+	}
+	return netip.Addr{}
+}
+
+// isICMPErrno reports whether err is one the kernel stores in sk_err when an
+// ICMP error arrives. A send on a socket with a pending sk_err consumes it
+// and fails without sending (see the reference on ping sockets), so such a
+// send is retried: the error itself is still waiting in the error queue.
+func isICMPErrno(err error) bool {
+	var e unix.Errno
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e {
+	case unix.EHOSTUNREACH, unix.ENETUNREACH, unix.ECONNREFUSED, unix.EHOSTDOWN,
+		unix.ENONET, unix.EPROTO, unix.EREMOTEIO, unix.ENOPROTOOPT, unix.EOPNOTSUPP:
+		return true
+	}
+	return false
+}
+
+// sendRetry sends one datagram, retrying when a pending socket error (from
+// an earlier probe's ICMP answer) made the kernel refuse it.
+func sendRetry(fd int, p, oob []byte, to unix.Sockaddr, now func() time.Time) (time.Time, error) {
+	var err error
+	for i := 0; i < 4; i++ {
+		t := now()
+		if err = unix.Sendmsg(fd, p, oob, to, 0); err == nil {
+			return t, nil
+		}
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS) {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		if !isICMPErrno(err) {
+			break
+		}
+	}
+	return time.Time{}, err
+}

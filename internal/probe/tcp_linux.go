@@ -1,0 +1,142 @@
+//go:build linux
+
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// checkTCP opens and closes one TCP socket with the error queue enabled, so
+// a system that refuses it is reported before a trace starts.
+func (p *linuxProber) checkTCP(v6 bool) error {
+	fd, err := tcpSocket(v6, 64)
+	if err != nil {
+		return err
+	}
+	unix.Close(fd)
+	p.mu.Lock()
+	p.note("TCP/%s: non-blocking connect() per probe with the TTL set; routers' answers from the error queue, SYN-ACK or RST marks the destination (no privilege needed)", family(v6))
+	p.mu.Unlock()
+	return nil
+}
+
+func tcpSocket(v6 bool, ttl int) (int, error) {
+	af := unix.AF_INET
+	if v6 {
+		af = unix.AF_INET6
+	}
+	fd, err := unix.Socket(af, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	if err != nil {
+		return -1, fmt.Errorf("open %s TCP socket: %w", family(v6), err)
+	}
+	if err := setTTL(fd, v6, ttl); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("set TTL on TCP socket: %w", err)
+	}
+	if err := enableRecvErr(fd, v6); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	// Linger 0: close sends RST, so a completed handshake leaves no
+	// TIME_WAIT behind and the server sees the probe end at once.
+	if err := unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("set SO_LINGER: %w", err)
+	}
+	return fd, nil
+}
+
+// probeTCP sends one SYN through a socket of its own: an ICMP error aborts a
+// connection attempt, and Linux (since 5.8) queues that error with the
+// router's address on the socket's error queue while in SYN_SENT, which is
+// what makes an unprivileged TCP traceroute possible.
+//
+// The socket is closed at the timeout, before the kernel's first SYN
+// retransmission (1 s) could draw a late answer that would be misread.
+func (p *linuxProber) probeTCP(ctx context.Context, pr Probe) (Reply, error) {
+	v6 := pr.Dst.Is6()
+	fd, err := tcpSocket(v6, pr.TTL)
+	if err != nil {
+		return Reply{Kind: Failed, Err: err}, nil
+	}
+	p.tcpWG.Add(1)
+	defer p.tcpWG.Done()
+
+	pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL, done: make(chan Reply, 1)}
+	var once sync.Once
+	finish := func() bool { // true for whoever ends the probe first
+		won := false
+		once.Do(func() {
+			won = true
+			p.loop.remove(fd)
+			unix.Close(fd)
+		})
+		return won
+	}
+	buf := make([]byte, 512)
+	oob := make([]byte, oobSize)
+	handler := func(events uint32, now time.Time) {
+		r, ok := tcpResult(fd, v6, pd, buf, oob, now)
+		if !ok {
+			return
+		}
+		if finish() {
+			pd.done <- r
+		}
+	}
+	// Registered before connect, so the handshake's completion cannot be missed.
+	if err := p.loop.add(fd, unix.EPOLLOUT|unix.EPOLLERR, handler); err != nil {
+		unix.Close(fd)
+		return Reply{Kind: Failed, Err: err}, nil
+	}
+	pd.sent = p.now()
+	err = unix.Connect(fd, sockaddr(pr.Dst, pr.Port))
+	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
+		if finish() {
+			return Reply{Kind: Failed, Sent: pd.sent, Err: sendError(err, pr)}, nil
+		}
+		return <-pd.done, nil
+	}
+	return p.wait(ctx, pd, pr.Timeout, finish)
+}
+
+// tcpResult reads what ended a connection attempt. ok is false while the
+// attempt is still in progress (a stale wakeup).
+func tcpResult(fd int, v6 bool, pd *pending, buf, oob []byte, now time.Time) (Reply, bool) {
+	// A router's time exceeded is in the error queue, with its address.
+	if m, err := readMsg(fd, buf, oob, unix.MSG_ERRQUEUE); err == nil &&
+		(m.ee.Origin == unix.SO_EE_ORIGIN_ICMP || m.ee.Origin == unix.SO_EE_ORIGIN_ICMP6) && m.offender.IsValid() {
+		kind, ignore := classify(v6, TCP, m.ee.Type, m.ee.Code)
+		if !ignore {
+			d, kts := rtt(pd.sent, m.kernelTS, now)
+			return Reply{Kind: kind, From: m.offender, ICMPType: m.ee.Type, ICMPCode: m.ee.Code,
+				Sent: pd.sent, RTT: d, KernelTS: kts, MPLS: mplsFromErrQueue(m)}, true
+		}
+	}
+	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return Reply{}, false
+	}
+	d, _ := rtt(pd.sent, time.Time{}, now)
+	switch e := unix.Errno(soerr); {
+	case soerr == 0:
+		// SO_ERROR is also 0 while the handshake is still in flight: only a
+		// connected socket has a peer.
+		if _, err := unix.Getpeername(fd); err != nil {
+			return Reply{}, false
+		}
+		return Reply{Kind: Reached, From: pd.dst, Sent: pd.sent, RTT: d}, true
+	case e == unix.ECONNREFUSED: // RST: the destination answered, port closed
+		return Reply{Kind: Reached, From: pd.dst, Sent: pd.sent, RTT: d}, true
+	default:
+		// An ICMP error whose details never reached the error queue: the
+		// hop is unknown, which is as good as no answer for this probe.
+		return Reply{Kind: Unreachable, Sent: pd.sent, RTT: d, Err: e}, true
+	}
+}

@@ -1,0 +1,101 @@
+//go:build linux
+
+package probe
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func (p *linuxProber) udpSock(v6 bool) (*sharedSock, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrClosed
+	}
+	if s := p.shared[sockKey{kindRawUDP, v6}]; s != nil && p.cfg.Privilege != Unprivileged {
+		return s, nil
+	}
+	if s := p.shared[sockKey{kindUDP, v6}]; s != nil {
+		return s, nil
+	}
+	var rawErr error
+	if p.cfg.Privilege != Unprivileged {
+		s, err := p.openRawUDP(v6)
+		if err == nil {
+			p.note("UDP/%s: raw socket (CAP_NET_RAW): fixed ports per target with the sequence in the UDP checksum (Paris), replies matched on the quoted UDP header", family(v6))
+			return s, nil
+		}
+		if p.cfg.Privilege == Raw {
+			return nil, err
+		}
+		rawErr = err
+	}
+	s, err := p.openUDP(v6)
+	if err != nil {
+		return nil, err
+	}
+	why := "raw sockets not requested"
+	if rawErr != nil {
+		why = "no raw socket: " + rawErr.Error()
+	}
+	p.note("UDP/%s: unprivileged UDP socket with the error queue, fixed source port %d, probes matched by payload token (%s)", family(v6), s.port, why)
+	return s, nil
+}
+
+// openUDP opens the one unprivileged UDP socket all UDP probes of a family
+// share. Its source port never changes and the destination port is the
+// user's, so every probe to a target is the same flow to a load balancer;
+// probes are told apart by the token at the start of the payload, which the
+// router quotes back. (A router that quotes only the RFC 792 minimum of 8
+// bytes cannot be matched this way; raw mode matches it by the UDP checksum.)
+func (p *linuxProber) openUDP(v6 bool) (*sharedSock, error) {
+	af := unix.AF_INET
+	var sa unix.Sockaddr = &unix.SockaddrInet4{}
+	if v6 {
+		af = unix.AF_INET6
+		sa = &unix.SockaddrInet6{}
+	}
+	fd, err := unix.Socket(af, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	if err != nil {
+		return nil, fmt.Errorf("open %s UDP socket: %w", family(v6), err)
+	}
+	if v6 {
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("bind %s UDP socket: %w", family(v6), err)
+	}
+	s, err := p.register(fd, v6, kindUDP, 1)
+	if err != nil {
+		return nil, err
+	}
+	if sa, err := unix.Getsockname(fd); err == nil {
+		_, s.port = addrOf(sa)
+	}
+	return s, nil
+}
+
+func (p *linuxProber) handleUDP(s *sharedSock, m message, now time.Time) {
+	if m.isErr {
+		// Data is the quoted UDP payload (the kernel strips the UDP header).
+		d := m.data
+		if len(d) < 6 || binary.BigEndian.Uint32(d[0:4]) != p.magic {
+			return
+		}
+		p.answerErr(s, s.pend, binary.BigEndian.Uint16(d[4:6]), UDP, m, now)
+		return
+	}
+	// A datagram back from an open port carries no token of ours: it
+	// answers the oldest probe to that address and port.
+	pd := s.pend.takeOldest(m.from.Unmap(), m.fromPort)
+	if pd == nil {
+		return
+	}
+	d, kts := rtt(pd.sent, m.kernelTS, now)
+	pd.done <- Reply{Kind: Reached, From: m.from.Unmap(), Sent: pd.sent, RTT: d, KernelTS: kts}
+}

@@ -1,0 +1,48 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// CSVHeader is the column row of WriteCSV.
+var csvHeader = []string{"format_version", "target", "addr", "mode", "start", "end", "ttl", "hop_addr", "host",
+	"sent", "recv", "loss_pct", "last_ms", "avg_ms", "min_ms", "max_ms", "stdev_ms", "jitter_ms", "destination", "others"}
+
+// WriteCSV prints one row per hop, each carrying the run's identity so rows
+// of many runs can be concatenated and still be told apart.
+func WriteCSV(w io.Writer, r Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for _, h := range r.Hops {
+		others := ""
+		for i, o := range h.Others {
+			if i > 0 {
+				others += " "
+			}
+			others += fmt.Sprintf("%s:%d", o.Addr, o.Recv)
+		}
+		row := []string{strconv.Itoa(FormatVersion), r.Target, r.Addr, r.Mode,
+			r.Start.Format(time.RFC3339Nano), r.End.Format(time.RFC3339Nano),
+			strconv.Itoa(h.TTL), h.Addr, h.Host, strconv.Itoa(h.Sent), strconv.Itoa(h.Recv),
+			strconv.FormatFloat(h.LossPct, 'f', 1, 64), c(h.LastMs), c(h.AvgMs), c(h.MinMs), c(h.MaxMs),
+			c(h.StdevMs), c(h.JitterMs), strconv.FormatBool(h.Dest), others}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func c(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'f', 3, 64)
+}

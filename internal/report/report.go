@@ -1,0 +1,114 @@
+// Package report renders the per-hop table of a finished run as text (the
+// table mtr users know), JSON (a documented, versioned object) or CSV.
+// It receives plain values; it knows nothing of sockets or monitors.
+package report
+
+import (
+	"math"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/hopstat"
+)
+
+// FormatVersion is the version of the JSON and CSV layouts; it changes
+// only when a field is removed or changes meaning (docs/report-format.md).
+const FormatVersion = 1
+
+// Report is the JSON object `pingerplot report --json` prints.
+type Report struct {
+	FormatVersion int       `json:"format_version"`
+	Target        string    `json:"target"`
+	Addr          string    `json:"addr"`
+	Mode          string    `json:"mode"`
+	Settings      Settings  `json:"settings"`
+	Backend       string    `json:"backend,omitempty"`
+	Start         time.Time `json:"start"`
+	End           time.Time `json:"end"`
+	Rounds        int       `json:"rounds"`
+	Reached       bool      `json:"reached"`
+	Hops          []Hop     `json:"hops"`
+}
+
+// Settings are the probe settings of the run.
+type Settings struct {
+	Count      int     `json:"count"`
+	IntervalS  float64 `json:"interval_s"`
+	TimeoutS   float64 `json:"timeout_s"`
+	Port       uint16  `json:"port,omitempty"`
+	Size       int     `json:"size"`
+	FirstTTL   int     `json:"first_ttl"`
+	MaxHops    int     `json:"max_hops"`
+	DNS        bool    `json:"dns"`
+	AddressFam string  `json:"family"`
+}
+
+// Hop is one TTL of the path. RTT fields are null when nothing answered.
+type Hop struct {
+	TTL      int         `json:"ttl"`
+	Addr     string      `json:"addr"`
+	Host     string      `json:"host"`
+	Sent     int         `json:"sent"`
+	Recv     int         `json:"recv"`
+	LossPct  float64     `json:"loss_pct"`
+	LastMs   *float64    `json:"last_ms"`
+	AvgMs    *float64    `json:"avg_ms"`
+	MinMs    *float64    `json:"min_ms"`
+	MaxMs    *float64    `json:"max_ms"`
+	StdevMs  *float64    `json:"stdev_ms"`
+	JitterMs *float64    `json:"jitter_ms"`
+	Dest     bool        `json:"destination"`
+	Others   []Responder `json:"others,omitempty"`
+}
+
+// Responder is another address that answered at the same TTL (ECMP, a
+// reroute), with the statistics of its own replies.
+type Responder struct {
+	Addr  string   `json:"addr"`
+	Host  string   `json:"host"`
+	Recv  int      `json:"recv"`
+	AvgMs *float64 `json:"avg_ms"`
+	MinMs *float64 `json:"min_ms"`
+	MaxMs *float64 `json:"max_ms"`
+}
+
+// Namer returns the reverse-DNS name of an address, or "".
+type Namer func(netip.Addr) string
+
+// Hops converts hopstat hops into report hops. The primary address of a
+// hop is the responder with the most replies; the others are listed.
+func Hops(hs []hopstat.Hop, name Namer) []Hop {
+	out := make([]Hop, 0, len(hs))
+	for _, h := range hs {
+		rs := append([]hopstat.Responder(nil), h.Responders...)
+		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Stats.Recv > rs[j].Stats.Recv })
+		st := h.Stats
+		o := Hop{TTL: h.TTL, Sent: st.Sent, Recv: st.Recv, LossPct: round3(st.LossPct()), Dest: h.Reached}
+		if st.Recv > 0 {
+			o.LastMs, o.AvgMs, o.MinMs, o.MaxMs = msp(st.Last), msp(st.Avg), msp(st.Best), msp(st.Worst)
+			o.StdevMs, o.JitterMs = msp(st.StdDev), msp(st.Jitter)
+		}
+		for i, r := range rs {
+			host := ""
+			if name != nil {
+				host = name(r.Addr)
+			}
+			if i == 0 {
+				o.Addr, o.Host = r.Addr.String(), host
+				continue
+			}
+			o.Others = append(o.Others, Responder{Addr: r.Addr.String(), Host: host, Recv: r.Stats.Recv,
+				AvgMs: msp(r.Stats.Avg), MinMs: msp(r.Stats.Best), MaxMs: msp(r.Stats.Worst)})
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// Ms converts a duration to milliseconds rounded to the microsecond.
+func Ms(d time.Duration) float64 { return round3(float64(d) / float64(time.Millisecond)) }
+
+func msp(d time.Duration) *float64 { v := Ms(d); return &v }
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

@@ -1,0 +1,45 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteText prints the table mtr users know, RTTs in milliseconds with
+// microsecond resolution. Other responders at a TTL follow on their own lines.
+func WriteText(w io.Writer, r Report) error {
+	fmt.Fprintf(w, "PingerPlot report: %s (%s), %s, %d rounds, interval %gs, timeout %gs\n",
+		r.Target, r.Addr, strings.ToUpper(r.Mode), r.Rounds, r.Settings.IntervalS, r.Settings.TimeoutS)
+	fmt.Fprintf(w, "Start: %s  End: %s\n", r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "Hop\tAddress\tHost\tLoss%\tSent\tLast\tAvg\tBest\tWorst\tStDev\tJitter\t")
+	for _, h := range r.Hops {
+		addr, host := h.Addr, h.Host
+		if addr == "" {
+			addr = "???"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f%%\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", h.TTL, addr, host, h.LossPct, h.Sent,
+			f(h.LastMs), f(h.AvgMs), f(h.MinMs), f(h.MaxMs), f(h.StdevMs), f(h.JitterMs))
+		for _, o := range h.Others {
+			fmt.Fprintf(tw, "\t%s\t%s\t\t%d\t\t%s\t%s\t%s\t\t\t\n", o.Addr, o.Host, o.Recv, f(o.AvgMs), f(o.MinMs), f(o.MaxMs))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !r.Reached {
+		_, err := fmt.Fprintf(w, "Destination %s did not answer %s probes.\n", r.Addr, strings.ToUpper(r.Mode))
+		return err
+	}
+	return nil
+}
+
+func f(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *v)
+}

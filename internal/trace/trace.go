@@ -1,0 +1,243 @@
+// Package trace runs the rounds of one target: it plans which TTLs to probe,
+// sends them all at once through a probe.Prober, collects the answers and
+// returns an immutable Round. It knows nothing of statistics or output.
+//
+// It must not import the packages that fold, show or store rounds.
+package trace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/probe"
+)
+
+// Config describes the probes of one target. The zero value of each field
+// means the default documented on it.
+type Config struct {
+	Target  netip.Addr
+	Mode    probe.Mode
+	Port    uint16        // UDP/TCP destination port; 0 means 33434 for UDP and 80 for TCP
+	Size    int           // payload bytes; 0 means DefaultSize
+	Timeout time.Duration // per-probe reply timeout; 0 means 1 s
+	// FirstTTL and MaxHops bound the TTLs probed; 0 means 1 and 30.
+	FirstTTL, MaxHops int
+	// SendGap spaces the sends of one round (a rate throttle); 0 sends all
+	// TTLs at once, so a round lasts about one timeout.
+	SendGap time.Duration
+	// FinalHopOnly probes the destination alone (TTL MaxHops): a pure
+	// reachability and latency check.
+	FinalHopOnly bool
+}
+
+// Defaults.
+const (
+	DefaultSize    = 36 // with the IPv4 and ICMP headers: a 64-byte packet, as mtr sends
+	DefaultMaxHops = 30
+	DefaultTimeout = time.Second
+	DefaultUDPPort = 33434
+	DefaultTCPPort = 80
+)
+
+// WithDefaults fills zero fields and validates the rest.
+func (c Config) WithDefaults() (Config, error) {
+	if !c.Target.IsValid() {
+		return c, errors.New("no target address")
+	}
+	c.Target = c.Target.Unmap()
+	if c.Size == 0 {
+		c.Size = DefaultSize
+	}
+	if c.Size < 0 || c.Size > 65000 {
+		return c, fmt.Errorf("payload size %d out of range 0-65000", c.Size)
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Timeout < 0 {
+		return c, fmt.Errorf("timeout %v must be positive", c.Timeout)
+	}
+	if c.FirstTTL == 0 {
+		c.FirstTTL = 1
+	}
+	if c.MaxHops == 0 {
+		c.MaxHops = DefaultMaxHops
+	}
+	if c.MaxHops < 1 || c.MaxHops > 255 {
+		return c, fmt.Errorf("max hops %d out of range 1-255", c.MaxHops)
+	}
+	if c.FirstTTL < 1 || c.FirstTTL > c.MaxHops {
+		return c, fmt.Errorf("first TTL %d out of range 1-%d", c.FirstTTL, c.MaxHops)
+	}
+	if c.Port == 0 {
+		switch c.Mode {
+		case probe.UDP:
+			c.Port = DefaultUDPPort
+		case probe.TCP:
+			c.Port = DefaultTCPPort
+		}
+	}
+	return c, nil
+}
+
+// Hop is one probe of a round and what answered it.
+type Hop struct {
+	TTL   int
+	Reply probe.Reply
+}
+
+// Round is the immutable result of probing the path once.
+type Round struct {
+	Index      int
+	Start, End time.Time
+	// Hops holds one entry per TTL probed, in TTL order, up to and including
+	// EndTTL when the path ended.
+	Hops []Hop
+	// EndTTL is the lowest TTL where the path ended: the destination
+	// answered (Reached) or a router said it cannot go on (Unreachable).
+	// Zero when neither happened.
+	EndTTL int
+	// Reached reports that the destination itself answered at EndTTL.
+	Reached bool
+}
+
+// Tracer probes one target round after round. It is not safe for
+// concurrent Rounds: rounds of one target never overlap.
+type Tracer struct {
+	cfg    Config
+	prober probe.Prober
+	now    func() time.Time
+	// lastEnd is the path length seen in the latest round that ended, so
+	// later rounds need not probe 30 TTLs for a 6-hop path.
+	lastEnd int
+}
+
+// New returns a Tracer. now is the clock for round times; nil means time.Now.
+func New(p probe.Prober, cfg Config, now func() time.Time) (*Tracer, error) {
+	cfg, err := cfg.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Tracer{cfg: cfg, prober: p, now: now}, nil
+}
+
+// Config returns the tracer's settings with defaults filled in.
+func (t *Tracer) Config() Config { return t.cfg }
+
+// Headroom is how many TTLs past the last known path end a round probes,
+// so a path that grows by a hop or two is seen in the round it happens; a
+// round in which the path did not end widens the next to MaxHops.
+const Headroom = 2
+
+// planTTLs returns the TTLs to probe in a round.
+func planTTLs(cfg Config, lastEnd int) (first, last int) {
+	if cfg.FinalHopOnly {
+		return cfg.MaxHops, cfg.MaxHops
+	}
+	last = cfg.MaxHops
+	if lastEnd > 0 && lastEnd+Headroom < last {
+		last = lastEnd + Headroom
+	}
+	return cfg.FirstTTL, last
+}
+
+// Round probes the path once. onHop, if not nil, is called on the calling
+// goroutine for each TTL in order, as soon as it and every TTL before it
+// have an answer or have timed out, so a caller can print a traceroute as
+// it happens. A round ends when every TTL up to
+// the end of the path has an answer or has timed out; probes past the end
+// are abandoned.
+func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, error) {
+	first, last := planTTLs(t.cfg, t.lastEnd)
+	r := Round{Index: index, Start: t.now()}
+
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan Hop, last-first+1)
+	var wg sync.WaitGroup
+	for ttl := first; ttl <= last; ttl++ {
+		if ttl > first && t.cfg.SendGap > 0 {
+			select {
+			case <-time.After(t.cfg.SendGap):
+			case <-rctx.Done():
+			}
+		}
+		if rctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(ttl int) {
+			defer wg.Done()
+			rep, err := t.prober.Probe(rctx, probe.Probe{
+				Dst: t.cfg.Target, TTL: ttl, Mode: t.cfg.Mode, Port: t.cfg.Port,
+				Size: t.cfg.Size, Timeout: t.cfg.Timeout,
+			})
+			if err != nil {
+				rep = probe.Reply{Kind: probe.Timeout, Err: err}
+			}
+			results <- Hop{TTL: ttl, Reply: rep}
+		}(ttl)
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	byTTL := make(map[int]Hop, last-first+1)
+	end := 0
+	next := first
+	for h := range results {
+		if errors.Is(h.Reply.Err, context.Canceled) && ctx.Err() == nil {
+			continue // abandoned past the end of the path
+		}
+		byTTL[h.TTL] = h
+		if (h.Reply.Kind == probe.Reached || h.Reply.Kind == probe.Unreachable) && (end == 0 || h.TTL < end) {
+			end = h.TTL
+		}
+		// Emit in TTL order, each hop as soon as every hop before it is known.
+		for onHop != nil && (end == 0 || next <= end) {
+			e, ok := byTTL[next]
+			if !ok {
+				break
+			}
+			onHop(e)
+			next++
+		}
+		if end != 0 && complete(byTTL, first, end) {
+			cancel()
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return Round{}, err
+	}
+	r.End = t.now()
+	r.EndTTL = end
+	for _, h := range byTTL {
+		if end == 0 || h.TTL <= end {
+			r.Hops = append(r.Hops, h)
+		}
+	}
+	sort.Slice(r.Hops, func(i, j int) bool { return r.Hops[i].TTL < r.Hops[j].TTL })
+	if end != 0 {
+		r.Reached = byTTL[end].Reply.Kind == probe.Reached
+		t.lastEnd = end
+	} else {
+		t.lastEnd = 0
+	}
+	return r, nil
+}
+
+// complete reports whether every TTL from first to end has a result.
+func complete(byTTL map[int]Hop, first, end int) bool {
+	for ttl := first; ttl <= end; ttl++ {
+		if _, ok := byTTL[ttl]; !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,141 @@
+package trace
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/probetest"
+)
+
+func ms(n float64) time.Duration { return time.Duration(n * float64(time.Millisecond)) }
+
+func TestRoundFindsPathInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := probetest.Path(ms(1), ms(2), ms(3), ms(4))
+		dst := net.Hops[3].Addr
+		tr, err := New(net, Config{Target: dst, Timeout: time.Second}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen []int
+		r, err := tr.Round(context.Background(), 1, func(h Hop) { seen = append(seen, h.TTL) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Reached || r.EndTTL != 4 {
+			t.Fatalf("Reached=%v EndTTL=%d; want true 4", r.Reached, r.EndTTL)
+		}
+		if len(r.Hops) != 4 {
+			t.Fatalf("got %d hops; want 4", len(r.Hops))
+		}
+		for i, h := range r.Hops {
+			if h.TTL != i+1 || h.Reply.From != net.Hops[i].Addr {
+				t.Errorf("hop %d = ttl %d from %v; want ttl %d from %v", i, h.TTL, h.Reply.From, i+1, net.Hops[i].Addr)
+			}
+		}
+		if len(seen) != 4 {
+			t.Errorf("onHop saw %v; want 4 hops", seen)
+		}
+		// All TTLs in flight at once: the round lasts the slowest answer, not the sum.
+		if d := r.End.Sub(r.Start); d != ms(4) {
+			t.Errorf("round took %v; want 4ms", d)
+		}
+	})
+}
+
+func TestRoundWithSilentHopsTakesOneTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := probetest.Path(ms(1), ms(2), ms(3), ms(4), ms(5))
+		net.Hops[1].Silent = true
+		net.Hops[2].Silent = true
+		tr, _ := New(net, Config{Target: net.Hops[4].Addr, Timeout: 500 * time.Millisecond}, nil)
+		r, err := tr.Round(context.Background(), 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := r.End.Sub(r.Start); d != 500*time.Millisecond {
+			t.Errorf("round with two silent hops took %v; want one timeout (500ms)", d)
+		}
+		if r.Hops[1].Reply.Kind != probe.Timeout || r.Hops[2].Reply.Kind != probe.Timeout {
+			t.Errorf("silent hops = %v, %v; want timeouts", r.Hops[1].Reply.Kind, r.Hops[2].Reply.Kind)
+		}
+	})
+}
+
+func TestLaterRoundsProbeOnlyPastThePathEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := probetest.Path(ms(1), ms(1), ms(1))
+		tr, _ := New(net, Config{Target: net.Hops[2].Addr, MaxHops: 30}, nil)
+		if _, err := tr.Round(context.Background(), 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		before := len(net.Sent())
+		if before != 30 {
+			t.Fatalf("first round sent %d probes; want 30 (all TTLs)", before)
+		}
+		if _, err := tr.Round(context.Background(), 2, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(net.Sent())-before, 3+Headroom; got != want {
+			t.Errorf("second round sent %d probes; want %d", got, want)
+		}
+	})
+}
+
+func TestPlanTTLs(t *testing.T) {
+	base := Config{FirstTTL: 1, MaxHops: 30}
+	tests := []struct {
+		name        string
+		cfg         Config
+		lastEnd     int
+		first, last int
+	}{
+		{"unknown path", base, 0, 1, 30},
+		{"known short path", base, 6, 1, 6 + Headroom},
+		{"path near max", base, 29, 1, 30},
+		{"final hop only", Config{FirstTTL: 1, MaxHops: 30, FinalHopOnly: true}, 6, 30, 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, l := planTTLs(tt.cfg, tt.lastEnd)
+			if f != tt.first || l != tt.last {
+				t.Errorf("planTTLs = %d..%d; want %d..%d", f, l, tt.first, tt.last)
+			}
+		})
+	}
+}
+
+func TestUnreachableEndsThePath(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := probetest.Path(ms(1), ms(2), ms(3), ms(4))
+		net.Hops[1].Unreachable = true
+		tr, _ := New(net, Config{Target: net.Hops[3].Addr}, nil)
+		r, _ := tr.Round(context.Background(), 1, nil)
+		if r.EndTTL != 2 || r.Reached {
+			t.Errorf("EndTTL=%d Reached=%v; want 2 false", r.EndTTL, r.Reached)
+		}
+	})
+}
+
+func TestConfigValidation(t *testing.T) {
+	dst := probetest.Path(1).Hops[0].Addr
+	bad := []Config{
+		{},
+		{Target: dst, MaxHops: 256},
+		{Target: dst, Size: -1},
+		{Target: dst, FirstTTL: 40},
+		{Target: dst, Timeout: -time.Second},
+	}
+	for _, c := range bad {
+		if _, err := c.WithDefaults(); err == nil {
+			t.Errorf("WithDefaults(%+v) = nil error; want one", c)
+		}
+	}
+	c, err := Config{Target: dst, Mode: probe.TCP}.WithDefaults()
+	if err != nil || c.Port != DefaultTCPPort || c.MaxHops != 30 || c.Size != DefaultSize {
+		t.Errorf("defaults = %+v, %v", c, err)
+	}
+}
