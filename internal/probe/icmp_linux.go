@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pingerplot/pingerplot/internal/packet"
 )
 
 // Minimum payload of every probe: the token that marks it as ours.
@@ -94,6 +96,7 @@ func (p *linuxProber) register(fd int, v6 bool, kind sockKind, seqStart uint16) 
 			return nil, err
 		}
 	}
+	growRcvBuf(fd)
 	s := &sharedSock{
 		fd: fd, v6: v6, kind: kind,
 		pend: newTable(seqStart, kind == kindRawUDP),
@@ -141,17 +144,16 @@ func (p *linuxProber) build(s *sharedSock, pr Probe, seq uint16) (pkt, oob []byt
 		id := p.id // ignored (rewritten) by ping sockets
 		binary.BigEndian.PutUint16(pkt[4:6], id)
 		binary.BigEndian.PutUint16(pkt[6:8], seq)
-		// seq + ^seq is 0xFFFF, ones-complement zero, whatever seq is: the
-		// checksum of the whole message stays constant across probes.
-		binary.BigEndian.PutUint16(pkt[8:10], ^seq)
+		// seq plus this word is constant, so the checksum of the whole
+		// message is too, whoever computes it (Paris traceroute).
+		binary.BigEndian.PutUint16(pkt[8:10], packet.ParisWord(seq, 0))
 		binary.BigEndian.PutUint32(pkt[10:14], p.magic)
 		if s.kind == kindRawICMP && !s.v6 {
-			binary.BigEndian.PutUint16(pkt[2:4], checksum(pkt)) // raw ICMPv4: ours to fill; v6: the kernel's
+			binary.BigEndian.PutUint16(pkt[2:4], packet.Checksum(pkt)) // raw ICMPv4: ours to fill; v6: the kernel's
 		}
 	case kindUDP:
 		pkt = make([]byte, size)
-		binary.BigEndian.PutUint32(pkt[0:4], p.magic)
-		binary.BigEndian.PutUint16(pkt[4:6], seq)
+		packet.PutToken(pkt, seq, p.magic)
 	case kindRawUDP:
 		pkt, err = p.buildRawUDP(s, pr, seq, size)
 		if err != nil {

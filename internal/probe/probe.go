@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/pingerplot/pingerplot/internal/packet"
 )
 
 // Mode is the protocol a probe is sent with.
@@ -132,12 +134,7 @@ type Reply struct {
 }
 
 // MPLSLabel is one RFC 4950 label stack entry.
-type MPLSLabel struct {
-	Label uint32 `json:"label"`
-	TC    uint8  `json:"tc"`
-	S     bool   `json:"s"`
-	TTL   uint8  `json:"ttl"`
-}
+type MPLSLabel = packet.MPLSLabel
 
 // Prober sends probes. Implementations are safe for concurrent use.
 type Prober interface {

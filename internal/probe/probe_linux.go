@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -25,13 +26,14 @@ func New(cfg Config) (Prober, error) {
 	var m [4]byte
 	_, _ = rand.Read(m[:])
 	p := &linuxProber{
-		cfg:     cfg,
-		now:     cfg.TimeNow,
-		loop:    l,
-		magic:   binary.BigEndian.Uint32(m[:]),
-		id:      binary.BigEndian.Uint16(m[1:3]),
-		shared:  make(map[sockKey]*sharedSock),
-		closing: make(chan struct{}),
+		cfg:      cfg,
+		now:      cfg.TimeNow,
+		loop:     l,
+		magic:    binary.BigEndian.Uint32(m[:]),
+		id:       binary.BigEndian.Uint16(m[1:3]),
+		shared:   make(map[sockKey]*sharedSock),
+		srcCache: make(map[netip.Addr]netip.Addr),
+		closing:  make(chan struct{}),
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -42,10 +44,10 @@ func New(cfg Config) (Prober, error) {
 type sockKind uint8
 
 const (
-	kindPing   sockKind = iota // unprivileged ICMP "ping" socket
-	kindUDP                    // unprivileged UDP socket with the error queue
-	kindRawICMP                // raw ICMP socket: sends ICMP probes, receives every ICMP error
-	kindRawUDP                 // raw UDP socket: sends crafted UDP probes (replies arrive on kindRawICMP)
+	kindPing    sockKind = iota // unprivileged ICMP "ping" socket
+	kindUDP                     // unprivileged UDP socket with the error queue
+	kindRawICMP                 // raw ICMP socket: sends ICMP probes, receives every ICMP error
+	kindRawUDP                  // raw UDP socket: sends crafted UDP probes (replies arrive on kindRawICMP)
 )
 
 type sockKey struct {
@@ -60,25 +62,27 @@ type linuxProber struct {
 	magic uint32 // payload token that marks this prober's probes
 	id    uint16 // ICMP identifier for raw sockets (ping sockets get theirs from the kernel)
 
-	mu      sync.Mutex
-	shared  map[sockKey]*sharedSock
-	why     []string // backend decisions, for Backend()
-	closed  bool
-	closing chan struct{}
-	tcpWG   sync.WaitGroup
+	mu       sync.Mutex
+	shared   map[sockKey]*sharedSock
+	srcCache map[netip.Addr]netip.Addr // source address per destination, for raw UDP checksums
+	why      []string                  // backend decisions, for Backend()
+	closed   bool
+	closing  chan struct{}
+	tcpWG    sync.WaitGroup
 }
 
 // sharedSock is a socket many probes use at once.
 type sharedSock struct {
-	fd    int
-	v6    bool
-	kind  sockKind
-	pend  *table
-	port  uint16 // local port (UDP), or the kernel-chosen ICMP identifier (ping)
-	src   [16]byte
-	buf   []byte // scratch, used only on the loop goroutine
-	oob   []byte
-	rawRx *sharedSock // kindRawUDP: the raw ICMP socket its replies arrive on
+	fd      int
+	v6      bool
+	kind    sockKind
+	pend    *table
+	port    uint16 // local port (UDP), or the kernel-chosen ICMP identifier (ping)
+	src     [16]byte
+	buf     []byte // scratch, used only on the loop goroutine
+	oob     []byte
+	rawRx   *sharedSock // kindRawUDP: the raw ICMP socket its replies arrive on
+	reserve int         // kindRawUDP: the ordinary UDP socket holding the source port
 }
 
 func (p *linuxProber) Backend() string {
@@ -149,10 +153,7 @@ func (p *linuxProber) Probe(ctx context.Context, pr Probe) (Reply, error) {
 // its answer.
 func (p *linuxProber) probeShared(ctx context.Context, s *sharedSock, pr Probe) (Reply, error) {
 	pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL, done: make(chan Reply, 1)}
-	tbl := s.pend
-	if s.kind == kindRawUDP {
-		tbl = s.pend // raw UDP keeps its own table; the ICMP socket looks it up
-	}
+	tbl := s.pend // raw UDP keeps its own table too; the raw ICMP socket looks it up
 	seq, ok := tbl.add(pd)
 	if !ok {
 		return Reply{Kind: Failed, Err: errors.New("too many probes in flight on one socket")}, nil
@@ -246,6 +247,9 @@ func (p *linuxProber) Close() error {
 	defer p.mu.Unlock()
 	for _, s := range p.shared {
 		unix.Close(s.fd)
+		if s.kind == kindRawUDP {
+			unix.Close(s.reserve)
+		}
 	}
 	p.shared = nil
 	return nil

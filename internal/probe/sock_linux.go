@@ -75,6 +75,18 @@ func enableRecvErr(fd int, v6 bool) error {
 	return enableTimestamps(fd)
 }
 
+// rcvBuf is the receive buffer asked for on shared sockets: thousands of
+// answers a second queue there between wakeups.
+const rcvBuf = 4 << 20
+
+// growRcvBuf enlarges the receive buffer; beyond net.core.rmem_max only
+// CAP_NET_ADMIN may go, so the forced call is tried first and may fail.
+func growRcvBuf(fd int) {
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvBuf) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvBuf)
+	}
+}
+
 func enableTimestamps(fd int) error {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return fmt.Errorf("setsockopt SO_TIMESTAMPNS: %w", err)
@@ -174,7 +186,9 @@ func isICMPErrno(err error) bool {
 // an earlier probe's ICMP answer) made the kernel refuse it.
 func sendRetry(fd int, p, oob []byte, to unix.Sockaddr, now func() time.Time) (time.Time, error) {
 	var err error
-	for i := 0; i < 4; i++ {
+	// Each failed attempt consumes one pending error, but under load other
+	// probes' answers keep arriving, so allow many quick attempts.
+	for i := 0; i < 100; i++ {
 		t := now()
 		if err = unix.Sendmsg(fd, p, oob, to, 0); err == nil {
 			return t, nil

@@ -12,6 +12,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// tcpMaxWait is the kernel's initial SYN retransmission timeout. An answer
+// after it may answer the retransmitted SYN, and its RTT would be measured
+// from the wrong packet, so a TCP probe waits no longer.
+const tcpMaxWait = time.Second
+
 // checkTCP opens and closes one TCP socket with the error queue enabled, so
 // a system that refuses it is reported before a trace starts.
 func (p *linuxProber) checkTCP(v6 bool) error {
@@ -61,6 +66,9 @@ func tcpSocket(v6 bool, ttl int) (int, error) {
 // retransmission (1 s) could draw a late answer that would be misread.
 func (p *linuxProber) probeTCP(ctx context.Context, pr Probe) (Reply, error) {
 	v6 := pr.Dst.Is6()
+	if pr.Timeout > tcpMaxWait {
+		pr.Timeout = tcpMaxWait
+	}
 	fd, err := tcpSocket(v6, pr.TTL)
 	if err != nil {
 		return Reply{Kind: Failed, Err: err}, nil
@@ -90,12 +98,15 @@ func (p *linuxProber) probeTCP(ctx context.Context, pr Probe) (Reply, error) {
 			pd.done <- r
 		}
 	}
-	// Registered before connect, so the handshake's completion cannot be missed.
+	// Registered before connect, so the handshake's completion cannot be
+	// missed; the send time is taken first so that the registration (a
+	// mutex the loop also takes) publishes it to the loop goroutine. That
+	// costs the RTT one epoll_ctl call, about a microsecond.
+	pd.sent = p.now()
 	if err := p.loop.add(fd, unix.EPOLLOUT|unix.EPOLLERR, handler); err != nil {
 		unix.Close(fd)
 		return Reply{Kind: Failed, Err: err}, nil
 	}
-	pd.sent = p.now()
 	err = unix.Connect(fd, sockaddr(pr.Dst, pr.Port))
 	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
 		if finish() {
@@ -131,7 +142,14 @@ func tcpResult(fd int, v6 bool, pd *pending, buf, oob []byte, now time.Time) (Re
 		if _, err := unix.Getpeername(fd); err != nil {
 			return Reply{}, false
 		}
-		return Reply{Kind: Reached, From: pd.dst, Sent: pd.sent, RTT: d}, true
+		// The kernel timed the handshake itself, SYN out to SYN-ACK in, in
+		// microseconds: its first RTT sample beats our wakeup time. It is 0
+		// when the SYN was retransmitted (Karn's rule), and then ours stands.
+		kts := false
+		if ti, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO); err == nil && ti.Rtt > 0 && ti.Retransmits == 0 {
+			d, kts = time.Duration(ti.Rtt)*time.Microsecond, true
+		}
+		return Reply{Kind: Reached, From: pd.dst, Sent: pd.sent, RTT: d, KernelTS: kts}, true
 	case e == unix.ECONNREFUSED: // RST: the destination answered, port closed
 		return Reply{Kind: Reached, From: pd.dst, Sent: pd.sent, RTT: d}, true
 	default:

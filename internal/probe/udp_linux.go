@@ -3,11 +3,12 @@
 package probe
 
 import (
-	"encoding/binary"
 	"fmt"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pingerplot/pingerplot/internal/packet"
 )
 
 func (p *linuxProber) udpSock(v6 bool) (*sharedSock, error) {
@@ -83,11 +84,11 @@ func (p *linuxProber) openUDP(v6 bool) (*sharedSock, error) {
 func (p *linuxProber) handleUDP(s *sharedSock, m message, now time.Time) {
 	if m.isErr {
 		// Data is the quoted UDP payload (the kernel strips the UDP header).
-		d := m.data
-		if len(d) < 6 || binary.BigEndian.Uint32(d[0:4]) != p.magic {
+		seq, ok := packet.Token(m.data, p.magic)
+		if !ok {
 			return
 		}
-		p.answerErr(s, s.pend, binary.BigEndian.Uint16(d[4:6]), UDP, m, now)
+		p.answerErr(s, s.pend, seq, UDP, m, now)
 		return
 	}
 	// A datagram back from an open port carries no token of ours: it
