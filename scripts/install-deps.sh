@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the tools the network lab uses, from Debian's packages:
+# iproute2 (ip netns, veth), iptables/nftables (a router that drops its time
+# exceeded), iputils-ping (kernel-timestamped reference RTTs), mtr-tiny (the
+# side-by-side comparison) and util-linux (setpriv, to run as an
+# unprivileged user). Safe to run again; needs root.
+set -euo pipefail
+need=()
+for pair in ip:iproute2 iptables:iptables nft:nftables ping:iputils-ping mtr:mtr-tiny setpriv:util-linux; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing ${need[*]}: run this script as root (lab tests skip without them)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+echo "lab tools present"
