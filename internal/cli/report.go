@@ -52,7 +52,9 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		defer res.Close()
 	}
 
-	var path hopstat.Path
+	// The report keeps every reply (count is bounded by the user) so the
+	// median and 95th percentile cover the whole run.
+	path := hopstat.Path{Window: pf.count}
 	start := time.Now()
 	rounds, reached := 0, false
 	interval := time.Duration(pf.interval * float64(time.Second))

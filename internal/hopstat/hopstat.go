@@ -58,6 +58,9 @@ type Stats struct {
 	StdDev     time.Duration // sample standard deviation (n-1)
 	Jitter     time.Duration // mean |RTT[i] - RTT[i-1]| over consecutive replies
 	JitterMax  time.Duration // largest such difference
+	// P50 and P95 are the median and 95th percentile of the most recent
+	// replies (Path.Window of them); zero when no window is kept.
+	P50, P95 time.Duration
 }
 
 // LossPct returns the percentage of probes lost, 0 when none were sent.
@@ -145,6 +148,10 @@ const MaxTTL = 255
 // Path is empty and ready to use. A Path is not safe for concurrent use:
 // its owner folds rounds and takes snapshots with Hops.
 type Path struct {
+	// Window is how many recent RTTs each TTL keeps for percentiles; 0
+	// keeps none. Set it before the first round.
+	Window int
+
 	ttls   []ttlAcc // index TTL-1
 	rounds int
 	dest   int // destination TTL in the most recent round that reached it; 0 if none did
@@ -152,8 +159,9 @@ type Path struct {
 }
 
 type ttlAcc struct {
-	acc  Acc
-	resp []respAcc
+	acc    Acc
+	resp   []respAcc
+	recent Ring
 }
 
 type respAcc struct {
@@ -181,11 +189,15 @@ func (p *Path) AddRound(samples []Sample) {
 		}
 		p.probed = max(p.probed, s.TTL)
 		t := &p.ttls[s.TTL-1]
+		if p.Window > 0 && len(t.recent.buf) != p.Window {
+			t.recent = NewRing(p.Window)
+		}
 		if s.Lost {
 			t.acc.AddLoss()
 			continue
 		}
 		t.acc.Add(s.RTT)
+		t.recent.Add(s.RTT)
 		if s.From.IsValid() {
 			r := t.responder(s.From)
 			r.acc.Add(s.RTT)
@@ -231,6 +243,11 @@ func (p *Path) Hops() []Hop {
 			continue
 		}
 		h := Hop{TTL: i + 1, Stats: t.acc.Stats(), Reached: i+1 == p.dest}
+		if t.recent.Len() > 0 {
+			v := t.recent.AppendTo(nil)
+			h.Stats.P50 = Percentile(v, 0.5)
+			h.Stats.P95 = Percentile(v, 0.95)
+		}
 		if len(t.resp) > 0 {
 			order := slices.Clone(t.resp)
 			slices.SortStableFunc(order, func(a, b respAcc) int {

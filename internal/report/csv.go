@@ -10,7 +10,7 @@ import (
 
 // CSVHeader is the column row of WriteCSV.
 var csvHeader = []string{"format_version", "target", "addr", "mode", "start", "end", "ttl", "hop_addr", "host",
-	"sent", "recv", "loss_pct", "last_ms", "avg_ms", "min_ms", "max_ms", "stdev_ms", "jitter_ms", "destination", "others"}
+	"sent", "recv", "loss_pct", "last_ms", "avg_ms", "min_ms", "max_ms", "stdev_ms", "jitter_ms", "median_ms", "p95_ms", "destination", "others"}
 
 // WriteCSV prints one row per hop, each carrying the run's identity so rows
 // of many runs can be concatenated and still be told apart.
@@ -31,7 +31,7 @@ func WriteCSV(w io.Writer, r Report) error {
 			r.Start.Format(time.RFC3339Nano), r.End.Format(time.RFC3339Nano),
 			strconv.Itoa(h.TTL), h.Addr, h.Host, strconv.Itoa(h.Sent), strconv.Itoa(h.Recv),
 			strconv.FormatFloat(h.LossPct, 'f', 1, 64), c(h.LastMs), c(h.AvgMs), c(h.MinMs), c(h.MaxMs),
-			c(h.StdevMs), c(h.JitterMs), strconv.FormatBool(h.Dest), others}
+			c(h.StdevMs), c(h.JitterMs), c(h.MedianMs), c(h.P95Ms), strconv.FormatBool(h.Dest), others}
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -58,6 +58,8 @@ type Hop struct {
 	MaxMs    *float64    `json:"max_ms"`
 	StdevMs  *float64    `json:"stdev_ms"`
 	JitterMs *float64    `json:"jitter_ms"`
+	MedianMs *float64    `json:"median_ms"`
+	P95Ms    *float64    `json:"p95_ms"`
 	Dest     bool        `json:"destination"`
 	Others   []Responder `json:"others,omitempty"`
 }
@@ -88,6 +90,9 @@ func Hops(hs []hopstat.Hop, name Namer) []Hop {
 		if st.Recv > 0 {
 			o.LastMs, o.AvgMs, o.MinMs, o.MaxMs = msp(st.Last), msp(st.Avg), msp(st.Best), msp(st.Worst)
 			o.StdevMs, o.JitterMs = msp(st.StdDev), msp(st.Jitter)
+			if st.P50 > 0 {
+				o.MedianMs, o.P95Ms = msp(st.P50), msp(st.P95)
+			}
 		}
 		for i, r := range rs {
 			host := ""
