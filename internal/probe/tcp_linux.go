@@ -48,6 +48,16 @@ func tcpSocket(v6 bool, ttl int) (int, error) {
 		unix.Close(fd)
 		return -1, err
 	}
+	// Binding to port 0 picks the source port now, so the search for a free
+	// port is not inside connect(), between the send time and the SYN.
+	var any unix.Sockaddr = &unix.SockaddrInet4{}
+	if v6 {
+		any = &unix.SockaddrInet6{}
+	}
+	if err := unix.Bind(fd, any); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("bind TCP socket: %w", err)
+	}
 	// Linger 0: close sends RST, so a completed handshake leaves no
 	// TIME_WAIT behind and the server sees the probe end at once.
 	if err := unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0}); err != nil {
