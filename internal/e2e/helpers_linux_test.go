@@ -196,3 +196,36 @@ func noCrash(t *testing.T, r result) {
 		}
 	}
 }
+
+// withNames gives the lab's client namespace its own /etc/hosts, naming
+// every router and the target, and a resolv.conf with no reachable server,
+// so reverse DNS answers from the file and no lookup waits on a network.
+// `ip netns exec` bind-mounts /etc/netns/<ns>/* over /etc for commands it
+// runs. It returns the names by address.
+func withNames(t *testing.T, l *lab.Lab) map[string]string {
+	t.Helper()
+	dir := filepath.Join("/etc/netns", l.Client)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	names := map[string]string{}
+	var hosts strings.Builder
+	add := func(a fmt.Stringer, name string) {
+		names[a.String()] = name
+		fmt.Fprintf(&hosts, "%s %s\n", a, name)
+	}
+	for i := range l.Hops4 {
+		add(l.Hops4[i], fmt.Sprintf("r%d.lab.example", i+1))
+		add(l.Hops6[i], fmt.Sprintf("r%d-v6.lab.example", i+1))
+	}
+	add(l.TargetAddr4, "target.lab.example")
+	add(l.TargetAddr6, "target-v6.lab.example")
+	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(hosts.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}

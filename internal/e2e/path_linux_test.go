@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -88,6 +89,34 @@ func TestPathDiscovery(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestReverseDNS: without -n, hops carry the names the client's resolver
+// gives (here from the namespace's hosts file), in the report and in trace.
+func TestReverseDNS(t *testing.T) {
+	l := lab.New(t, lab.Options{Routers: 3})
+	names := withNames(t, l)
+	for _, f := range families {
+		dst, want := labTarget(l, f)
+		r := run(t, l, true, "report", "--json", "-c", "2", "-i", "0.05", dst.String())
+		if r.code != 0 {
+			t.Fatalf("report: exit %d: %s", r.code, r.stderr)
+		}
+		var rep report.Report
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		checkPath(t, rep, want)
+		for _, h := range rep.Hops {
+			if h.Host != names[h.Addr] {
+				t.Errorf("hop %d (%s) host %q; want %q", h.TTL, h.Addr, h.Host, names[h.Addr])
+			}
+		}
+		tr := run(t, l, true, "trace", "-T", dst.String())
+		if !strings.Contains(tr.stdout, "("+names[want[0].String()]+")") {
+			t.Errorf("trace output lacks the first hop's name %q:\n%s", names[want[0].String()], tr.stdout)
 		}
 	}
 }
