@@ -72,17 +72,20 @@ func (p *linuxProber) openPing(v6 bool) (*sharedSock, error) {
 	if err != nil {
 		return nil, pingSocketError(err, v6)
 	}
+	var port uint16
+	if sa, err := unix.Getsockname(fd); err == nil {
+		_, port = addrOf(sa)
+	}
 	s, err := p.register(fd, v6, kindPing, 1)
 	if err != nil {
 		return nil, err
 	}
-	if sa, err := unix.Getsockname(fd); err == nil {
-		_, s.port = addrOf(sa)
-	}
+	s.port = port
 	return s, nil
 }
 
-// register finishes a shared socket: error queue, timestamps, loop.
+// register finishes a shared socket: error queue, timestamps, netpoller,
+// and (for sockets that receive) a reader goroutine. Callers hold p.mu.
 func (p *linuxProber) register(fd int, v6 bool, kind sockKind, seqStart uint16) (*sharedSock, error) {
 	if kind != kindRawUDP {
 		var err error
@@ -97,17 +100,22 @@ func (p *linuxProber) register(fd int, v6 bool, kind sockKind, seqStart uint16) 
 		}
 	}
 	growRcvBuf(fd)
+	f, rc, err := wrap(fd, fmt.Sprintf("probe-%d-%v", kind, v6))
+	if err != nil {
+		return nil, err
+	}
 	s := &sharedSock{
-		fd: fd, v6: v6, kind: kind,
+		f: f, rc: rc, v6: v6, kind: kind, reserve: -1,
 		pend: newTable(seqStart, kind == kindRawUDP),
 		buf:  make([]byte, 4096),
 		oob:  make([]byte, oobSize),
 	}
 	if kind != kindRawUDP {
-		if err := p.loop.add(fd, unix.EPOLLIN|unix.EPOLLERR, func(_ uint32, now time.Time) { p.drain(s, now) }); err != nil {
-			unix.Close(fd)
-			return nil, err
-		}
+		p.readers.Add(1)
+		go func() {
+			defer p.readers.Done()
+			readLoop(f, rc, func(fd int, now time.Time) { p.drain(s, fd, now) })
+		}()
 	}
 	p.shared[sockKey{kind, v6}] = s
 	return s, nil
@@ -166,10 +174,10 @@ func (p *linuxProber) build(s *sharedSock, pr Probe, seq uint16) (pkt, oob []byt
 // drain reads everything a shared socket has: the error queue first (where
 // routers' answers wait and whose pending error would otherwise fail the
 // next send), then ordinary datagrams, each until EAGAIN.
-func (p *linuxProber) drain(s *sharedSock, now time.Time) {
+func (p *linuxProber) drain(s *sharedSock, fd int, now time.Time) {
 	if s.kind != kindRawICMP {
 		for {
-			m, err := readMsg(s.fd, s.buf, s.oob, unix.MSG_ERRQUEUE)
+			m, err := readMsg(fd, s.buf, s.oob, unix.MSG_ERRQUEUE)
 			if err != nil {
 				break
 			}
@@ -177,7 +185,7 @@ func (p *linuxProber) drain(s *sharedSock, now time.Time) {
 		}
 	}
 	for {
-		m, err := readMsg(s.fd, s.buf, s.oob, 0)
+		m, err := readMsg(fd, s.buf, s.oob, 0)
 		if err != nil {
 			if errors.Is(err, unix.EAGAIN) {
 				return

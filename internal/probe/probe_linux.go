@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -19,16 +21,11 @@ import (
 // New returns the Linux prober. Sockets are opened lazily per mode and
 // family; call Prepare to open them early and get a clear error.
 func New(cfg Config) (Prober, error) {
-	l, err := newLoop()
-	if err != nil {
-		return nil, err
-	}
 	var m [4]byte
 	_, _ = rand.Read(m[:])
 	p := &linuxProber{
 		cfg:      cfg,
 		now:      cfg.TimeNow,
-		loop:     l,
 		magic:    binary.BigEndian.Uint32(m[:]),
 		id:       binary.BigEndian.Uint16(m[1:3]),
 		shared:   make(map[sockKey]*sharedSock),
@@ -58,7 +55,6 @@ type sockKey struct {
 type linuxProber struct {
 	cfg   Config
 	now   func() time.Time
-	loop  *loop
 	magic uint32 // payload token that marks this prober's probes
 	id    uint16 // ICMP identifier for raw sockets (ping sockets get theirs from the kernel)
 
@@ -68,21 +64,22 @@ type linuxProber struct {
 	why      []string                  // backend decisions, for Backend()
 	closed   bool
 	closing  chan struct{}
-	tcpWG    sync.WaitGroup
+	tcpWG    sync.WaitGroup // TCP probes in flight
+	readers  sync.WaitGroup // one reader goroutine per shared socket
 }
 
 // sharedSock is a socket many probes use at once.
 type sharedSock struct {
-	fd      int
+	f       *os.File // owns the descriptor; closing it ends the reader
+	rc      syscall.RawConn
 	v6      bool
 	kind    sockKind
 	pend    *table
 	port    uint16 // local port (UDP), or the kernel-chosen ICMP identifier (ping)
-	src     [16]byte
-	buf     []byte // scratch, used only on the loop goroutine
+	buf     []byte // scratch, used only on the reader goroutine
 	oob     []byte
 	rawRx   *sharedSock // kindRawUDP: the raw ICMP socket its replies arrive on
-	reserve int         // kindRawUDP: the ordinary UDP socket holding the source port
+	reserve int         // kindRawUDP: the ordinary UDP socket holding the source port (-1 if none)
 }
 
 func (p *linuxProber) Backend() string {
@@ -149,8 +146,8 @@ func (p *linuxProber) Probe(ctx context.Context, pr Probe) (Reply, error) {
 	return Reply{Kind: Failed, Err: fmt.Errorf("unknown probe mode %v", pr.Mode)}, nil
 }
 
-// probeShared sends pr on a shared socket and waits for the loop to match
-// its answer.
+// probeShared sends pr on a shared socket and waits for its reader to
+// match the answer.
 func (p *linuxProber) probeShared(ctx context.Context, s *sharedSock, pr Probe) (Reply, error) {
 	pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL, done: make(chan Reply, 1)}
 	tbl := s.pend // raw UDP keeps its own table too; the raw ICMP socket looks it up
@@ -158,18 +155,15 @@ func (p *linuxProber) probeShared(ctx context.Context, s *sharedSock, pr Probe) 
 	if !ok {
 		return Reply{Kind: Failed, Err: errors.New("too many probes in flight on one socket")}, nil
 	}
-	// The send time is written before the packet leaves so that a reply
-	// matched on the loop goroutine always sees it (the table's mutex orders
-	// the write before the loop's read).
 	pkt, oob, err := p.build(s, pr, seq)
 	if err != nil {
 		tbl.take(seq)
 		return Reply{Kind: Failed, Err: err}, nil
 	}
-	tbl.mu.Lock()
-	pd.sent = p.now()
-	tbl.mu.Unlock()
-	sent, err := sendRetry(s.fd, pkt, oob, sockaddr(pr.Dst, sendPort(s, pr)), func() time.Time {
+	// The send time is written under the table's mutex just before each
+	// attempt, so the reader, which takes the probe under the same mutex,
+	// always sees the time of the attempt that went out.
+	sent, err := sendRetry(s.rc, pkt, oob, sockaddr(pr.Dst, sendPort(s, pr)), func() time.Time {
 		t := p.now()
 		tbl.mu.Lock()
 		pd.sent = t
@@ -242,16 +236,16 @@ func (p *linuxProber) Close() error {
 	close(p.closing)
 	p.mu.Unlock()
 	p.tcpWG.Wait()
-	p.loop.close()
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	for _, s := range p.shared {
-		unix.Close(s.fd)
-		if s.kind == kindRawUDP {
+		s.f.Close()
+		if s.reserve >= 0 {
 			unix.Close(s.reserve)
 		}
 	}
 	p.shared = nil
+	p.mu.Unlock()
+	p.readers.Wait()
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -183,23 +184,34 @@ func isICMPErrno(err error) bool {
 }
 
 // sendRetry sends one datagram, retrying when a pending socket error (from
-// an earlier probe's ICMP answer) made the kernel refuse it.
-func sendRetry(fd int, p, oob []byte, to unix.Sockaddr, now func() time.Time) (time.Time, error) {
-	var err error
-	// Each failed attempt consumes one pending error, but under load other
-	// probes' answers keep arriving, so allow many quick attempts.
-	for i := 0; i < 100; i++ {
-		t := now()
-		if err = unix.Sendmsg(fd, p, oob, to, 0); err == nil {
-			return t, nil
+// an earlier probe's ICMP answer) made the kernel refuse it, and waiting in
+// the netpoller while the send buffer is full. stamp is called just before
+// each attempt and returns the send time.
+func sendRetry(rc syscall.RawConn, p, oob []byte, to unix.Sockaddr, stamp func() time.Time) (time.Time, error) {
+	var (
+		t     time.Time
+		serr  error
+		tries int
+	)
+	err := rc.Write(func(fd uintptr) bool {
+		// Each failed attempt consumes one pending error, but under load
+		// other probes' answers keep arriving, so allow many quick attempts.
+		for ; tries < 100; tries++ {
+			t = stamp()
+			serr = unix.Sendmsg(int(fd), p, oob, to, 0)
+			switch {
+			case serr == nil:
+				return true
+			case errors.Is(serr, unix.EAGAIN):
+				return false // wait until writable
+			case !isICMPErrno(serr):
+				return true
+			}
 		}
-		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOBUFS) {
-			time.Sleep(time.Millisecond)
-			continue
-		}
-		if !isICMPErrno(err) {
-			break
-		}
+		return true
+	})
+	if err != nil {
+		return time.Time{}, err
 	}
-	return time.Time{}, err
+	return t, serr
 }

@@ -6,7 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -79,52 +79,71 @@ func (p *linuxProber) probeTCP(ctx context.Context, pr Probe) (Reply, error) {
 	if pr.Timeout > tcpMaxWait {
 		pr.Timeout = tcpMaxWait
 	}
+	p.tcpWG.Add(1)
+	defer p.tcpWG.Done()
+	select { // Close may have started after Probe's check
+	case <-p.closing:
+		return Reply{}, ErrClosed
+	default:
+	}
 	fd, err := tcpSocket(v6, pr.TTL)
 	if err != nil {
 		return Reply{Kind: Failed, Err: err}, nil
 	}
-	p.tcpWG.Add(1)
-	defer p.tcpWG.Done()
-
-	pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL, done: make(chan Reply, 1)}
-	var once sync.Once
-	finish := func() bool { // true for whoever ends the probe first
-		won := false
-		once.Do(func() {
-			won = true
-			p.loop.remove(fd)
-			unix.Close(fd)
-		})
-		return won
-	}
-	buf := make([]byte, 512)
-	oob := make([]byte, oobSize)
-	handler := func(events uint32, now time.Time) {
-		r, ok := tcpResult(fd, v6, pd, buf, oob, now)
-		if !ok {
-			return
-		}
-		if finish() {
-			pd.done <- r
-		}
-	}
-	// Registered before connect, so the handshake's completion cannot be
-	// missed; the send time is taken first so that the registration (a
-	// mutex the loop also takes) publishes it to the loop goroutine. That
-	// costs the RTT one epoll_ctl call, about a microsecond.
-	pd.sent = p.now()
-	if err := p.loop.add(fd, unix.EPOLLOUT|unix.EPOLLERR, handler); err != nil {
-		unix.Close(fd)
+	f, rc, err := wrap(fd, "tcp-probe")
+	if err != nil {
 		return Reply{Kind: Failed, Err: err}, nil
 	}
-	err = unix.Connect(fd, sockaddr(pr.Dst, pr.Port))
-	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
-		if finish() {
-			return Reply{Kind: Failed, Sent: pd.sent, Err: sendError(err, pr)}, nil
-		}
-		return <-pd.done, nil
+	defer f.Close()
+
+	pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL}
+	var cerr error
+	if err := rc.Control(func(fd uintptr) {
+		pd.sent = p.now()
+		cerr = unix.Connect(int(fd), sockaddr(pr.Dst, pr.Port))
+	}); err != nil {
+		return Reply{Kind: Failed, Err: err}, nil
 	}
-	return p.wait(ctx, pd, pr.Timeout, finish)
+	if cerr != nil && !errors.Is(cerr, unix.EINPROGRESS) {
+		return Reply{Kind: Failed, Sent: pd.sent, Err: sendError(cerr, pr)}, nil
+	}
+
+	// The wait ends at the deadline, or at once when ctx ends or the
+	// prober closes: moving the deadline into the past wakes the poller.
+	_ = f.SetWriteDeadline(pd.sent.Add(pr.Timeout))
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-p.closing:
+		case <-stop:
+			return
+		}
+		_ = f.SetWriteDeadline(time.Unix(1, 0))
+	}()
+	buf := make([]byte, 512)
+	oob := make([]byte, oobSize)
+	var r Reply
+	err = rc.Write(func(fd uintptr) bool {
+		var done bool
+		r, done = tcpResult(int(fd), v6, pd, buf, oob, time.Now())
+		return done
+	})
+	switch {
+	case err == nil:
+		return r, nil
+	case ctx.Err() != nil:
+		return Reply{}, ctx.Err()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		select {
+		case <-p.closing:
+			return Reply{}, ErrClosed
+		default:
+		}
+		return Reply{Kind: Timeout, Sent: pd.sent}, nil
+	}
+	return Reply{Kind: Failed, Sent: pd.sent, Err: err}, nil
 }
 
 // tcpResult reads what ended a connection attempt. ok is false while the

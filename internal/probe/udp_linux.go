@@ -71,13 +71,15 @@ func (p *linuxProber) openUDP(v6 bool) (*sharedSock, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("bind %s UDP socket: %w", family(v6), err)
 	}
+	var port uint16
+	if sa, err := unix.Getsockname(fd); err == nil {
+		_, port = addrOf(sa)
+	}
 	s, err := p.register(fd, v6, kindUDP, 1)
 	if err != nil {
 		return nil, err
 	}
-	if sa, err := unix.Getsockname(fd); err == nil {
-		_, s.port = addrOf(sa)
-	}
+	s.port = port
 	return s, nil
 }
 

@@ -95,7 +95,7 @@ func TestPlanTTLs(t *testing.T) {
 	}{
 		{"unknown path", base, 0, 1, 30},
 		{"known short path", base, 6, 1, 6 + Headroom},
-		{"path near max", base, 29, 1, 30},
+		{"path at max", base, 30, 1, 30},
 		{"final hop only", Config{FirstTTL: 1, MaxHops: 30, FinalHopOnly: true}, 6, 30, 30},
 	}
 	for _, tt := range tests {
