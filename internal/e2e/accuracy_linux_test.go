@@ -38,6 +38,7 @@ func expectedRTT(k int) time.Duration {
 // the same path at the same time. Each hop's median RTT must be within
 // 0.2 ms of the delay the lab injects, and closer to ping's than mtr's is.
 func TestRTTAccuracy(t *testing.T) {
+	lab.Exclusive(t) // timing: no other lab test may load the machine meanwhile
 	l := lab.New(t, lab.Options{Routers: 3, CableLinks: cabled})
 	for _, i := range cabled {
 		d := oneWay[i]

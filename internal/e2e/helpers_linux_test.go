@@ -31,7 +31,7 @@ var (
 
 // binary builds the pingerplot command once per test run and returns a copy
 // that an unprivileged user can execute.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "pp-e2e-bin-")

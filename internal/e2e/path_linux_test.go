@@ -208,6 +208,7 @@ func TestSilentRouter(t *testing.T) {
 // TestTwoSilentHopsRoundTakesOneTimeout: all TTLs are in flight at once, so
 // a round with two silent routers lasts about one timeout, not two.
 func TestTwoSilentHopsRoundTakesOneTimeout(t *testing.T) {
+	lab.Exclusive(t) // timing: no other lab test may load the machine meanwhile
 	l := lab.New(t, lab.Options{Routers: 3})
 	stop, err := l.ListenTCP(l.Target, 8080)
 	if err != nil {

@@ -37,12 +37,28 @@ func setLink(t *testing.T, l *Lab, i int, fwd, rev LinkParams) {
 	}
 }
 
+// retry runs a timing check up to twice: a VM stall or another package's
+// test hogging a core can shift even a median, rarely twice in a row. Both
+// attempts are logged.
+func retry(t *testing.T, check func() error) {
+	t.Helper()
+	err := check()
+	if err == nil {
+		return
+	}
+	t.Logf("attempt 1: %v; measuring again", err)
+	if err := check(); err != nil {
+		t.Error(err)
+	}
+}
+
 func us(d time.Duration) string { return fmt.Sprintf("%+.1f µs", float64(d)/1e3) }
 
 // TestCableAccuracy checks the delay cables add against what they were told,
 // on kernel-timestamped RTTs. The truth is the RTT over plain veth links (a
 // lab without cables) plus twice the one-way delays on the path.
 func TestCableAccuracy(t *testing.T) {
+	Exclusive(t)
 	plain := New(t, Options{})
 	opts := PingOptions{Count: 200, Interval: 5 * time.Millisecond}
 	t.Run("one link", func(t *testing.T) {
@@ -66,12 +82,16 @@ func TestCableAccuracy(t *testing.T) {
 				for _, d := range fam.delays {
 					t.Run(d.String(), func(t *testing.T) {
 						setLink(t, l, link, LinkParams{Delay: d}, LinkParams{Delay: d})
-						med := measureRTT(t, l, fam.dst, opts).Median()
-						excess := med - 2*d - base
-						t.Logf("delay %v each way: median RTT %v; error %s (%s per pass)", d, med, us(excess), us(excess/2))
-						if excess < -30*time.Microsecond || excess > 150*time.Microsecond {
-							t.Errorf("median RTT %v with %v each way over a %v path: error %s; want -30 to +150 µs", med, d, base, us(excess))
-						}
+						retry(t, func() error {
+							med := measureRTT(t, l, fam.dst, opts).Median()
+							excess := med - 2*d - base
+							t.Logf("delay %v each way: median RTT %v; error %s (%s per pass)", d, med, us(excess), us(excess/2))
+							if excess < -30*time.Microsecond || excess > 150*time.Microsecond {
+								return fmt.Errorf("median RTT %v with %v each way over a %v path: error %s; want -30 to +150 µs",
+									med, d, base, us(excess))
+							}
+							return nil
+						})
 					})
 				}
 			})
@@ -88,16 +108,19 @@ func TestCableAccuracy(t *testing.T) {
 		for hop := 1; hop <= l.Links(); hop++ {
 			o := opts
 			o.Count, o.TTL = 100, hop
-			base := measureRTT(t, plain, plain.TargetAddr4, o).Median()
-			med := measureRTT(t, l, l.TargetAddr4, o).Median()
-			passes := 2 * hop
-			excess := med - time.Duration(passes)*d - base
-			t.Logf("hop %d: median RTT %v over %d passes of %v; plain %v; error %s (%s per pass)",
-				hop, med, passes, d, base, us(excess), us(excess/time.Duration(passes)))
-			if per := excess / time.Duration(passes); per < -15*time.Microsecond || per > 75*time.Microsecond {
-				t.Errorf("hop %d: median RTT %v, want %v + %v: error %s per pass; want -15 to +75 µs",
-					hop, med, time.Duration(passes)*d, base, us(per))
-			}
+			passes := time.Duration(2 * hop)
+			retry(t, func() error {
+				base := measureRTT(t, plain, plain.TargetAddr4, o).Median()
+				med := measureRTT(t, l, l.TargetAddr4, o).Median()
+				excess := med - passes*d - base
+				t.Logf("hop %d: median RTT %v over %d passes of %v; plain %v; error %s (%s per pass)",
+					hop, med, int(passes), d, base, us(excess), us(excess/passes))
+				if per := excess / passes; per < -15*time.Microsecond || per > 75*time.Microsecond {
+					return fmt.Errorf("hop %d: median RTT %v, want %v + %v: error %s per pass; want -15 to +75 µs",
+						hop, med, passes*d, base, us(per))
+				}
+				return nil
+			})
 		}
 	})
 }
@@ -105,6 +128,7 @@ func TestCableAccuracy(t *testing.T) {
 // TestCableJitter checks that jitter spreads the delay uniformly around its
 // mean, one direction only.
 func TestCableJitter(t *testing.T) {
+	Exclusive(t)
 	l := New(t, Options{Cables: true})
 	dst := l.TargetAddr4
 	opts := PingOptions{Count: 300, Interval: 3 * time.Millisecond}
@@ -179,9 +203,9 @@ func TestCableLoss(t *testing.T) {
 
 // TestCableChangeWhileRunning steps the delay under a running ping.
 func TestCableChangeWhileRunning(t *testing.T) {
-	l := New(t, Options{Cables: true})
+	Exclusive(t)
+	l := New(t, Options{CableLinks: []int{0}})
 	const before, after = 2 * time.Millisecond, 10 * time.Millisecond
-	base := measureRTT(t, l, l.TargetAddr4, PingOptions{Count: 100, Interval: 3 * time.Millisecond}).Median()
 	setLink(t, l, 0, LinkParams{Delay: before}, LinkParams{Delay: before})
 	// 300 pings over 3 s; the delay steps after 1.5 s. The first and last
 	// 100 pings are clear of the step by half a second, which outlasts any
@@ -202,17 +226,17 @@ func TestCableChangeWhileRunning(t *testing.T) {
 			late = append(late, rep.RTT)
 		}
 	}
-	for _, c := range []struct {
-		name  string
-		rtts  []time.Duration
-		delay time.Duration
-	}{{"before", early, before}, {"after", late, after}} {
-		med := Quantile(c.rtts, 0.5)
-		want := base + 2*c.delay
-		t.Logf("%s the step: %d replies, median RTT %v; want %v", c.name, len(c.rtts), med, want)
-		if len(c.rtts) < 90 || (med-want).Abs() > 300*time.Microsecond {
-			t.Errorf("%s the step: %d replies, median RTT %v; want 90+ replies and %v ± 0.3 ms", c.name, len(c.rtts), med, want)
-		}
+	medBefore, medAfter := Quantile(early, 0.5), Quantile(late, 0.5)
+	t.Logf("median RTT %v before the step (%d replies), %v after (%d replies)", medBefore, len(early), medAfter, len(late))
+	if len(early) < 90 || len(late) < 90 {
+		t.Fatalf("%d and %d of 100 replies before and after the step; want 90+", len(early), len(late))
+	}
+	if medBefore < 2*before || medBefore > 2*before+time.Millisecond {
+		t.Errorf("median RTT before the step %v; want %v plus well under 1 ms", medBefore, 2*before)
+	}
+	// Both medians share the path's fixed costs: their difference is the step.
+	if step, want := medAfter-medBefore, 2*(after-before); (step - want).Abs() > 200*time.Microsecond {
+		t.Errorf("median RTT rose by %v at the step; want %v ± 0.2 ms", step, want)
 	}
 }
 

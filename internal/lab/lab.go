@@ -6,17 +6,40 @@
 //
 //	client ─ link 0 ─ router1 ─ link 1 ─ router2 … routerN ─ link N ─ target
 //
-// A lab is created with New from a test, torn down by t.Cleanup, and is the
-// only thing that sends traffic: everything runs inside namespaces the lab
-// created, never in the root namespace. Labs use random names, so tests in
-// different packages may build labs in parallel.
+// Link k is 10.0.k.0/24 and fd00:0:0:k::/64, .1/::1 on the client side. Each
+// router answers ICMP errors from its client-side address (Hops4, Hops6).
+// Routers and target have their ICMP rate limits off; neighbour entries are
+// permanent, so loss on a link never hits ARP or ND.
+//
+// A lab is created with New from a test and torn down by t.Cleanup. Traffic
+// stays inside the namespaces the lab created, never the root namespace.
+// Labs use random names, so tests in different packages may build labs in
+// parallel. A lab whose test binary was killed (go test -timeout) is removed
+// by the next New.
+//
+// # Reading truth
+//
+// A cable releases each frame at its kernel receive time plus the delay. Over
+// this lab, the RTT to hop k is the plain-veth RTT (30-60 µs) plus twice the
+// one-way delays up to that hop, plus about +5 to +25 µs per delayed cable
+// pass. A zero-delay cable pass costs a wake-up of the cable process instead,
+// about 40-60 µs: tests that compare RTTs closely put a delay on every cabled
+// link, or cable only the links they shape (Options.CableLinks). Lab.Ping is
+// the yardstick (kernel receive timestamps); judge on medians, because this
+// VM stalls for 5-60 ms a few times a minute.
+//
+// The cable costs CPU per frame (its send does the far side's kernel work),
+// and the machine has two cores: load tests with thousands of probes per
+// second belong on plain veth links.
+//
+// # Processes
+//
+// Importing this package installs an init function that turns the test binary
+// into a cable process when the lab re-executes it (cablectl_linux.go), so
+// packages that use the lab need no TestMain hook.
 //
 // The package is test infrastructure. Product code must not import it, and it
 // imports nothing from the product.
-//
-// Importing this package installs an init function that turns the test binary
-// into a cable process when the lab re-executes it (see role_linux.go), so
-// packages that use the lab need no TestMain hook.
 package lab
 
 import (

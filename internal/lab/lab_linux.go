@@ -9,9 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -110,9 +112,19 @@ func newPrefix() string {
 func (l *Lab) build() error {
 	n := l.opts.Routers
 	for attempt := 0; ; attempt++ {
+		// The state file claims the prefix atomically among concurrent
+		// test processes, and every name must be free, so that teardown
+		// can never delete a namespace this lab did not create.
 		l.Prefix = newPrefix()
-		if !stateExists(l.Prefix) && !nsExists(l.Prefix+"-c") {
-			break
+		taken, _ := filepath.Glob(netnsPath(l.Prefix + "-*"))
+		if len(taken) == 0 {
+			err := claimState(l.Prefix)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, fs.ErrExist) {
+				return err
+			}
 		}
 		if attempt > 20 {
 			return errors.New("no free name prefix")
@@ -148,8 +160,8 @@ func (l *Lab) build() error {
 	}
 
 	all := l.namespaces()
-	// The state file goes first: from then on a sweeper can find this lab
-	// even if this process dies half-way.
+	// The state file lists the namespaces before they exist: from then on a
+	// sweeper can find them even if this process dies half-way.
 	if err := writeState(p, all); err != nil {
 		return err
 	}

@@ -152,6 +152,14 @@ func TestUnprivileged(t *testing.T) {
 			t.Errorf("unprivileged ping %s: want 2 replies; got:\n%s", dst, out)
 		}
 	}
+	// The kernel's default range admits nobody: no ping sockets.
+	if err := l.Sysctl(l.Client, "net.ipv4.ping_group_range", "1 0"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = l.CommandUnprivileged(ctx, l.Client, ping, "-c", "1", "-W", "1", "-n", l.TargetAddr4.String()).CombinedOutput()
+	if err == nil || strings.Contains(string(out), " 1 received") {
+		t.Errorf("unprivileged ping with ping_group_range \"1 0\" succeeded; want a permission error:\n%s", out)
+	}
 }
 
 func TestDropTimeExceeded(t *testing.T) {

@@ -41,6 +41,7 @@ func (l *Lab) CommandUnprivileged(ctx context.Context, ns, name string, args ...
 }
 
 func (l *Lab) IP(ns string, args ...string) error                      { return errUnsupported }
+func (l *Lab) Sysctl(ns, key, value string) error                      { return errUnsupported }
 func (l *Lab) SetLink(i int, fwd, rev LinkParams) error                { return errUnsupported }
 func (l *Lab) DropTimeExceeded(router int, on bool) error              { return errUnsupported }
 func (l *Lab) SetICMPRateLimit(router int, on bool) error              { return errUnsupported }
@@ -61,6 +62,9 @@ func (l *Lab) Ping(ctx context.Context, ns string, dst netip.Addr, o PingOptions
 func (l *Lab) RunTestInside(t testing.TB, ns, testName string, env map[string]string, args ...string) (string, error) {
 	return "", errUnsupported
 }
+
+// Exclusive skips the test: there is no lab on this OS.
+func Exclusive(t testing.TB) { t.Helper(); RequireRoot(t) }
 
 // ExecutableCopy returns src unchanged: there is no lab on this OS.
 func ExecutableCopy(t testing.TB, src string) string { return src }

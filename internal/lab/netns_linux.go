@@ -78,8 +78,9 @@ var (
 		{"net/ipv6/conf/all/forwarding", "1"},
 		{"net/ipv6/conf/default/forwarding", "1"},
 	}
-	// Ping sockets for every group, so unprivileged probes work in the client.
-	clientSysctls = []sysctl{{"net/ipv4/ping_group_range", "0 2147483647"}}
+	// Ping sockets for every group: unprivileged probes work in the client,
+	// and Lab.Ping works from any node.
+	pingSysctls = []sysctl{{"net/ipv4/ping_group_range", "0 2147483647"}}
 	// A cable is a wire: its own stack must send nothing (no IPv6 link-local
 	// address, hence no DAD, MLD or router solicitations).
 	cableSysctls = []sysctl{
@@ -97,11 +98,8 @@ func (l *Lab) setSysctls() error {
 		return err
 	}
 	for k, ns := range l.nodes {
-		vals := append(append([]sysctl(nil), commonSysctls...), rateLimitsOff...)
-		switch {
-		case k == 0:
-			vals = append(vals, clientSysctls...)
-		case k <= len(l.Routers):
+		vals := append(append(append([]sysctl(nil), commonSysctls...), rateLimitsOff...), pingSysctls...)
+		if k >= 1 && k <= len(l.Routers) {
 			vals = append(vals, routerSysctls...)
 		}
 		if err := writeSysctls(ns, vals); err != nil {
@@ -117,6 +115,16 @@ func (l *Lab) setSysctls() error {
 		}
 	}
 	return nil
+}
+
+// Sysctl sets a kernel setting inside namespace ns; key is written as for
+// sysctl(8), e.g. "net.ipv4.fib_multipath_hash_policy". Network settings are
+// per namespace, so this changes nothing outside the lab.
+func (l *Lab) Sysctl(ns, key, value string) error {
+	if !strings.HasPrefix(key, "net.") {
+		return fmt.Errorf("sysctl %s: only net.* settings are per namespace", key)
+	}
+	return writeSysctls(ns, []sysctl{{strings.ReplaceAll(key, ".", "/"), value}})
 }
 
 func writeSysctls(ns string, vals []sysctl) error {

@@ -38,8 +38,11 @@ func (l *Lab) Ping(ctx context.Context, ns string, dst netip.Addr, o PingOptions
 	defer p.f.Close()
 
 	sent := make([]atomic.Int64, o.Count) // send times, Unix ns; 0: not sent
-	var nsent atomic.Int64
-	senderDone := make(chan struct{})
+	var (
+		nsent      atomic.Int64
+		sendErr    error // first failed send; read after senderDone
+		senderDone = make(chan struct{})
+	)
 	go func() { // ends after Count sends or when ctx ends
 		defer close(senderDone)
 		tick := time.NewTicker(o.Interval)
@@ -53,8 +56,11 @@ func (l *Lab) Ping(ctx context.Context, ns string, dst netip.Addr, o PingOptions
 				}
 			}
 			sent[seq].Store(nowNS())
-			if p.send(seq) != nil {
+			if err := p.send(seq); err != nil {
 				sent[seq].Store(0)
+				if sendErr == nil {
+					sendErr = err
+				}
 			} else {
 				nsent.Add(1)
 			}
@@ -101,6 +107,9 @@ func (l *Lab) Ping(ctx context.Context, ns string, dst netip.Addr, o PingOptions
 		replies = append(replies, r.PingReply)
 	}
 	<-senderDone
+	if nsent.Load() == 0 && sendErr != nil {
+		return PingResult{}, fmt.Errorf("ping %s from %s: %w", dst, ns, sendErr)
+	}
 	slices.SortFunc(replies, func(a, b PingReply) int { return a.Seq - b.Seq })
 	return PingResult{Sent: int(nsent.Load()), Replies: replies}, nil
 }

@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // stateDir records which process owns which lab. A test binary killed by
@@ -21,11 +24,21 @@ import (
 // /run, a tmpfs that a reboot clears along with the namespaces themselves.
 const stateDir = "/run/pingerplot-lab"
 
-// writeState records that this process owns a lab made of namespaces.
-func writeState(prefix string, namespaces []string) error {
+// claimState creates prefix's state file for this process, failing with
+// fs.ErrExist when another lab holds the prefix.
+func claimState(prefix string) error {
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return fmt.Errorf("lab state: %w", err)
 	}
+	f, err := os.OpenFile(filepath.Join(stateDir, prefix), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("lab state: %w", err)
+	}
+	return f.Close()
+}
+
+// writeState records that this process owns a lab made of namespaces.
+func writeState(prefix string, namespaces []string) error {
 	start, err := procStart(os.Getpid())
 	if err != nil {
 		return err
@@ -109,7 +122,11 @@ func sweepStale(t testing.TB) {
 		}
 		pid, start, namespaces, err := parseState(b)
 		if err != nil {
-			t.Logf("lab: ignoring unreadable state file %s: %v", path, err)
+			// Claimed but not yet written, by a lab being built now; or,
+			// when old, by a process that died in between.
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Minute {
+				_ = os.Remove(path)
+			}
 			continue
 		}
 		if now, err := procStart(pid); err == nil && now == start {
@@ -130,4 +147,30 @@ func execOutput(name string, args ...string) (string, error) {
 		return "", fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
 	}
 	return string(out), nil
+}
+
+// Exclusive makes the calling test the only one, among all test processes on
+// this machine that call Exclusive, to run until it ends. Tests that judge
+// timing (cable accuracy, RTT comparisons) or that load the CPU (many probes
+// per second) call it so that packages tested in parallel cannot skew each
+// other on this two-core VM. The lock dies with the process.
+func Exclusive(t testing.TB) {
+	t.Helper()
+	RequireRoot(t)
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		t.Fatalf("lab: exclusive lock: %v", err)
+	}
+	f, err := os.OpenFile(filepath.Join(stateDir, "exclusive.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatalf("lab: exclusive lock: %v", err)
+	}
+	start := time.Now()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatalf("lab: exclusive lock: %v", err)
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Logf("lab: waited %v for other timing-sensitive tests", waited.Round(time.Millisecond))
+	}
+	t.Cleanup(func() { f.Close() }) // closing the last descriptor releases the lock
 }

@@ -237,7 +237,7 @@ func (p *linuxProber) handlePing(s *sharedSock, m message, now time.Time) {
 		return
 	}
 	d2, kts := rtt(pd.sent, m.kernelTS, now)
-	pd.done <- Reply{Kind: Reached, From: m.from, ICMPType: d[0], Sent: pd.sent, RTT: d2, KernelTS: kts}
+	pd.deliver(Reply{Kind: Reached, From: m.from, ICMPType: d[0], Sent: pd.sent, RTT: d2, KernelTS: kts})
 }
 
 // answerErr resolves the probe seq from an error-queue entry.
@@ -270,5 +270,5 @@ func (p *linuxProber) answerErr(s *sharedSock, tbl *table, seq uint16, mode Mode
 	}
 	r.Sent = pd.sent
 	r.RTT, r.KernelTS = rtt(pd.sent, m.kernelTS, now)
-	pd.done <- r
+	pd.deliver(r)
 }

@@ -12,8 +12,19 @@ type pending struct {
 	port uint16
 	ttl  int
 	sent time.Time
-	done chan Reply // buffered: the matcher never blocks
+	idx  int           // the probe's index in its batch
+	done chan<- answer // buffered for the whole batch: the matcher never blocks
 }
+
+// answer is a reply for the probe at index idx of a batch.
+type answer struct {
+	idx int
+	r   Reply
+}
+
+// deliver hands r to the probe's batch. Only the one who took the probe
+// from its table (or owns it, for TCP) delivers, so it happens once.
+func (p *pending) deliver(r Reply) { p.done <- answer{p.idx, r} }
 
 // table holds the probes in flight on one shared socket, keyed by the
 // 16-bit sequence number each carries. Sequence numbers come from one counter

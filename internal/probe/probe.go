@@ -142,6 +142,12 @@ type Prober interface {
 	// Failures to send are reported as a Reply of Kind Failed, not an error;
 	// the error return is reserved for a closed prober or a cancelled ctx.
 	Probe(ctx context.Context, p Probe) (Reply, error)
+	// ProbeAll sends ps in order, gap apart, and calls onReply on the
+	// calling goroutine once per probe as its answer (or timeout, or send
+	// failure) comes, with the probe's index. onReply returning false
+	// abandons the probes still waiting. ProbeAll returns when every probe
+	// is resolved or abandoned; its error is ctx's, or ErrClosed.
+	ProbeAll(ctx context.Context, ps []Probe, gap time.Duration, onReply func(i int, r Reply) bool) error
 	// Prepare opens what mode needs for one address family now, so that a
 	// missing privilege is reported before a trace starts, with what to do.
 	Prepare(mode Mode, v6 bool) error
@@ -175,4 +181,61 @@ type Config struct {
 	Privilege Privilege
 	// TimeNow is the wall clock used to stamp sends; nil means time.Now.
 	TimeNow func() time.Time
+}
+
+// ProbeEach implements ProbeAll for a prober that only knows how to send one
+// probe at a time: a goroutine per probe. Fakes and simple backends use it.
+func ProbeEach(ctx context.Context, probe func(context.Context, Probe) (Reply, error), ps []Probe, gap time.Duration, onReply func(i int, r Reply) bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type answer struct {
+		i   int
+		r   Reply
+		err error
+	}
+	results := make(chan answer, len(ps))
+	sent := 0
+	for i, pr := range ps {
+		if i > 0 && gap > 0 {
+			t := time.NewTimer(gap)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		sent++
+		go func() {
+			r, err := probe(ctx, pr)
+			results <- answer{i, r, err}
+		}()
+	}
+	stopped := false
+	var firstErr error
+	for ; sent > 0; sent-- {
+		a := <-results
+		if stopped {
+			continue
+		}
+		if a.err != nil {
+			if firstErr == nil && !errors.Is(a.err, context.Canceled) {
+				firstErr = a.err
+			}
+			continue
+		}
+		if !onReply(a.i, a.r) {
+			stopped = true
+			cancel()
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	if !stopped {
+		return ctx.Err()
+	}
+	return nil
 }

@@ -108,73 +108,9 @@ func (p *linuxProber) Prepare(mode Mode, v6 bool) error {
 }
 
 func (p *linuxProber) Probe(ctx context.Context, pr Probe) (Reply, error) {
-	if err := ctx.Err(); err != nil {
-		return Reply{}, err
-	}
-	select {
-	case <-p.closing:
-		return Reply{}, ErrClosed
-	default:
-	}
-	if !pr.Dst.IsValid() {
-		return Reply{Kind: Failed, Err: errors.New("no destination address")}, nil
-	}
-	pr.Dst = pr.Dst.Unmap()
-	if pr.TTL < 1 || pr.TTL > 255 {
-		return Reply{Kind: Failed, Err: fmt.Errorf("TTL %d out of range 1-255", pr.TTL)}, nil
-	}
-	if pr.Timeout <= 0 {
-		pr.Timeout = time.Second
-	}
-	v6 := pr.Dst.Is6()
-	switch pr.Mode {
-	case ICMP:
-		s, err := p.icmpSock(v6)
-		if err != nil {
-			return Reply{Kind: Failed, Err: err}, nil
-		}
-		return p.probeShared(ctx, s, pr)
-	case UDP:
-		s, err := p.udpSock(v6)
-		if err != nil {
-			return Reply{Kind: Failed, Err: err}, nil
-		}
-		return p.probeShared(ctx, s, pr)
-	case TCP:
-		return p.probeTCP(ctx, pr)
-	}
-	return Reply{Kind: Failed, Err: fmt.Errorf("unknown probe mode %v", pr.Mode)}, nil
-}
-
-// probeShared sends pr on a shared socket and waits for its reader to
-// match the answer.
-func (p *linuxProber) probeShared(ctx context.Context, s *sharedSock, pr Probe) (Reply, error) {
-	pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL, done: make(chan Reply, 1)}
-	tbl := s.pend // raw UDP keeps its own table too; the raw ICMP socket looks it up
-	seq, ok := tbl.add(pd)
-	if !ok {
-		return Reply{Kind: Failed, Err: errors.New("too many probes in flight on one socket")}, nil
-	}
-	pkt, oob, err := p.build(s, pr, seq)
-	if err != nil {
-		tbl.take(seq)
-		return Reply{Kind: Failed, Err: err}, nil
-	}
-	// The send time is written under the table's mutex just before each
-	// attempt, so the reader, which takes the probe under the same mutex,
-	// always sees the time of the attempt that went out.
-	sent, err := sendRetry(s.rc, pkt, oob, sockaddr(pr.Dst, sendPort(s, pr)), func() time.Time {
-		t := p.now()
-		tbl.mu.Lock()
-		pd.sent = t
-		tbl.mu.Unlock()
-		return t
-	})
-	if err != nil {
-		tbl.take(seq)
-		return Reply{Kind: Failed, Sent: sent, Err: sendError(err, pr)}, nil
-	}
-	return p.wait(ctx, pd, pr.Timeout, func() bool { return tbl.take(seq) != nil })
+	var r Reply
+	err := p.ProbeAll(ctx, []Probe{pr}, 0, func(_ int, rep Reply) bool { r = rep; return true })
+	return r, err
 }
 
 // sendPort is the port sendmsg is given: the destination port for UDP, and
@@ -184,33 +120,6 @@ func sendPort(s *sharedSock, pr Probe) uint16 {
 		return pr.Port
 	}
 	return 0
-}
-
-// wait blocks until pd is answered, its timeout passes or ctx ends. cancel
-// removes pd from its table and reports whether it was still waiting; when
-// it was not, the matcher has already delivered a reply.
-func (p *linuxProber) wait(ctx context.Context, pd *pending, timeout time.Duration, cancel func() bool) (Reply, error) {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case r := <-pd.done:
-		return r, nil
-	case <-t.C:
-		if cancel() {
-			return Reply{Kind: Timeout, Sent: pd.sent}, nil
-		}
-		return <-pd.done, nil
-	case <-ctx.Done():
-		if cancel() {
-			return Reply{}, ctx.Err()
-		}
-		return <-pd.done, nil
-	case <-p.closing:
-		if cancel() {
-			return Reply{}, ErrClosed
-		}
-		return <-pd.done, nil
-	}
 }
 
 // sendError explains a failed send in the user's terms.

@@ -185,7 +185,7 @@ func (p *linuxProber) handleRaw(s *sharedSock, m message, now time.Time) {
 			return
 		}
 		d, kts := rtt(pd.sent, m.kernelTS, now)
-		pd.done <- Reply{Kind: Reached, From: from, ICMPType: msg.Type, Sent: pd.sent, RTT: d, KernelTS: kts}
+		pd.deliver(Reply{Kind: Reached, From: from, ICMPType: msg.Type, Sent: pd.sent, RTT: d, KernelTS: kts})
 		return
 	}
 	q := msg.Quote
@@ -221,8 +221,8 @@ func (p *linuxProber) handleRaw(s *sharedSock, m message, now time.Time) {
 		return
 	}
 	d, kts := rtt(pd.sent, m.kernelTS, now)
-	pd.done <- Reply{Kind: kind, From: from, ICMPType: msg.Type, ICMPCode: msg.Code,
-		Sent: pd.sent, RTT: d, KernelTS: kts, MPLS: msg.MPLS}
+	pd.deliver(Reply{Kind: kind, From: from, ICMPType: msg.Type, ICMPCode: msg.Code,
+		Sent: pd.sent, RTT: d, KernelTS: kts, MPLS: msg.MPLS})
 }
 
 // mplsFromErrQueue reads the RFC 4950 label stack of an error-queue entry,

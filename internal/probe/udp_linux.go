@@ -100,5 +100,5 @@ func (p *linuxProber) handleUDP(s *sharedSock, m message, now time.Time) {
 		return
 	}
 	d, kts := rtt(pd.sent, m.kernelTS, now)
-	pd.done <- Reply{Kind: Reached, From: m.from.Unmap(), Sent: pd.sent, RTT: d, KernelTS: kts}
+	pd.deliver(Reply{Kind: Reached, From: m.from.Unmap(), Sent: pd.sent, RTT: d, KernelTS: kts})
 }

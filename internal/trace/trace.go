@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/probe"
@@ -162,44 +161,20 @@ func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, 
 	first, last := planTTLs(t.cfg, t.lastEnd)
 	r := Round{Index: index, Start: t.now()}
 
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	results := make(chan Hop, last-first+1)
-	var wg sync.WaitGroup
+	ps := make([]probe.Probe, 0, last-first+1)
 	for ttl := first; ttl <= last; ttl++ {
-		if ttl > first && t.cfg.SendGap > 0 {
-			select {
-			case <-time.After(t.cfg.SendGap):
-			case <-rctx.Done():
-			}
-		}
-		if rctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func(ttl int) {
-			defer wg.Done()
-			rep, err := t.prober.Probe(rctx, probe.Probe{
-				Dst: t.cfg.Target, TTL: ttl, Mode: t.cfg.Mode, Port: t.cfg.Port,
-				Size: t.cfg.Size, Timeout: t.cfg.Timeout,
-			})
-			if err != nil {
-				rep = probe.Reply{Kind: probe.Timeout, Err: err}
-			}
-			results <- Hop{TTL: ttl, Reply: rep}
-		}(ttl)
+		ps = append(ps, probe.Probe{
+			Dst: t.cfg.Target, TTL: ttl, Mode: t.cfg.Mode, Port: t.cfg.Port,
+			Size: t.cfg.Size, Timeout: t.cfg.Timeout,
+		})
 	}
-	go func() { wg.Wait(); close(results) }()
-
-	byTTL := make(map[int]Hop, last-first+1)
+	byTTL := make(map[int]Hop, len(ps))
 	end := 0
 	next := first
-	for h := range results {
-		if errors.Is(h.Reply.Err, context.Canceled) && ctx.Err() == nil {
-			continue // abandoned past the end of the path
-		}
+	err := t.prober.ProbeAll(ctx, ps, t.cfg.SendGap, func(i int, rep probe.Reply) bool {
+		h := Hop{TTL: ps[i].TTL, Reply: rep}
 		byTTL[h.TTL] = h
-		if (h.Reply.Kind == probe.Reached || h.Reply.Kind == probe.Unreachable) && (end == 0 || h.TTL < end) {
+		if (rep.Kind == probe.Reached || rep.Kind == probe.Unreachable) && (end == 0 || h.TTL < end) {
 			end = h.TTL
 		}
 		// Emit in TTL order, each hop as soon as every hop before it is known.
@@ -211,9 +186,12 @@ func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, 
 			onHop(e)
 			next++
 		}
-		if end != 0 && complete(byTTL, first, end) {
-			cancel()
-		}
+		// Probes past the end of the path are abandoned once every TTL up
+		// to the end has its answer.
+		return end == 0 || !complete(byTTL, first, end)
+	})
+	if err != nil {
+		return Round{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return Round{}, err

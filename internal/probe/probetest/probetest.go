@@ -102,3 +102,7 @@ func Path(rtts ...time.Duration) *Network {
 	}
 	return n
 }
+
+func (n *Network) ProbeAll(ctx context.Context, ps []probe.Probe, gap time.Duration, onReply func(int, probe.Reply) bool) error {
+	return probe.ProbeEach(ctx, n.Probe, ps, gap, onReply)
+}
