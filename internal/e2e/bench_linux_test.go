@@ -92,6 +92,7 @@ func engineInside(b *testing.B) {
 				b.Fatal(err)
 			}
 			rtts := make([][]time.Duration, 4)
+			var replies, kernelTS int
 			// One round to learn the path, outside the measurement.
 			if _, err := tr.Round(context.Background(), 0, nil); err != nil {
 				b.Fatal(err)
@@ -107,12 +108,17 @@ func engineInside(b *testing.B) {
 				for _, h := range r.Hops {
 					if h.TTL <= 4 && (h.Reply.Kind == probe.TimeExceeded || h.Reply.Kind == probe.Reached) {
 						rtts[h.TTL-1] = append(rtts[h.TTL-1], h.Reply.RTT)
+						replies++
+						if h.Reply.KernelTS {
+							kernelTS++
+						}
 					}
 				}
 			}
 			b.StopTimer()
 			cpu := cpuTime() - cpu0
 			b.ReportMetric(float64(cpu.Microseconds())/float64(cp.n.Load()), "cpu-µs/probe")
+			b.ReportMetric(100*float64(kernelTS)/float64(max(replies, 1)), "%kernel-ts")
 			for k := 1; k <= 4; k++ {
 				b.ReportMetric(float64((median(rtts[k-1]) - expectedRTT(k)).Microseconds()), fmt.Sprintf("err-µs/hop%d", k))
 			}
