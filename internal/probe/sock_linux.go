@@ -116,16 +116,15 @@ var oobSize = unix.CmsgSpace(16) + unix.CmsgSpace(16+28) + unix.CmsgSpace(4) + 6
 
 // readMsg reads one message with recvmsg(flags). buf and oob are scratch.
 func readMsg(fd int, buf, oob []byte, flags int) (message, error) {
-	n, oobn, rflags, from, err := unix.Recvmsg(fd, buf, oob, flags|unix.MSG_DONTWAIT)
+	// Truncated control data (MSG_CTRUNC) is parsed as far as it goes: a
+	// missing offender makes the caller drop the message, a missing
+	// timestamp makes it use the user-space clock.
+	n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, flags|unix.MSG_DONTWAIT)
 	if err != nil {
 		return message{}, err
 	}
 	m := message{data: buf[:n], isErr: flags&unix.MSG_ERRQUEUE != 0}
 	m.from, m.fromPort = addrOf(from)
-	if rflags&unix.MSG_CTRUNC != 0 {
-		// Truncated control data: the offender or timestamp may be missing.
-		// Parse what is there; a missing offender drops the message below.
-	}
 	cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 	if err != nil {
 		return m, nil
