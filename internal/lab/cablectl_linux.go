@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,21 +43,36 @@ func (l *Lab) startCables() error {
 	if err != nil {
 		return fmt.Errorf("find test binary for cables: %w", err)
 	}
+	start := func(ns, a, b string, stream uint64) (*cableProc, error) {
+		c := &cableProc{name: ns, log: &lockedBuffer{}}
+		seed := l.opts.Seed + stream*0x9e3779b97f4a7c15
+		env := fmt.Sprintf("%s %s %d", a, b, seed)
+		return c, c.start(self, env)
+	}
 	l.cables = make([]*cableProc, len(l.Cables))
 	for k, ns := range l.Cables {
 		if ns == "" {
 			continue
 		}
-		c := &cableProc{name: ns, log: &lockedBuffer{}}
-		seed := l.opts.Seed + uint64(k)*0x9e3779b97f4a7c15
-		env := fmt.Sprintf("%s %s %d", l.ifName(k, 'x'), l.ifName(k, 'y'), seed)
-		if err := c.start(self, env); err != nil {
+		if l.cables[k], err = start(ns, l.ifName(k, 'x'), l.ifName(k, 'y'), uint64(k)); err != nil {
+			l.cables[k] = nil
 			return err
 		}
-		l.cables[k] = c
+	}
+	// Alt links draw streams far from the main links', so adding an alt
+	// branch leaves a seeded main-path pattern as it was.
+	l.altCables = make([]*cableProc, len(l.AltCables))
+	for j, ns := range l.AltCables {
+		if ns == "" {
+			continue
+		}
+		if l.altCables[j], err = start(ns, l.altIfName(j, 'x'), l.altIfName(j, 'y'), uint64(1<<20+j)); err != nil {
+			l.altCables[j] = nil
+			return err
+		}
 	}
 	// Start all, then wait for all: the processes start in parallel.
-	for _, c := range l.cables {
+	for _, c := range append(slices.Clone(l.cables), l.altCables...) {
 		if c == nil {
 			continue
 		}

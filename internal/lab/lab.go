@@ -9,7 +9,28 @@
 // Link k is 10.0.k.0/24 and fd00:0:0:k::/64, .1/::1 on the client side. Each
 // router answers ICMP errors from its client-side address (Hops4, Hops6).
 // Routers and target have their ICMP rate limits off; neighbour entries are
-// permanent, so loss on a link never hits ARP or ND.
+// permanent, so loss on a link never hits ARP or ND. The extra destinations
+// of Options.Targets live on the target's loopback, in 10.201.0.0/16 and
+// fd00:ffff::/32.
+//
+// # An alternative path
+//
+// Options.AltRouters adds a second branch between router1 and the last
+// router, for reroute and ECMP tests:
+//
+//	                 ┌─ alt link 0 ─ alt1 … altM ─ alt link M ─┐
+//	client ─ router1 ┤                                         ├ routerN ─ target
+//	                 └─ link 1 ─ router2 … ─ link N-1 ─────────┘
+//
+// Alt link j is 10.1.j.0/24 and fd00:0:1:j::/64, addressed like the main
+// links (.1 towards router1), with permanent neighbours and optional cables
+// (AltCableLinks, SetAltLink). Traffic takes the main branch until Reroute
+// moves it, both ways, or SetECMP makes router1 split it per flow (the way
+// back then stays on one branch: see alt_linux.go for why). Only the routes
+// between the client's link and the target's prefixes move, so routers stay
+// reachable on their own branch. Because routers answer from their inbound
+// interface, the last router answers from AltLast4/AltLast6 when probes come
+// over the alt branch: AltPath4/AltPath6 list the whole alt path.
 //
 // A lab is created with New from a test and torn down by t.Cleanup. Traffic
 // stays inside the namespaces the lab created, never the root namespace.
@@ -47,6 +68,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"testing"
 	"time"
 )
@@ -71,11 +93,24 @@ type Options struct {
 	// cables only the links it shapes.
 	CableLinks []int
 	// Targets adds this many extra destination addresses on the target
-	// (Targets4, Targets6), for tests that monitor many targets.
+	// (Targets4, Targets6), for tests that monitor many targets; at most
+	// 60000. They are added in the target's one `ip -batch`: 300 or 500
+	// add tens of milliseconds to the build, 5000 about a second. Each
+	// answers ping, UDP (port unreachable) and TCP like the target itself.
 	Targets int
 	// Seed seeds the cables' loss and jitter streams so a test can replay a
 	// pattern. 0 picks a random seed.
 	Seed uint64
+	// AltRouters, when above 0, builds a second branch of this many routers
+	// between router1 and the last router (see "An alternative path"). It
+	// carries no traffic until Reroute or SetECMP.
+	AltRouters int
+	// AltCableLinks puts cables on these links of the alt branch (0 is
+	// router1–alt1, AltRouters is the last alt router–last router); shape
+	// them with SetAltLink. Cables also cables every alt link. They are
+	// numbered apart from CableLinks so that a lab's main link numbers do
+	// not depend on whether it has an alt branch.
+	AltCableLinks []int
 }
 
 // LinkParams shape one direction of a cabled link. The zero value is a
@@ -124,19 +159,60 @@ type Topology struct {
 	// Targets4 and Targets6 are the extra destinations of Options.Targets,
 	// all answered by the target namespace.
 	Targets4, Targets6 []netip.Addr
+
+	// AltRouters names the alt branch's router namespaces in path order
+	// from router1; nil without Options.AltRouters. AltCables names its
+	// cable namespaces, one per alt link, "" for a link without a cable,
+	// or is nil when no alt link has a cable.
+	AltRouters, AltCables []string `json:",omitempty"`
+	// AltHops4 and AltHops6 hold, in path order, the address each alt
+	// router sends ICMP errors from: that of its router1-facing interface.
+	AltHops4, AltHops6 []netip.Addr `json:",omitempty"`
+	// AltLast4 and AltLast6 are the addresses the last router answers from
+	// when probes reach it over the alt branch (its inbound interface there).
+	AltLast4, AltLast6 netip.Addr `json:",omitzero"`
 }
 
 // Links is the number of links: one more than the number of routers.
 func (tp Topology) Links() int { return len(tp.Routers) + 1 }
 
+// AltLinks is the number of links of the alt branch: one more than the
+// number of alt routers, or 0 without an alt branch.
+func (tp Topology) AltLinks() int {
+	if len(tp.AltRouters) == 0 {
+		return 0
+	}
+	return len(tp.AltRouters) + 1
+}
+
+// AltPath4 and AltPath6 list the addresses a trace to the target sees before
+// the target when the alt branch carries it: router1, the alt routers, and
+// the last router as it answers over the alt branch. Hops4 and Hops6 are the
+// main path's. They are nil without an alt branch.
+func (tp Topology) AltPath4() []netip.Addr { return tp.altPath(tp.Hops4, tp.AltHops4, tp.AltLast4) }
+func (tp Topology) AltPath6() []netip.Addr { return tp.altPath(tp.Hops6, tp.AltHops6, tp.AltLast6) }
+
+func (tp Topology) altPath(main, alt []netip.Addr, last netip.Addr) []netip.Addr {
+	if len(alt) == 0 || len(main) == 0 {
+		return nil
+	}
+	return append(append([]netip.Addr{main[0]}, alt...), last)
+}
+
 // cabled reports whether link k has a cable.
 func (tp Topology) cabled(k int) bool { return k >= 0 && k < len(tp.Cables) && tp.Cables[k] != "" }
+
+// altCabled reports whether alt link j has a cable.
+func (tp Topology) altCabled(j int) bool {
+	return j >= 0 && j < len(tp.AltCables) && tp.AltCables[j] != ""
+}
 
 // namespaces lists every namespace of the lab.
 func (tp Topology) namespaces() []string {
 	all := append([]string{tp.Client}, tp.Routers...)
 	all = append(all, tp.Target)
-	for _, c := range tp.Cables {
+	all = append(all, tp.AltRouters...)
+	for _, c := range append(slices.Clone(tp.Cables), tp.AltCables...) {
 		if c != "" {
 			all = append(all, c)
 		}

@@ -30,6 +30,13 @@ type Lab struct {
 	opts   Options
 	nodes  []string // client, routers…, target: the namespaces that hold addresses
 	cables []*cableProc
+	// altCables are the alt branch's cables, indexed by alt link.
+	altCables []*cableProc
+
+	// routeMu serializes route changes (Reroute, SetECMP); viaAlt and ecmp
+	// are the state they last applied.
+	routeMu      sync.Mutex
+	viaAlt, ecmp bool
 
 	// rateDefaults holds the kernel's ICMP rate-limit sysctls as a fresh
 	// namespace has them, so SetICMPRateLimit can restore them.
@@ -73,6 +80,14 @@ func New(t testing.TB, o Options) *Lab {
 			t.Fatalf("lab: CableLinks has link %d; links are 0 to %d", k, o.Routers)
 		}
 	}
+	if o.AltRouters < 0 || o.AltRouters > maxRouters {
+		t.Fatalf("lab: %d alt routers; want 0 to %d", o.AltRouters, maxRouters)
+	}
+	for _, j := range o.AltCableLinks {
+		if j < 0 || j > o.AltRouters || o.AltRouters == 0 {
+			t.Fatalf("lab: AltCableLinks has alt link %d; alt links are 0 to %d (AltRouters %d)", j, o.AltRouters, o.AltRouters)
+		}
+	}
 	if o.Seed == 0 {
 		o.Seed = randomSeed()
 	}
@@ -87,7 +102,8 @@ func New(t testing.TB, o Options) *Lab {
 	if err := l.build(); err != nil {
 		t.Fatalf("lab: build %s: %v", l.Prefix, err)
 	}
-	t.Logf("lab %s: %d routers, %d cables, built in %v", l.Prefix, o.Routers, len(l.namespaces())-len(l.nodes), time.Since(start).Round(time.Millisecond))
+	t.Logf("lab %s: %d routers, %d alt routers, %d cables, %d extra targets, built in %v", l.Prefix, o.Routers,
+		o.AltRouters, l.cableCount(), o.Targets, time.Since(start).Round(time.Millisecond))
 	return l
 }
 
@@ -158,6 +174,7 @@ func (l *Lab) build() error {
 		l.Targets4 = append(l.Targets4, netip.AddrFrom4([4]byte{10, 201, byte(i >> 8), byte(i)}))
 		l.Targets6 = append(l.Targets6, netip.AddrFrom16([16]byte{0xfd, 0, 0xff, 0xff, 14: byte(i >> 8), 15: byte(i)}))
 	}
+	l.nameAlt()
 
 	all := l.namespaces()
 	// The state file lists the namespaces before they exist: from then on a
@@ -186,7 +203,27 @@ func (l *Lab) build() error {
 			}
 		}
 	}
+	if err := l.buildAlt(); err != nil {
+		return err
+	}
 	return l.startCables()
+}
+
+// Where Options.Targets live: prefixes of the target's loopback addresses.
+var (
+	targetsPrefix4 = netip.MustParsePrefix("10.201.0.0/16")
+	targetsPrefix6 = netip.MustParsePrefix("fd00:ffff::/32")
+)
+
+// cableCount is the number of cables of the lab, main and alt.
+func (l *Lab) cableCount() int {
+	n := 0
+	for _, c := range append(slices.Clone(l.Cables), l.AltCables...) {
+		if c != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // Addressing plan: link k is 10.0.k.0/24 and fd00:0:0:k::/64; its upstream
@@ -277,9 +314,10 @@ func (l *Lab) cableScript(k int) []string {
 // deletes them. It is idempotent and registered with t.Cleanup by New.
 func (l *Lab) Close() {
 	l.closeOnce.Do(func() {
-		errs := make([]error, len(l.cables))
+		all := append(slices.Clone(l.cables), l.altCables...)
+		errs := make([]error, len(all))
 		var wg sync.WaitGroup
-		for i, c := range l.cables {
+		for i, c := range all {
 			if c != nil {
 				wg.Go(func() { errs[i] = c.stop() })
 			}
@@ -387,10 +425,15 @@ func (l *Lab) DropTimeExceeded(router int, on bool) error {
 			"add rule " + nftTable + " out icmp type time-exceeded drop\n" +
 			"add rule " + nftTable + " out icmpv6 type time-exceeded drop\n"
 	}
-	cmd := l.Command(context.Background(), l.Routers[router], "nft", "-f", "-")
+	return l.nft(l.Routers[router], script)
+}
+
+// nft runs an nft script inside namespace ns; a script is one transaction.
+func (l *Lab) nft(ns, script string) error {
+	cmd := l.Command(context.Background(), ns, "nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(script)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("nft in %s: %v: %s", l.Routers[router], err, bytes.TrimSpace(out))
+		return fmt.Errorf("nft in %s: %v: %s", ns, err, bytes.TrimSpace(out))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -277,7 +278,11 @@ func TestTeardown(t *testing.T) {
 		sleep *exec.Cmd
 	)
 	t.Run("build", func(t *testing.T) {
-		l = New(t, Options{Cables: true})
+		// Cables on every link, alt branch included.
+		l = New(t, Options{Cables: true, AltRouters: 1})
+		if got := l.cableCount(); got != l.Links()+l.AltLinks() {
+			t.Errorf("%d cables; want one per link, %d", got, l.Links()+l.AltLinks())
+		}
 		// Something still running inside must not keep the lab alive.
 		sleep = l.Command(context.Background(), l.Target, "sleep", "600")
 		if err := sleep.Start(); err != nil {
@@ -295,7 +300,7 @@ func TestTeardown(t *testing.T) {
 			t.Errorf("namespace %s still exists after Close", ns)
 		}
 	}
-	for _, c := range l.cables {
+	for _, c := range append(slices.Clone(l.cables), l.altCables...) {
 		if err := unix.Kill(c.cmd.Process.Pid, 0); !errors.Is(err, unix.ESRCH) {
 			t.Errorf("cable %s (pid %d) still running after Close: kill 0 = %v", c.name, c.cmd.Process.Pid, err)
 		}

@@ -46,6 +46,14 @@ func (l *Lab) SetLink(i int, fwd, rev LinkParams) error                { return 
 func (l *Lab) DropTimeExceeded(router int, on bool) error              { return errUnsupported }
 func (l *Lab) SetICMPRateLimit(router int, on bool) error              { return errUnsupported }
 func (l *Lab) ListenTCP(ns string, port int) (close func(), err error) { return nil, errUnsupported }
+func (l *Lab) Reroute(alt bool) error                                  { return errUnsupported }
+func (l *Lab) SetECMP(on bool) error                                   { return errUnsupported }
+func (l *Lab) SetAltLink(j int, fwd, rev LinkParams) error             { return errUnsupported }
+func (l *Lab) DropProbesAtTarget(proto string, on bool) error          { return errUnsupported }
+
+func (l *Lab) AltLinkStats(j int) (fwd, rev CableStats, err error) {
+	return CableStats{}, CableStats{}, errUnsupported
+}
 
 func (l *Lab) LinkStats(i int) (fwd, rev CableStats, err error) {
 	return CableStats{}, CableStats{}, errUnsupported

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -78,6 +79,16 @@ var (
 		{"net/ipv6/conf/all/forwarding", "1"},
 		{"net/ipv6/conf/default/forwarding", "1"},
 	}
+	// Router1 balances flows across the two branches under SetECMP. Hash
+	// on the ports too (policy 1), so that UDP and TCP probes with varying
+	// ports spread over both, as they do across real ECMP routers. This
+	// kernel (6.18, measured by TestECMP) hashes an ICMP echo's identifier
+	// like a port: one ping socket keeps to one branch, another socket may
+	// take the other. Older kernels hash ICMP on addresses only.
+	multipathSysctls = []sysctl{
+		{"net/ipv4/fib_multipath_hash_policy", "1"},
+		{"net/ipv6/fib_multipath_hash_policy", "1"},
+	}
 	// Ping sockets for every group: unprivileged probes work in the client,
 	// and Lab.Ping works from any node.
 	pingSysctls = []sysctl{{"net/ipv4/ping_group_range", "0 2147483647"}}
@@ -97,10 +108,13 @@ func (l *Lab) setSysctls() error {
 	if err != nil {
 		return err
 	}
-	for k, ns := range l.nodes {
+	for k, ns := range append(slices.Clone(l.nodes), l.AltRouters...) {
 		vals := append(append(append([]sysctl(nil), commonSysctls...), rateLimitsOff...), pingSysctls...)
-		if k >= 1 && k <= len(l.Routers) {
+		if k >= 1 && k != len(l.Routers)+1 { // routers, main and alt
 			vals = append(vals, routerSysctls...)
+		}
+		if k == 1 && len(l.AltRouters) > 0 {
+			vals = append(vals, multipathSysctls...)
 		}
 		if err := writeSysctls(ns, vals); err != nil {
 			return err
