@@ -1,0 +1,67 @@
+package config
+
+import (
+	"bufio"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// WriteAtomic replaces the file at path with what write writes, so that
+// a reader, or the next start after a crash or power cut, sees either the
+// old file whole or the new one whole, never a mix or a torn end. It
+// writes a temporary file in the same directory (a rename is atomic only
+// within one file system), flushes it to disk, renames it over path and
+// flushes the directory so the rename itself is durable. On any error the
+// old file is untouched and the temporary file removed.
+func WriteAtomic(path string, perm fs.FileMode, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	w := bufio.NewWriterSize(f, 64<<10)
+	if err = write(w); err != nil {
+		return err
+	}
+	if err = w.Flush(); err != nil {
+		return err
+	}
+	if err = f.Chmod(perm); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir flushes a directory's entries to disk. Errors are ignored: some
+// systems (Windows) cannot sync a directory, and the rename has happened
+// either way; at worst a power cut right now brings back the old file.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	d.Sync()
+	d.Close()
+}
