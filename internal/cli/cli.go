@@ -27,6 +27,7 @@ Usage:
   pingerplot report [flags] TARGET     probe the path N rounds and print the per-hop table (like mtr -r)
   pingerplot trace [flags] TARGET      one-shot traceroute, each hop printed as it answers
   pingerplot selftest [HOST]           what this machine allows, and a trace in every mode
+  pingerplot headless [--init] CONFIG  monitor the targets of a config file without a UI (docs/config.md)
   pingerplot help COMMAND              flags of a command
 
 Every probe mode works without root on Linux: see README.md.
@@ -47,6 +48,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runTrace(ctx, rest, env)
 	case "selftest":
 		err = runSelftest(ctx, rest, env)
+	case "headless":
+		err = runHeadless(ctx, rest, env)
 	case "help", "-h", "--help", "-help":
 		if len(rest) > 0 {
 			return Run(ctx, []string{rest[0], "--help"}, env)

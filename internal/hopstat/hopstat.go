@@ -149,7 +149,8 @@ const MaxTTL = 255
 // its owner folds rounds and takes snapshots with Hops.
 type Path struct {
 	// Window is how many recent RTTs each TTL keeps for percentiles; 0
-	// keeps none. Set it before the first round.
+	// keeps none. Set it before the first round; later, SetWindow keeps
+	// the values already kept.
 	Window int
 
 	ttls   []ttlAcc // index TTL-1
@@ -161,7 +162,7 @@ type Path struct {
 type ttlAcc struct {
 	acc    Acc
 	resp   []respAcc
-	recent Ring
+	recent SortedRing
 }
 
 type respAcc struct {
@@ -189,8 +190,8 @@ func (p *Path) AddRound(samples []Sample) {
 		}
 		p.probed = max(p.probed, s.TTL)
 		t := &p.ttls[s.TTL-1]
-		if p.Window > 0 && len(t.recent.buf) != p.Window {
-			t.recent = NewRing(p.Window)
+		if p.Window > 0 && t.recent.Cap() != p.Window {
+			t.recent = NewSortedRing(p.Window)
 		}
 		if s.Lost {
 			t.acc.AddLoss()
@@ -244,9 +245,8 @@ func (p *Path) Hops() []Hop {
 		}
 		h := Hop{TTL: i + 1, Stats: t.acc.Stats(), Reached: i+1 == p.dest}
 		if t.recent.Len() > 0 {
-			v := t.recent.AppendTo(nil)
-			h.Stats.P50 = Percentile(v, 0.5)
-			h.Stats.P95 = Percentile(v, 0.95)
+			h.Stats.P50 = t.recent.Percentile(0.5)
+			h.Stats.P95 = t.recent.Percentile(0.95)
 		}
 		if len(t.resp) > 0 {
 			order := slices.Clone(t.resp)

@@ -55,10 +55,15 @@ func (r *Ring) AppendTo(dst []time.Duration) []time.Duration {
 // interpolation between closest ranks (the method of numpy's default and
 // of Excel's PERCENTILE.INC). values is sorted in place. Zero when empty.
 func Percentile(values []time.Duration, q float64) time.Duration {
+	slices.Sort(values)
+	return percentileSorted(values, q)
+}
+
+// percentileSorted is Percentile of values already sorted.
+func percentileSorted(values []time.Duration, q float64) time.Duration {
 	if len(values) == 0 {
 		return 0
 	}
-	slices.Sort(values)
 	q = min(max(q, 0), 1)
 	pos := q * float64(len(values)-1)
 	lo := int(math.Floor(pos))

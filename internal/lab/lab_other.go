@@ -76,3 +76,6 @@ func Exclusive(t testing.TB) { t.Helper(); RequireRoot(t) }
 
 // ExecutableCopy returns src unchanged: there is no lab on this OS.
 func ExecutableCopy(t testing.TB, src string) string { return src }
+
+// Listen is unavailable: there is no lab on this OS.
+func (l *Lab) Listen(ns, network, address string) (net.Listener, error) { return nil, errUnsupported }

@@ -253,3 +253,19 @@ func killNamespacePIDs(ns string) {
 		}
 	}
 }
+
+// Listen opens a listener inside namespace ns (for example an HTTP server on
+// the client's loopback that the binary under test posts webhooks to). The
+// socket stays in ns; Accept and Serve may run anywhere in the process.
+func (l *Lab) Listen(ns, network, address string) (net.Listener, error) {
+	var ln net.Listener
+	err := inNetns(ns, func() error {
+		var err error
+		ln, err = net.Listen(network, address)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s %s in %s: %w", network, address, ns, err)
+	}
+	return ln, nil
+}

@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/notify"
+	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/recorder"
+	"github.com/pingerplot/pingerplot/internal/resolve"
+)
+
+func runHeadless(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("headless", flag.ContinueOnError)
+	initPath := fs.Bool("init", false, "write a starter config to CONFIG and exit")
+	noDNS := fs.Bool("no-dns", false, "do not resolve hop addresses to names")
+	fs.BoolVar(noDNS, "n", false, "")
+	verbose := fs.Bool("verbose", false, "say which probe backend was chosen and why")
+	pos, err := parse(fs, args)
+	if err == errHelp {
+		printUsage(env.Stdout, fs, "pingerplot headless [--init] CONFIG.json\n\nRuns the monitor without a UI: every target of CONFIG is probed on its interval,\nrounds go to CSV probe logs, events to event logs and the console, alerts to webhooks.\nThe config format is in docs/config.md.")
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one CONFIG file, got %d arguments", len(pos))
+	}
+	path := pos[0]
+	if *initPath {
+		if err := config.WriteStarter(path); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "wrote a starter config to %s; edit it, then run: pingerplot headless %s\n", path, path)
+		return nil
+	}
+	h, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	if len(h.Targets) == 0 {
+		return fmt.Errorf("%s: no targets: add at least one entry to \"targets\"", path)
+	}
+
+	prober, err := probe.New(probe.Config{})
+	if err != nil {
+		return err
+	}
+	defer prober.Close()
+	var res *resolve.Resolver
+	names := func(netip.Addr) string { return "" }
+	if !*noDNS {
+		res = resolve.New(resolve.Config{})
+		defer res.Close()
+		names = func(a netip.Addr) string { n, _ := res.Name(a); return n }
+	}
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	m := monitor.New(monitor.Config{Prober: prober, Logger: logger, Names: names})
+	defer m.Close()
+
+	eventPaths := map[monitor.ID]string{}
+	lookup := func(id monitor.ID) (monitor.Target, bool) {
+		for _, t := range m.Targets() {
+			if t.ID == id {
+				return t, true
+			}
+		}
+		return monitor.Target{}, false
+	}
+	wh, err := notify.NewWebhook(notify.WebhookConfig{
+		Target: lookup, Logger: logger,
+		OnError: func(id monitor.ID, err error) {
+			fmt.Fprintf(env.Stderr, "%s  %-16s webhook: %v\n", time.Now().Format("2006-01-02 15:04:05"), id, err)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	rec := recorder.New(recorder.Config{
+		Target: lookup, Names: names, Console: env.Stdout, Logger: logger, Webhook: wh,
+		EventLogPath: func(id monitor.ID) string { return eventPaths[id] },
+	})
+	updates, unsubscribe := m.Subscribe(4096)
+	recDone := make(chan struct{})
+	go func() {
+		defer close(recDone)
+		rec.Run(context.Background(), updates) // ends when the monitor closes the channel
+	}()
+
+	fmt.Fprintf(env.Stdout, "monitoring %d target(s) from %s; Ctrl-C stops\n", len(h.Targets), path)
+	// Targets are added after the recorder subscribed, so their first
+	// events are logged too.
+	for i, r := range h.Targets {
+		addr, err := resolveTarget(ctx, r.Host, false, false)
+		if err != nil {
+			return fmt.Errorf("%s: targets[%d] (%s): %w", path, i, r.Host, err)
+		}
+		if err := prober.Prepare(r.Settings.Trace.Mode, addr.Is6()); err != nil {
+			return fmt.Errorf("%s: targets[%d] (%s): %w", path, i, r.Host, err)
+		}
+		id, err := m.Add(monitor.Target{ID: r.ID, Host: r.Host, Addr: addr, Settings: r.Settings})
+		if err != nil {
+			return fmt.Errorf("%s: targets[%d] (%s): %w", path, i, r.Host, err)
+		}
+		eventPaths[id] = r.EventLogPath
+	}
+	if *verbose {
+		fmt.Fprintf(env.Stderr, "backend: %s\n", prober.Backend())
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- m.Run(ctx) }()
+	last, lastAt := m.Stats(), time.Now()
+	var tick <-chan time.Time
+	if h.StatusInterval > 0 {
+		t := time.NewTicker(h.StatusInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+loop:
+	for {
+		select {
+		case <-tick:
+			printStatus(env.Stdout, m.Snapshots())
+			st := m.Stats()
+			now := time.Now()
+			rate := float64(st.Probes-last.Probes) / now.Sub(lastAt).Seconds()
+			fmt.Fprintf(env.Stdout, "%s  engine: %d targets, %d rounds, %d probes (%.0f/s), %d rounds missed their start, %d updates dropped\n",
+				now.Format("2006-01-02 15:04:05"), st.Targets, st.Rounds, st.Probes, rate, st.Missed, st.Dropped)
+			last, lastAt = st, now
+		case err := <-runErr:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return err
+			}
+			break loop
+		}
+	}
+	// Stopping: the monitor ends its rounds, the recorder writes what it
+	// was given, the webhook gets a bounded time to deliver.
+	m.Close()
+	unsubscribe()
+	<-recDone
+	var errs []error
+	errs = append(errs, rec.Close(), wh.Close())
+	fmt.Fprintln(env.Stdout, "stopped; logs flushed")
+	return errors.Join(errs...)
+}
+
+// printStatus prints one line per target.
+func printStatus(w io.Writer, snaps []monitor.Snapshot) {
+	sort.Slice(snaps, func(i, j int) bool { return snaps[i].ID < snaps[j].ID })
+	now := time.Now().Format("2006-01-02 15:04:05")
+	for _, s := range snaps {
+		d := s.Dest
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s  %-16s %-9s %2d hops  round %d", now, s.ID, s.State, len(s.Hops), s.Rounds)
+		if d.Sent > 0 {
+			fmt.Fprintf(&b, "  loss %.1f%%  latency %.3f ms  jitter %.3f ms  MOS %.2f", d.LossPct,
+				float64(d.Latency)/float64(time.Millisecond), float64(d.Jitter)/float64(time.Millisecond), d.MOS)
+		}
+		if len(d.Active) > 0 {
+			fmt.Fprintf(&b, "  ALERT %v", d.Active)
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}

@@ -1,0 +1,325 @@
+package monitor
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/alert"
+	"github.com/pingerplot/pingerplot/internal/hopstat"
+	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/trace"
+)
+
+// NoAnswerRounds is how many rounds a destination may stay silent from the
+// start before the target is reported as NoAnswer.
+const NoAnswerRounds = 3
+
+// PercentileWindow caps how many recent replies per hop the P50 and P95
+// cover (Settings.History when smaller). Every snapshot sorts them, once
+// a round for every target, so the cap keeps a round's fold cheap; 300
+// replies is five minutes at the default interval.
+const PercentileWindow = 300
+
+func percentileWindow(history int) int { return min(history, PercentileWindow) }
+
+// state is everything the monitor knows about one target, folded from its
+// rounds. It is pure: apply takes the time and the round and returns the
+// snapshot and the events; the goroutine that owns the probing and the lock
+// live elsewhere. Its memory is bounded by Settings.History (history and
+// round times), PercentileWindow, RouteWindow and the alert window, plus
+// one small record per address ever seen at a TTL.
+type state struct {
+	target Target // with the settings in effect
+	names  func(netip.Addr) string
+	paused bool
+
+	path   hopstat.Path
+	hist   []hopHistory // index TTL-1
+	times  roundTimes
+	routes routes
+	dest   probeRing // the destination's last Alert.Window probes
+	alerts alert.State
+	res    alert.Result // the latest evaluation of dest
+
+	everAnswered bool // the destination answered this probe type
+	unanswered   int  // rounds since the probe type was set, while !everAnswered
+	noAnswerSaid bool
+
+	rounds        int
+	started, last time.Time
+
+	// Scratch space reused by every round.
+	samples []hopstat.Sample
+	answers []hopAnswer
+	probes  []alert.Probe
+}
+
+// newState returns the state of a target with no rounds yet; t has its
+// defaults filled.
+func newState(t Target, names func(netip.Addr) string) *state {
+	s := &state{target: t, names: names, times: newRoundTimes(t.History), dest: newProbeRing(t.Alert.Window)}
+	s.path.Window = percentileWindow(t.History)
+	return s
+}
+
+// apply folds one round, finished at now, and returns the target's
+// snapshot (without history) and what happened.
+func (s *state) apply(now time.Time, r trace.Round) (Snapshot, []Event) {
+	s.rounds++
+	round := s.rounds
+	if s.started.IsZero() {
+		s.started = r.Start
+	}
+	s.last = r.End
+	s.times.set(round, r.Start)
+
+	s.samples, s.answers = s.samples[:0], s.answers[:0]
+	for _, h := range r.Hops {
+		smp := sampleOf(h)
+		s.samples = append(s.samples, smp)
+		if !smp.Lost {
+			s.answers = append(s.answers, hopAnswer{TTL: h.TTL, From: smp.From})
+		}
+		s.record(round, smp)
+	}
+	s.path.AddRound(s.samples)
+
+	var events []Event
+	destTTL := 0
+	if r.Reached {
+		destTTL = r.EndTTL
+	}
+	for _, e := range s.routes.observe(round, s.answers, destTTL) {
+		events = append(events, s.event(now, e.Kind, e.TTL, e.message(s.names)))
+	}
+
+	if r.Reached && !s.everAnswered {
+		// The probes it ignored until now said "does not answer this
+		// probe type", not "loses packets": the window starts here.
+		s.dest.reset()
+		s.everAnswered = true
+	}
+	if p, ok := destProbe(r); ok {
+		s.dest.add(p)
+	}
+	if !s.everAnswered {
+		s.unanswered++
+	}
+	s.probes = s.dest.appendTo(s.probes[:0])
+	s.res = alert.Evaluate(s.target.Alert, s.probes)
+	for _, c := range s.alerts.Step(now, s.target.Alert, s.res, s.everAnswered) {
+		events = append(events, s.alertEvent(now, c, ""))
+	}
+	if s.noAnswer() && !s.noAnswerSaid {
+		s.noAnswerSaid = true
+		events = append(events, s.event(now, NoAnswerEvent, 0, s.noAnswerMessage()))
+	}
+	return s.snapshot(false), events
+}
+
+// sampleOf turns a probe's outcome into the input of the statistics.
+func sampleOf(h trace.Hop) hopstat.Sample {
+	s := hopstat.Sample{TTL: h.TTL}
+	switch h.Reply.Kind {
+	case probe.TimeExceeded, probe.Reached, probe.Unreachable:
+		s.From, s.RTT = h.Reply.From, h.Reply.RTT
+		s.Reached = h.Reply.Kind == probe.Reached
+		s.Lost = !h.Reply.From.IsValid()
+	default:
+		s.Lost = true
+	}
+	return s
+}
+
+// destProbe is the round's probe to the destination: its reply, or a loss
+// when the round ended without it (a timeout at the last TTL, an
+// unreachable, a failed send). A round whose last probe met a router did
+// not probe far enough to ask the destination (the path got longer than
+// the tracer expected); it has no destination probe rather than a lost one.
+func destProbe(r trace.Round) (alert.Probe, bool) {
+	if len(r.Hops) == 0 {
+		return alert.Probe{}, false
+	}
+	if r.Reached {
+		for _, h := range r.Hops {
+			if h.TTL == r.EndTTL {
+				return alert.Probe{RTT: h.Reply.RTT}, true
+			}
+		}
+	}
+	if last := r.Hops[len(r.Hops)-1]; r.EndTTL == 0 && last.Reply.Kind == probe.TimeExceeded {
+		return alert.Probe{}, false
+	}
+	return alert.Probe{Lost: true}, true
+}
+
+// record adds a probe to its hop's history.
+func (s *state) record(round int, smp hopstat.Sample) {
+	if smp.TTL < 1 || smp.TTL > hopstat.MaxTTL {
+		return
+	}
+	if smp.TTL > len(s.hist) {
+		s.hist = append(s.hist, make([]hopHistory, smp.TTL-len(s.hist))...)
+	}
+	h := &s.hist[smp.TTL-1]
+	sl := slot{rtt: smp.RTT, round: uint32(round), addr: h.addrIndex(smp.From)}
+	if smp.Lost {
+		sl.flags |= slotLost
+	}
+	if smp.Reached {
+		sl.flags |= slotReached
+	}
+	h.add(s.target.History, sl)
+}
+
+func (s *state) noAnswer() bool { return !s.everAnswered && s.unanswered >= NoAnswerRounds }
+
+func (s *state) noAnswerMessage() string {
+	what := s.target.Trace.Mode.String()
+	if s.target.Trace.Mode != probe.ICMP {
+		what = fmt.Sprintf("%s port %d", what, s.target.Trace.Port)
+	}
+	return fmt.Sprintf("destination does not answer this probe type (%s): no reply in %d rounds; "+
+		"it blocks these probes or is more than %d hops away, and raises no alerts until it answers",
+		what, s.unanswered, s.target.Trace.MaxHops)
+}
+
+func (s *state) event(now time.Time, k EventKind, ttl int, msg string) Event {
+	return Event{Time: now, Target: s.target.ID, Kind: k, TTL: ttl, Message: msg}
+}
+
+// alertEvent words an alert change; why, if set, explains a clear that
+// the values did not cause.
+func (s *state) alertEvent(now time.Time, c alert.Change, why string) Event {
+	e := s.event(now, AlertCleared, s.path.DestTTL(), "")
+	if c.Raised {
+		e.Kind = AlertRaised
+	}
+	e.Condition, e.Value, e.Threshold = c.Condition, c.Value, c.Threshold
+	unit, what := "%", fmt.Sprintf("of the last %d probes lost", s.res.Sent)
+	if c.Condition == alert.Latency {
+		unit, what = " ms", fmt.Sprintf("mean RTT of the replies among the last %d probes", s.res.Sent)
+	}
+	switch {
+	case c.Raised:
+		e.Message = fmt.Sprintf("%s alert: %.4g%s ≥ %.4g%s (%s)", c.Condition, c.Value, unit, c.Threshold, unit, what)
+	case why != "":
+		e.Message = fmt.Sprintf("%s alert cleared: %s", c.Condition, why)
+	case c.Threshold == 0:
+		e.Message = fmt.Sprintf("%s alert cleared: rule turned off", c.Condition)
+	default:
+		e.Message = fmt.Sprintf("%s alert cleared: %.4g%s < %.4g%s after %v", c.Condition, c.Value, unit,
+			c.Threshold, unit, now.Sub(c.Since).Round(time.Second))
+	}
+	return e
+}
+
+// stateName applies the precedence Paused > Alerting > NoAnswer > Running.
+func (s *state) stateName() State {
+	switch {
+	case s.paused:
+		return Paused
+	case len(s.alerts.Active()) > 0:
+		return Alerting
+	case s.noAnswer():
+		return NoAnswer
+	}
+	return Running
+}
+
+// snapshot copies the state out; it shares nothing with s.
+func (s *state) snapshot(withHistory bool) Snapshot {
+	snap := Snapshot{Target: s.target, State: s.stateName(), Rounds: s.rounds, Started: s.started, Last: s.last}
+	hops := s.path.Hops()
+	if s.target.Trace.FinalHopOnly {
+		// Earlier rounds may have traced the whole path; this mode shows
+		// only the TTL it probes.
+		kept := hops[:0]
+		for _, h := range hops {
+			if h.TTL == s.target.Trace.MaxHops {
+				kept = append(kept, h)
+			}
+		}
+		hops = kept
+	}
+	snap.Hops = make([]Hop, len(hops))
+	for i, h := range hops {
+		snap.Hops[i].Hop = h
+		if withHistory && h.TTL <= len(s.hist) {
+			snap.Hops[i].History = s.hist[h.TTL-1].appendSamples(nil, s.rounds-s.target.History, &s.times)
+		}
+	}
+	snap.Dest = Destination{TTL: s.path.DestTTL(), Sent: s.res.Sent, LossPct: s.res.LossPct,
+		Latency: s.res.Latency, Jitter: s.res.Jitter, R: s.res.R, MOS: s.res.MOS, Active: s.alerts.Active()}
+	return snap
+}
+
+// reconfigure switches to new settings (t has its defaults filled) from
+// the next round. History and windows keep their most recent entries. A
+// new probe type (mode, port) asks the destination a new question: whether
+// it answers, its window and its raised alerts start over, and the clears
+// are returned.
+func (s *state) reconfigure(now time.Time, t Target) []Event {
+	old := s.target
+	s.target = t
+	if old.History != t.History {
+		for i := range s.hist {
+			s.hist[i].resize(t.History)
+		}
+		s.times = s.times.resized(t.History)
+		s.path.SetWindow(percentileWindow(t.History))
+	}
+	if old.Alert.Window != t.Alert.Window {
+		s.dest.resize(t.Alert.Window)
+	}
+	var events []Event
+	if !sameProbeType(old.Trace, t.Trace) {
+		s.dest.reset()
+		s.res = alert.Result{}
+		s.everAnswered, s.unanswered, s.noAnswerSaid = false, 0, false
+		for _, c := range s.alerts.Reset() {
+			events = append(events, s.alertEvent(now, c, "probe type changed"))
+		}
+	}
+	return events
+}
+
+// probeRing keeps the destination's most recent probes.
+type probeRing struct {
+	buf  []alert.Probe
+	next int
+	full bool
+}
+
+func newProbeRing(n int) probeRing { return probeRing{buf: make([]alert.Probe, n)} }
+
+func (r *probeRing) add(p alert.Probe) {
+	if len(r.buf) == 0 {
+		return
+	}
+	r.buf[r.next] = p
+	r.next++
+	if r.next == len(r.buf) {
+		r.next, r.full = 0, true
+	}
+}
+
+// appendTo appends the probes, oldest first.
+func (r *probeRing) appendTo(dst []alert.Probe) []alert.Probe {
+	if r.full {
+		dst = append(dst, r.buf[r.next:]...)
+	}
+	return append(dst, r.buf[:r.next]...)
+}
+
+func (r *probeRing) reset() { *r = newProbeRing(len(r.buf)) }
+
+// resize keeps the most recent n probes.
+func (r *probeRing) resize(n int) {
+	kept := r.appendTo(nil)
+	*r = newProbeRing(n)
+	for _, p := range kept[max(0, len(kept)-n):] {
+		r.add(p)
+	}
+}

@@ -1,0 +1,215 @@
+// Package recorder is the monitor's subscriber that keeps the records: it
+// writes every round to the target's CSV probe log, every event to its
+// event log and the console, and hands alert events to the webhook. A
+// record that cannot be written (full disk, no permission) is reported and
+// retried; probing never waits for it.
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/csvlog"
+	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/notify"
+)
+
+// Config configures a Recorder. Zero fields are off.
+type Config struct {
+	// Target looks a target up (for its log paths and caps).
+	Target func(monitor.ID) (monitor.Target, bool)
+	// EventLogPath returns where a target's events go; nil or "" means
+	// beside its probe log (EventLogPathFor).
+	EventLogPath func(monitor.ID) string
+	// Names returns a reverse-DNS name without blocking, "" if unknown.
+	Names func(netip.Addr) string
+	// Console, if set, gets one line per event.
+	Console io.Writer
+	Logger  *slog.Logger
+	Webhook *notify.Webhook
+	TimeNow func() time.Time
+}
+
+// EventLogPathFor is the default event log of a probe log: logs/x.csv →
+// logs/x.events.csv.
+func EventLogPathFor(logPath string) string {
+	if logPath == "" {
+		return ""
+	}
+	return strings.TrimSuffix(logPath, ".csv") + ".events.csv"
+}
+
+// Recorder writes the records. Logs are opened on first use and shared by
+// the targets that name the same file.
+type Recorder struct {
+	cfg      Config
+	mu       sync.Mutex
+	probes   map[string]*csvlog.Log
+	events   map[string]*csvlog.EventLog
+	failed   map[string]error // open failures that retrying cannot mend
+	reported map[string]bool  // those already told to the user
+}
+
+// New returns a Recorder.
+func New(cfg Config) *Recorder {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.TimeNow == nil {
+		cfg.TimeNow = time.Now
+	}
+	if cfg.Names == nil {
+		cfg.Names = func(netip.Addr) string { return "" }
+	}
+	return &Recorder{cfg: cfg, probes: map[string]*csvlog.Log{}, events: map[string]*csvlog.EventLog{},
+		failed: map[string]error{}, reported: map[string]bool{}}
+}
+
+// Run consumes updates until the channel closes or ctx ends.
+func (r *Recorder) Run(ctx context.Context, updates <-chan monitor.Update) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u, ok := <-updates:
+			if !ok {
+				return
+			}
+			r.Handle(u)
+		}
+	}
+}
+
+// Handle records one update.
+func (r *Recorder) Handle(u monitor.Update) {
+	switch {
+	case u.Round != nil:
+		r.round(u.Round)
+	case u.Event != nil:
+		r.event(*u.Event)
+	}
+}
+
+func (r *Recorder) round(d *monitor.RoundDone) {
+	t, ok := r.lookup(d.Target)
+	if !ok || t.LogPath == "" {
+		return
+	}
+	l, err := r.probeLog(t)
+	if err == nil {
+		err = l.WriteRound(string(d.Target), d.Round, r.cfg.Names)
+	}
+	r.report(d.Target, t.LogPath, err)
+}
+
+func (r *Recorder) event(e monitor.Event) {
+	if r.cfg.Console != nil {
+		fmt.Fprintf(r.cfg.Console, "%s  %-16s %-16s %s\n", e.Time.Local().Format("2006-01-02 15:04:05"), e.Target, e.Kind, e.Message)
+	}
+	if r.cfg.Webhook != nil {
+		r.cfg.Webhook.Notify(e)
+	}
+	t, ok := r.lookup(e.Target)
+	path := ""
+	if r.cfg.EventLogPath != nil {
+		path = r.cfg.EventLogPath(e.Target)
+	}
+	if path == "" && ok {
+		path = EventLogPathFor(t.LogPath)
+	}
+	if path == "" {
+		return
+	}
+	l, err := r.eventLog(path, t)
+	if err == nil {
+		err = l.Write(e)
+	}
+	r.report(e.Target, path, err)
+}
+
+func (r *Recorder) lookup(id monitor.ID) (monitor.Target, bool) {
+	if r.cfg.Target == nil {
+		return monitor.Target{}, false
+	}
+	return r.cfg.Target(id)
+}
+
+func (r *Recorder) probeLog(t monitor.Target) (*csvlog.Log, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if l := r.probes[t.LogPath]; l != nil {
+		return l, nil
+	}
+	if err := r.failed[t.LogPath]; err != nil {
+		return nil, err
+	}
+	l, err := csvlog.Open(csvlog.Config{Path: t.LogPath, MaxBytes: t.LogMaxBytes, MaxFiles: t.LogMaxFiles, TimeNow: r.cfg.TimeNow})
+	if err != nil {
+		r.failed[t.LogPath] = err
+		return nil, err
+	}
+	r.probes[t.LogPath] = l
+	return l, nil
+}
+
+func (r *Recorder) eventLog(path string, t monitor.Target) (*csvlog.EventLog, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if l := r.events[path]; l != nil {
+		return l, nil
+	}
+	if err := r.failed[path]; err != nil {
+		return nil, err
+	}
+	l, err := csvlog.OpenEvents(csvlog.Config{Path: path, MaxBytes: t.LogMaxBytes, MaxFiles: t.LogMaxFiles, TimeNow: r.cfg.TimeNow})
+	if err != nil {
+		r.failed[path] = err
+		return nil, err
+	}
+	r.events[path] = l
+	return l, nil
+}
+
+// report tells the user about a record that could not be written, once per
+// failure: the log itself suspends writes until its retry time.
+func (r *Recorder) report(id monitor.ID, path string, err error) {
+	if err == nil || errors.Is(err, csvlog.ErrSuspended) {
+		return
+	}
+	r.mu.Lock()
+	if r.failed[path] != nil {
+		// An open failure that retrying cannot mend is reported once.
+		if r.reported[path] {
+			r.mu.Unlock()
+			return
+		}
+		r.reported[path] = true
+	}
+	r.mu.Unlock()
+	r.cfg.Logger.Error("record not written", "target", string(id), "path", path, "err", err)
+	if r.cfg.Console != nil {
+		fmt.Fprintf(r.cfg.Console, "%s  %-16s %-16s %v\n", r.cfg.TimeNow().Local().Format("2006-01-02 15:04:05"), id, monitor.RecordError, err)
+	}
+}
+
+// Close flushes and closes every log.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for _, l := range r.probes {
+		errs = append(errs, l.Close())
+	}
+	for _, l := range r.events {
+		errs = append(errs, l.Close())
+	}
+	r.probes, r.events = map[string]*csvlog.Log{}, map[string]*csvlog.EventLog{}
+	return errors.Join(errs...)
+}
