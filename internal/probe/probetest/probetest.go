@@ -58,6 +58,7 @@ func (n *Network) Probe(ctx context.Context, p probe.Probe) (probe.Reply, error)
 	}
 	n.sent = append(n.sent, p)
 	idx := min(p.TTL, len(n.Hops)) - 1
+	last := idx == len(n.Hops)-1 // read under the lock: SetHops may run meanwhile
 	h := n.Hops[idx]
 	c := n.count[idx]
 	n.count[idx]++
@@ -83,7 +84,7 @@ func (n *Network) Probe(ctx context.Context, p probe.Probe) (probe.Reply, error)
 	switch {
 	case h.Unreachable:
 		kind = probe.Unreachable
-	case idx == len(n.Hops)-1:
+	case last:
 		kind = probe.Reached
 	}
 	return probe.Reply{Kind: kind, From: h.Addr, Sent: sent, RTT: h.RTT}, nil
