@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/csvlog"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/notify"
 	"github.com/pingerplot/pingerplot/internal/probe"
@@ -146,11 +147,25 @@ loop:
 		}
 	}
 	// Stopping: the monitor ends its rounds, the recorder writes what it
-	// was given, the webhook gets a bounded time to deliver.
+	// was given, the webhook gets a bounded time to deliver, and each
+	// logged target leaves its per-hop summary beside its log.
+	var errs []error
+	for _, snap := range m.Snapshots() {
+		if snap.LogPath == "" {
+			continue
+		}
+		full, _ := m.Snapshot(snap.ID, false)
+		path := strings.TrimSuffix(snap.LogPath, ".csv") + ".summary.csv"
+		err := config.WriteAtomic(path, 0o644, func(w io.Writer) error {
+			return csvlog.WriteSummary(w, csvlog.FromSnapshot(full, names))
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("summary of %s: %w", snap.ID, err))
+		}
+	}
 	m.Close()
 	unsubscribe()
 	<-recDone
-	var errs []error
 	errs = append(errs, rec.Close(), wh.Close())
 	fmt.Fprintln(env.Stdout, "stopped; logs flushed")
 	return errors.Join(errs...)

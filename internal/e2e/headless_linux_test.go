@@ -248,6 +248,16 @@ func TestHeadlessTwoTargetsKillAndRestart(t *testing.T) {
 		rows := readCSV(t, p)
 		t.Logf("%s: %d rows after two kills and a clean stop", filepath.Base(p), len(rows)-1)
 	}
+	// A clean stop leaves each target's self-documenting summary beside its log.
+	sum, err := os.ReadFile(filepath.Join(dir, "logs/v6.summary.csv"))
+	if err != nil {
+		t.Fatalf("no summary after a clean stop: %v", err)
+	}
+	for _, want := range []string{"# target: v6", "# mode: udp", "# interval_s: 0.05", "mos", "ttl,addr,host,loss_pct"} {
+		if !strings.Contains(string(sum), want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
+		}
+	}
 	if ev := events(filepath.Join(dir, "logs/v4.events.csv")); findEvent(ev, "target_added") == nil {
 		t.Errorf("v4 event log has no target_added event: %v", ev)
 	}
