@@ -3,10 +3,11 @@
 # iproute2 (ip netns, veth), iptables/nftables (a router that drops its time
 # exceeded), iputils-ping (kernel-timestamped reference RTTs), mtr-tiny (the
 # side-by-side comparison) and util-linux (setpriv, to run as an
-# unprivileged user). Safe to run again; needs root.
+# unprivileged user), chromium (the dashboard's browser tests) and npm
+# (to build the dashboard). Safe to run again; needs root.
 set -euo pipefail
 need=()
-for pair in ip:iproute2 iptables:iptables nft:nftables ping:iputils-ping mtr:mtr-tiny setpriv:util-linux; do
+for pair in ip:iproute2 iptables:iptables nft:nftables ping:iputils-ping mtr:mtr-tiny setpriv:util-linux chromium:chromium npm:npm; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -24,6 +24,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 const topUsage = `PingerPlot: a continuous-traceroute network path monitor.
 
 Usage:
+  pingerplot [ui] [--no-browser]       the live dashboard on 127.0.0.1 (the default)
   pingerplot report [flags] TARGET     probe the path N rounds and print the per-hop table (like mtr -r)
   pingerplot trace [flags] TARGET      one-shot traceroute, each hop printed as it answers
   pingerplot selftest [HOST]           what this machine allows, and a trace in every mode
@@ -36,12 +37,14 @@ Every probe mode works without root on Linux: see README.md.
 // Run runs the command named by args (without the program name) and
 // returns the process exit status: 0 success, 1 failure, 2 bad usage.
 func Run(ctx context.Context, args []string, env Env) int {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, topUsage)
-		return 2
+	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help" && args[0] != "-help") {
+		// No subcommand: the dashboard, with any flags given.
+		return exitCode(runUI(ctx, args, env), "ui", env)
 	}
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
+	case "ui":
+		err = runUI(ctx, rest, env)
 	case "report":
 		err = runReport(ctx, rest, env)
 	case "trace":

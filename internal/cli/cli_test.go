@@ -15,7 +15,10 @@ func TestUsageErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{nil, 2, "Usage:"},
+		{[]string{"--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"ui", "extra"}, 2, "ui takes no arguments"},
+		{[]string{"ui", "--port", "70000"}, 2, "port 70000 out of range"},
+		{[]string{"ui", "--listen", "nowhere"}, 2, "not an IP address"},
 		{[]string{"nope"}, 2, `unknown command "nope"`},
 		{[]string{"report"}, 2, "want exactly one TARGET"},
 		{[]string{"report", "-c", "0", "192.0.2.1"}, 2, "count 0 out of range"},

@@ -111,9 +111,12 @@ type Tracer struct {
 	cfg    Config
 	prober probe.Prober
 	now    func() time.Time
-	// lastEnd is the path length seen in the latest round that ended, so
-	// later rounds need not probe 30 TTLs for a 6-hop path.
-	lastEnd int
+	// knownEnd is the TTL at which the destination last answered, so later
+	// rounds need not probe 30 TTLs for a 6-hop path; grow is set when a
+	// router answered there instead (the path got longer): the next round
+	// probes up to MaxHops to find the new end.
+	knownEnd int
+	grow     bool
 }
 
 // New returns a Tracer. now is the clock for round times; nil means time.Now.
@@ -131,22 +134,17 @@ func New(p probe.Prober, cfg Config, now func() time.Time) (*Tracer, error) {
 // Config returns the tracer's settings with defaults filled in.
 func (t *Tracer) Config() Config { return t.cfg }
 
-// Headroom is how many TTLs past the last known path end a round probes.
-// None are needed to notice a longer path: the probe at the old end then
-// meets a router instead of the destination, the round does not end, and
-// the next round probes up to MaxHops. Extra probes would cost every round
-// of every target a third more packets on a typical path to learn that one
-// round sooner.
-const Headroom = 0
-
-// planTTLs returns the TTLs to probe in a round.
-func planTTLs(cfg Config, lastEnd int) (first, last int) {
+// planTTLs returns the TTLs to probe in a round. Once the destination has
+// answered, rounds probe up to where it did. No TTLs past it are needed to
+// notice a longer path: the probe there then meets a router instead of the
+// destination, and the next round probes up to MaxHops.
+func planTTLs(cfg Config, knownEnd int, grow bool) (first, last int) {
 	if cfg.FinalHopOnly {
 		return cfg.MaxHops, cfg.MaxHops
 	}
 	last = cfg.MaxHops
-	if lastEnd > 0 && lastEnd+Headroom < last {
-		last = lastEnd + Headroom
+	if knownEnd > 0 && !grow && knownEnd < last {
+		last = knownEnd
 	}
 	return cfg.FirstTTL, last
 }
@@ -158,7 +156,7 @@ func planTTLs(cfg Config, lastEnd int) (first, last int) {
 // the end of the path has an answer or has timed out; probes past the end
 // are abandoned.
 func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, error) {
-	first, last := planTTLs(t.cfg, t.lastEnd)
+	first, last := planTTLs(t.cfg, t.knownEnd, t.grow)
 	r := Round{Index: index, Start: t.now()}
 
 	ps := make([]probe.Probe, 0, last-first+1)
@@ -197,6 +195,15 @@ func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, 
 		return Round{}, err
 	}
 	r.End = t.now()
+	// A destination that answered before but whose probe was lost this
+	// round (while one sent further, in a round probing past it, reached
+	// it) has not moved: the path ends where it did, with the destination
+	// lost. Only a router answering there says the path grew.
+	if k := t.knownEnd; k > 0 && (end == 0 || end > k) {
+		if h, ok := byTTL[k]; ok && h.Reply.Kind != probe.TimeExceeded {
+			end = k
+		}
+	}
 	r.EndTTL = end
 	for _, h := range byTTL {
 		if end == 0 || h.TTL <= end {
@@ -206,9 +213,13 @@ func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, 
 	sort.Slice(r.Hops, func(i, j int) bool { return r.Hops[i].TTL < r.Hops[j].TTL })
 	if end != 0 {
 		r.Reached = byTTL[end].Reply.Kind == probe.Reached
-		t.lastEnd = end
-	} else {
-		t.lastEnd = 0
+	}
+	switch {
+	case r.Reached:
+		t.knownEnd, t.grow = end, false
+	case t.knownEnd > 0:
+		h, ok := byTTL[t.knownEnd]
+		t.grow = ok && h.Reply.Kind == probe.TimeExceeded
 	}
 	return r, nil
 }

@@ -79,7 +79,7 @@ func TestLaterRoundsProbeOnlyPastThePathEnd(t *testing.T) {
 		if _, err := tr.Round(context.Background(), 2, nil); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := len(net.Sent())-before, 3+Headroom; got != want {
+		if got, want := len(net.Sent())-before, 3; got != want {
 			t.Errorf("second round sent %d probes; want %d", got, want)
 		}
 	})
@@ -90,17 +90,19 @@ func TestPlanTTLs(t *testing.T) {
 	tests := []struct {
 		name        string
 		cfg         Config
-		lastEnd     int
+		knownEnd    int
+		grow        bool
 		first, last int
 	}{
-		{"unknown path", base, 0, 1, 30},
-		{"known short path", base, 6, 1, 6 + Headroom},
-		{"path at max", base, 30, 1, 30},
-		{"final hop only", Config{FirstTTL: 1, MaxHops: 30, FinalHopOnly: true}, 6, 30, 30},
+		{"unknown path", base, 0, false, 1, 30},
+		{"known short path", base, 6, false, 1, 6},
+		{"path grew", base, 6, true, 1, 30},
+		{"path at max", base, 30, false, 1, 30},
+		{"final hop only", Config{FirstTTL: 1, MaxHops: 30, FinalHopOnly: true}, 6, false, 30, 30},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, l := planTTLs(tt.cfg, tt.lastEnd)
+			f, l := planTTLs(tt.cfg, tt.knownEnd, tt.grow)
 			if f != tt.first || l != tt.last {
 				t.Errorf("planTTLs = %d..%d; want %d..%d", f, l, tt.first, tt.last)
 			}
@@ -138,4 +140,60 @@ func TestConfigValidation(t *testing.T) {
 	if err != nil || c.Port != DefaultTCPPort || c.MaxHops != 30 || c.Size != DefaultSize {
 		t.Errorf("defaults = %+v, %v", c, err)
 	}
+}
+
+// A destination that drops one probe has not moved: the round ends at its
+// TTL with the destination lost, even when a probe sent further (in a round
+// probing past it) reached it, and the next round probes no further.
+func TestLostDestinationDoesNotLengthenThePath(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := probetest.Path(ms(1), ms(2), ms(3))
+		// Round 1 asks the destination 8 times (TTLs 3..10); the probes of
+		// rounds 2 and 3 (its 9th and 10th) are lost.
+		drop := map[int]bool{8: true, 9: true}
+		net.Hops[2].Lose = func(n int) bool { return drop[n] }
+		tr, _ := New(net, Config{Target: net.Hops[2].Addr, MaxHops: 10, Timeout: 100 * time.Millisecond}, nil)
+		r1, _ := tr.Round(context.Background(), 1, nil)
+		if !r1.Reached || r1.EndTTL != 3 {
+			t.Fatalf("round 1: reached %v at %d; want reached at 3", r1.Reached, r1.EndTTL)
+		}
+		before := len(net.Sent())
+		r2, _ := tr.Round(context.Background(), 2, nil)
+		if got := len(net.Sent()) - before; got != 3 {
+			t.Errorf("round 2 sent %d probes; want 3 (up to the known end)", got)
+		}
+		if r2.Reached || r2.EndTTL != 3 || r2.Hops[2].Reply.Kind != probe.Timeout {
+			t.Errorf("round 2: reached %v, EndTTL %d, hop 3 %v; want the destination lost at 3", r2.Reached, r2.EndTTL, r2.Hops[2].Reply.Kind)
+		}
+		r3, _ := tr.Round(context.Background(), 3, nil)
+		if r3.Reached || r3.EndTTL != 3 || len(r3.Hops) != 3 {
+			t.Errorf("round 3: reached %v, EndTTL %d, %d hops; want the destination lost again at 3", r3.Reached, r3.EndTTL, len(r3.Hops))
+		}
+		r4, _ := tr.Round(context.Background(), 4, nil)
+		if !r4.Reached || r4.EndTTL != 3 {
+			t.Errorf("round 4: reached %v at %d; want reached at 3", r4.Reached, r4.EndTTL)
+		}
+	})
+}
+
+// A router answering where the destination was means the path grew: the
+// next round probes up to MaxHops and finds the new end.
+func TestLongerPathIsFound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := probetest.Path(ms(1), ms(2), ms(3))
+		tr, _ := New(net, Config{Target: net.Hops[2].Addr, MaxHops: 10}, nil)
+		if r, _ := tr.Round(context.Background(), 1, nil); r.EndTTL != 3 {
+			t.Fatalf("EndTTL %d; want 3", r.EndTTL)
+		}
+		longer := probetest.Path(ms(1), ms(2), ms(3), ms(4))
+		net.SetHops(longer.Hops)
+		r2, _ := tr.Round(context.Background(), 2, nil)
+		if r2.Reached || r2.Hops[len(r2.Hops)-1].Reply.Kind != probe.TimeExceeded {
+			t.Fatalf("round 2 = %+v; want a router at TTL 3 and no destination", r2)
+		}
+		r3, _ := tr.Round(context.Background(), 3, nil)
+		if !r3.Reached || r3.EndTTL != 4 {
+			t.Errorf("round 3: reached %v at %d; want the new end at 4", r3.Reached, r3.EndTTL)
+		}
+	})
 }

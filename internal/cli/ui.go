@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	iofs "io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/notify"
+	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/recorder"
+	"github.com/pingerplot/pingerplot/internal/resolve"
+	"github.com/pingerplot/pingerplot/internal/web"
+)
+
+// Version names this build in saved sessions and the UI.
+const Version = "0.1.0-dev"
+
+func runUI(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("ui", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1", "address to listen on; anything but loopback exposes the probe engine to the network (the token is still required)")
+	port := fs.Int("port", 0, "port to listen on (0 picks a free one)")
+	noBrowser := fs.Bool("no-browser", false, "do not open the dashboard in the default browser")
+	configDir := fs.String("config-dir", "", "where settings.json lives (default: the user's config directory)/pingerplot")
+	noDNS := fs.Bool("no-dns", false, "do not resolve hop addresses to names")
+	fs.BoolVar(noDNS, "n", false, "")
+	verbose := fs.Bool("verbose", false, "log what the server does")
+	pos, err := parse(fs, args)
+	if err == errHelp {
+		printUsage(env.Stdout, fs, "pingerplot [ui] [flags]\n\nStarts the monitor and its live web dashboard on 127.0.0.1 and opens it in the browser.")
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("ui takes no arguments (add targets in the dashboard), got %q", pos)
+	}
+	if *port < 0 || *port > 65535 {
+		return usagef("port %d out of range: use 0-65535", *port)
+	}
+	ip, err := netip.ParseAddr(*listen)
+	if err != nil {
+		return usagef("--listen %q is not an IP address", *listen)
+	}
+	dir := *configDir
+	if dir == "" {
+		if dir, err = config.DefaultDir(); err != nil {
+			return fmt.Errorf("find the config directory: %w; give one with --config-dir", err)
+		}
+	}
+	_, statErr := os.Stat(filepath.Join(dir, config.SettingsFile))
+	user, uerr := config.LoadUser(dir)
+	if uerr != nil {
+		fmt.Fprintf(env.Stderr, "pingerplot: %v; starting with default settings\n", uerr)
+	}
+	if errors.Is(statErr, iofs.ErrNotExist) {
+		// A first launch starts with the original tool's alert thresholds:
+		// 20 % loss or 250 ms over the last 20 probes.
+		loss, latency, window := 20.0, config.Millis(250*time.Millisecond), 20
+		user.Defaults.AlertLossPct, user.Defaults.AlertLatency, user.Defaults.AlertWindow = &loss, &latency, &window
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+
+	prober, err := probe.New(probe.Config{})
+	if err != nil {
+		return err
+	}
+	defer prober.Close()
+	names := func(netip.Addr) string { return "" }
+	if !*noDNS {
+		res := resolve.New(resolve.Config{})
+		defer res.Close()
+		names = func(a netip.Addr) string { n, _ := res.Name(a); return n }
+	}
+	m := monitor.New(monitor.Config{Prober: prober, Logger: logger, Names: names})
+	defer m.Close()
+	lookup := func(id monitor.ID) (monitor.Target, bool) {
+		for _, t := range m.Targets() {
+			if t.ID == id {
+				return t, true
+			}
+		}
+		return monitor.Target{}, false
+	}
+	wh, err := notify.NewWebhook(notify.WebhookConfig{Target: lookup, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	rec := recorder.New(recorder.Config{Target: lookup, Names: names, Logger: logger, Webhook: wh})
+	defer rec.Close()
+	updates, unsubscribe := m.Subscribe(4096)
+	defer unsubscribe()
+	go rec.Run(ctx, updates)
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), strconv.Itoa(*port)))
+	if err != nil {
+		return fmt.Errorf("listen on %s port %d: %w; choose another with --port", ip, *port, err)
+	}
+	token := web.NewToken()
+	srv := web.New(web.Config{
+		Monitor: m,
+		Resolve: func(ctx context.Context, host string) (netip.Addr, error) {
+			return resolveTarget(ctx, host, false, false)
+		},
+		Prepare: func(mode string, v6 bool) error {
+			md, err := probe.ParseMode(mode)
+			if err != nil {
+				return err
+			}
+			return prober.Prepare(md, v6)
+		},
+		Names: names, UserDir: dir, User: user, Token: token, Listen: ln.Addr(), Logger: logger, App: "pingerplot " + Version,
+	})
+	go srv.Run(ctx)
+
+	if user.ResumeOnLaunch && uerr == nil {
+		resumeTargets(ctx, m, prober, user, dir, env)
+	}
+	go func() { _ = m.Run(ctx) }()
+
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	url := fmt.Sprintf("http://%s/?token=%s", hostForURL(ln.Addr()), token)
+	fmt.Fprintf(env.Stdout, "PingerPlot dashboard: %s\n(Ctrl-C stops)\n", url)
+	if !*noBrowser {
+		if err := openBrowser(url); err != nil {
+			fmt.Fprintf(env.Stderr, "could not open a browser (%v); open the URL above yourself\n", err)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(sctx)
+	m.Close()
+	fmt.Fprintln(env.Stdout, "stopped")
+	return nil
+}
+
+// resumeTargets re-arms the targets of the last session ("resume targets on
+// launch"); one that cannot start is reported and skipped.
+func resumeTargets(ctx context.Context, m *monitor.Monitor, prober probe.Prober, user config.UserSettings, dir string, env Env) {
+	rs, err := user.Resolve(dir)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "pingerplot: saved targets: %v\n", err)
+		return
+	}
+	for _, r := range rs {
+		addr, err := resolveTarget(ctx, r.Host, false, false)
+		if err == nil {
+			err = prober.Prepare(r.Settings.Trace.Mode, addr.Is6())
+		}
+		if err == nil {
+			_, err = m.Add(monitor.Target{ID: r.ID, Host: r.Host, Addr: addr, Settings: r.Settings})
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "pingerplot: not resuming %s: %v\n", r.Host, err)
+		}
+	}
+}
+
+func hostForURL(a net.Addr) string {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ap.Addr().IsUnspecified() {
+		return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), ap.Port()).String()
+	}
+	return ap.String()
+}
+
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait()
+	return nil
+}

@@ -1,0 +1,532 @@
+// The controller: owns the store, talks to the API and the stream, and
+// carries out what the views ask for. Views only read the store.
+
+import type { Actions } from "./actions";
+import { Api, ApiError } from "./api";
+import { byId, copyText, frameThrottle, saveBlob, throttle } from "./dom";
+import { TargetHistory, capacityFor } from "./history";
+import { forSending } from "./settings";
+import { beep, notify } from "./sound";
+import { MAX_EVENTS, Store } from "./store";
+import { Stream } from "./stream";
+import type { PPEvent, RoundMsg, Settings, TargetSummary, UserSettings } from "./types";
+import { Banner, describe } from "./views/banner";
+import { confirmDialog } from "./views/confirm";
+import { DetailHeader } from "./views/detailHeader";
+import { EventsView } from "./views/events";
+import { ContextMenu } from "./views/menu";
+import { Overview } from "./views/overview";
+import { LOG_KEYS, PROBE_KEYS, SettingsDialog } from "./views/settingsDialog";
+import { StatusBar } from "./views/statusBar";
+import { Tabs } from "./views/tabs";
+import { TargetGrid } from "./views/targetGrid";
+import { Timeline } from "./views/timeline";
+import { Toasts } from "./views/toast";
+
+/** Least time between two fetches of the selected target's statistics. */
+const STATS_EVERY = 1000;
+const SELECTED_KEY = "pingerplot.selected";
+
+export class App implements Actions {
+  readonly store = new Store();
+  readonly toasts = new Toasts(byId("toasts"));
+  private readonly stream: Stream;
+  private readonly grid: TargetGrid;
+  private readonly overview: Overview;
+  private readonly timeline: Timeline;
+  private readonly events: EventsView;
+  private readonly banner: Banner;
+  private readonly header: DetailHeader;
+  private readonly status: StatusBar;
+  readonly tabs: Tabs;
+  private readonly menu = new ContextMenu(byId("menu"));
+  private readonly targetDialog = new SettingsDialog({
+    testid: "target-settings-dialog",
+    prefix: "ts",
+    groups: [
+      { legend: "Monitoring", keys: ["interval", "history"] },
+      { legend: "Probes", keys: PROBE_KEYS },
+      { legend: "Alerts", keys: ["alert_loss_pct", "alert_latency_ms", "alert_window", "webhook_url"] },
+      { legend: "Probe log (CSV)", keys: LOG_KEYS },
+    ],
+  });
+
+  // loading the selected target's history; rounds that arrive meanwhile wait
+  private detailAbort: AbortController | null = null;
+  private pending: RoundMsg[] | null = null;
+  // throttled statistics refresh
+  private statsTimer = 0;
+  private statsInFlight = false;
+  private statsAgain = false;
+  private lastStats = 0;
+  private everOpen = false;
+
+  constructor(readonly api: Api) {
+    const s = this.store;
+    this.grid = new TargetGrid(byId("targets-grid"), byId("targets-empty"), s, this);
+    this.overview = new Overview(byId("panel-overview"), s, this);
+    this.timeline = new Timeline(byId("timeline-scroll"), byId("timeline-readout"), byId("timeline-scale"), s, this);
+    this.events = new EventsView(byId<HTMLTableElement>("events-table").tBodies[0], byId<HTMLInputElement>("events-only-selected"), byId("events-empty"), s);
+    this.banner = new Banner(byId("alert-banner"), s, this);
+    this.header = new DetailHeader(s);
+    this.status = new StatusBar(s);
+    this.tabs = new Tabs(byId("tabs"), (name) => this.tabShown(name));
+
+    // with many targets, summaries arrive dozens of times a second: the
+    // grid redraws at most four times a second
+    const summaries = throttle(() => {
+      this.grid.render();
+      this.banner.render();
+      this.header.render();
+      this.status.render();
+    }, 250);
+    const table = frameThrottle(() => {
+      this.overview.renderTable();
+      this.timeline.update();
+    });
+    const graphs = frameThrottle(() => {
+      if (this.tabs.current === "overview") this.overview.renderGraph();
+      if (this.tabs.current === "timeline") this.timeline.update();
+    });
+    s.on("targets", summaries);
+    s.on("selection", () => {
+      summaries();
+      table();
+      graphs();
+      this.overview.chart.reset();
+      this.events.render(true);
+    });
+    s.on("detail", table);
+    s.on("samples", graphs);
+    s.on("span", () => {
+      this.overview.chart.reset();
+      graphs();
+    });
+    s.on("events", () => this.events.render());
+    s.on("conn", () => this.status.render());
+
+    this.stream = new Stream(api.streamURL(), {
+      onOpen: () => this.onOpen(),
+      onDown: () => {
+        s.conn = this.everOpen ? "reconnecting" : "connecting";
+        s.emit("conn");
+      },
+      onRound: (m) => this.onRound(m),
+      onEvent: (e) => this.onEvent(e),
+      onTargets: (l) => this.setTargets(l),
+    });
+
+    byId("detail-pause-resume").addEventListener("click", () => {
+      const t = s.selected();
+      if (t) (t.state === "paused" ? this.resume(t.id) : this.pause(t.id));
+    });
+    byId("detail-edit-settings").addEventListener("click", () => s.selectedId && this.editTarget(s.selectedId));
+    byId("export-csv").addEventListener("click", () => s.selectedId && this.exportCSV(s.selectedId));
+    const span = byId<HTMLSelectElement>("span-select");
+    span.addEventListener("change", () => {
+      s.span = Number(span.value);
+      s.emit("span");
+    });
+    s.span = Number(span.value);
+  }
+
+  start(): void {
+    try {
+      this.store.selectedId = sessionStorage.getItem(SELECTED_KEY);
+    } catch {
+      // no storage: start with the first target
+    }
+    this.stream.start();
+    void this.sync();
+  }
+
+  private tabShown(name: string): void {
+    if (name === "overview") this.overview.renderGraph();
+    if (name === "timeline") this.timeline.update();
+    if (name === "events") this.events.render();
+  }
+
+  /** The theme changed: canvases re-read their colours. */
+  themeChanged(): void {
+    this.overview.chart.rebuild();
+    this.overview.renderGraph();
+    this.timeline.themeChanged();
+  }
+
+  // ---- stream ----
+
+  private onOpen(): void {
+    const first = !this.everOpen;
+    this.everOpen = true;
+    this.store.conn = "live";
+    this.store.emit("conn");
+    // start() synced already, but events may have come between its fetch and
+    // this open: catch up on the list and the log. Later opens follow a gap
+    // in which rounds were missed too, so the history is fetched again.
+    void this.sync(!first);
+  }
+
+  private onRound(m: RoundMsg): void {
+    const s = this.store;
+    if (!s.targets.has(m.target)) {
+      // a target we have not heard of yet: its "targets" message follows
+      return;
+    }
+    s.targets.set(m.target, m.summary);
+    s.emit("targets");
+    if (m.target !== s.selectedId) return;
+    if (this.pending) {
+      this.pending.push(m);
+      return;
+    }
+    this.append(m);
+    this.scheduleStats();
+  }
+
+  private append(m: RoundMsg): void {
+    const hist = this.store.history;
+    if (!hist || hist.targetId !== m.target) return;
+    for (const x of m.samples) {
+      if (x.t > 0) hist.ring(x.ttl).push(x.t, x.rtt_ms, m.round); // no time: nowhere to draw it
+    }
+    this.store.emit("samples");
+  }
+
+  private onEvent(e: PPEvent): void {
+    this.addEvents([e]);
+    if (e.kind === "alert_raised") {
+      if (this.store.settings.sound) beep();
+      const t = this.store.targets.get(e.target);
+      notify(`PingerPlot: ${e.target} in alert`, t ? describe(t) : e.message);
+    }
+  }
+
+  /** Merges events into the log, oldest first, without duplicates (a
+   * fetch after a reconnect overlaps what the stream delivered). */
+  private addEvents(list: PPEvent[]): void {
+    const s = this.store;
+    if (!list.length) return;
+    const seen = new Set(s.events.map(eventKey));
+    const lastTime = s.events.length ? Date.parse(s.events[s.events.length - 1].time) : -Infinity;
+    let outOfOrder = false;
+    for (const e of list) {
+      const k = eventKey(e);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      if (Date.parse(e.time) < lastTime) outOfOrder = true;
+      s.events.push(e);
+    }
+    if (outOfOrder) {
+      // RFC 3339 strings with trimmed fractions do not sort as text
+      s.events.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+      s.eventsReset = true;
+    }
+    const over = s.events.length - MAX_EVENTS;
+    if (over > 0) {
+      s.events.splice(0, over);
+      this.events.trimmed(over);
+    }
+    s.emit("events");
+  }
+
+  // ---- fetching ----
+
+  /** Fetches the target list, the events missed and the selected target's
+   * detail and history. */
+  async sync(reloadHistory = true): Promise<void> {
+    try {
+      this.setTargets(await this.api.targets(), reloadHistory);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    try {
+      const ev = this.store.events;
+      const since = ev.length ? ev[ev.length - 1].time : undefined;
+      this.addEvents(await this.api.events(since));
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Replaces the target list; reload also re-fetches the selected
+   * target's history (after a gap in the stream). */
+  setTargets(list: TargetSummary[], reload = false): void {
+    const s = this.store;
+    s.targets = new Map(list.map((t) => [t.id, t]));
+    // rows keep their places: known targets stay where they are, new ones
+    // go last (the server's list and stream need not use one order)
+    const kept = s.order.filter((id) => s.targets.has(id));
+    const known = new Set(kept);
+    s.order = kept.concat(list.map((t) => t.id).filter((id) => !known.has(id)));
+    s.emit("targets");
+    if (!s.selectedId || !s.targets.has(s.selectedId)) {
+      this.select(s.order[0] ?? null);
+    } else if (reload || ((!s.history || s.history.targetId !== s.selectedId) && !this.detailAbort)) {
+      void this.loadDetail();
+    }
+  }
+
+  private select(id: string | null): void {
+    const s = this.store;
+    const changed = s.selectedId !== id || !s.history;
+    s.selectedId = id;
+    try {
+      if (id) sessionStorage.setItem(SELECTED_KEY, id);
+    } catch {
+      // selection is not kept across reloads then
+    }
+    if (!changed) return;
+    s.selectedTTL = null;
+    s.detail = null;
+    s.history = null;
+    s.emit("selection");
+    if (id) void this.loadDetail();
+  }
+
+  /** Loads the selected target's detail with history. Rounds arriving
+   * meanwhile are queued and applied after it (rings ignore rounds they
+   * already hold). */
+  private async loadDetail(): Promise<void> {
+    const id = this.store.selectedId;
+    if (!id) return;
+    this.detailAbort?.abort();
+    const ac = new AbortController();
+    this.detailAbort = ac;
+    this.pending = [];
+    try {
+      const d = await this.api.detail(id, true, ac.signal);
+      if (ac.signal.aborted || this.store.selectedId !== id) return;
+      const hist = new TargetHistory(id, capacityFor(d.settings?.history));
+      hist.load(d.hops);
+      for (const h of d.hops) delete h.history; // the rings hold it now
+      this.store.detail = d;
+      this.store.history = hist;
+      const queued = this.pending ?? [];
+      this.pending = null;
+      for (const m of queued) if (m.target === id) this.append(m);
+      this.lastStats = Date.now();
+      this.store.emit("detail");
+      this.store.emit("samples");
+    } catch (e) {
+      if ((e as Error).name === "AbortError") return;
+      this.pending = null;
+      if (e instanceof ApiError && e.status === 404) {
+        void this.sync();
+        return;
+      }
+      this.fail(e);
+    } finally {
+      if (this.detailAbort === ac) this.detailAbort = null;
+    }
+  }
+
+  /** Refreshes the hop statistics after rounds, at most once a second and
+   * one request at a time; the graphs do not wait for it. */
+  private scheduleStats(): void {
+    if (this.statsTimer) return;
+    const wait = Math.max(0, STATS_EVERY - (Date.now() - this.lastStats));
+    this.statsTimer = window.setTimeout(() => {
+      this.statsTimer = 0;
+      void this.fetchStats();
+    }, wait);
+  }
+
+  private async fetchStats(): Promise<void> {
+    if (this.statsInFlight) {
+      this.statsAgain = true;
+      return;
+    }
+    const id = this.store.selectedId;
+    if (!id || this.pending) return;
+    this.statsInFlight = true;
+    this.lastStats = Date.now();
+    try {
+      const d = await this.api.detail(id, false);
+      if (this.store.selectedId === id && !this.pending) {
+        this.store.detail = d;
+        this.store.emit("detail");
+        if (this.store.history && d.settings?.history && capacityFor(d.settings.history) !== this.store.history.capacity) {
+          void this.loadDetail();
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 0)) this.fail(e);
+    } finally {
+      this.statsInFlight = false;
+      if (this.statsAgain) {
+        this.statsAgain = false;
+        this.scheduleStats();
+      }
+    }
+  }
+
+  fail(e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.toasts.show(msg, "error");
+  }
+
+  // ---- actions ----
+
+  selectTarget(id: string): void {
+    this.select(id);
+  }
+
+  selectHop(ttl: number | null): void {
+    this.store.selectedTTL = ttl;
+    this.overview.chart.reset();
+    this.store.emit("detail");
+    this.store.emit("samples");
+  }
+
+  async addTarget(host: string, interval: number): Promise<void> {
+    const defaults = this.store.settings.defaults ?? {};
+    const settings = forSending({ ...defaults, interval });
+    const t = await this.api.addTarget(host, settings);
+    const s = this.store;
+    if (!s.targets.has(t.id)) {
+      s.targets.set(t.id, t);
+      s.order.push(t.id);
+    }
+    s.emit("targets");
+    this.select(t.id);
+  }
+
+  private replace(t: TargetSummary): void {
+    if (!this.store.targets.has(t.id)) return;
+    this.store.targets.set(t.id, t);
+    this.store.emit("targets");
+  }
+
+  pause(id: string): void {
+    this.api.pause(id).then((t) => this.replace(t), (e) => this.fail(e));
+  }
+
+  resume(id: string): void {
+    this.api.resume(id).then((t) => this.replace(t), (e) => this.fail(e));
+  }
+
+  remove(id: string): void {
+    void (async () => {
+      const ok = await confirmDialog(`Stop monitoring ${id} and discard its history?`, "Remove", "Cancel", "Remove target");
+      if (!ok) return;
+      try {
+        await this.api.remove(id);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 404)) {
+          this.fail(e);
+          return;
+        }
+      }
+      const s = this.store;
+      const i = s.order.indexOf(id);
+      s.targets.delete(id);
+      s.order = s.order.filter((x) => x !== id);
+      s.emit("targets");
+      if (s.selectedId === id) this.select(s.order[Math.min(i, s.order.length - 1)] ?? null);
+      this.grid.focusSelected();
+    })();
+  }
+
+  editTarget(id: string): void {
+    const t = this.store.targets.get(id);
+    if (!t) return;
+    this.targetDialog.open(`Settings of ${id}`, "These apply to this target alone, from its next round.", t.settings ?? {}, async (s) => {
+      const sum = await this.api.putTargetSettings(id, forSending(s));
+      this.replace(sum);
+      this.toasts.show(`Settings of ${id} saved`);
+    });
+  }
+
+  exportCSV(id: string): void {
+    this.api.summaryCSV(id).then((d) => saveBlob(d.blob, d.filename), (e) => this.fail(e));
+  }
+
+  targetMenu(id: string, x: number, y: number, opener: HTMLElement): void {
+    const t = this.store.targets.get(id);
+    if (!t) return;
+    const paused = t.state === "paused";
+    this.menu.open([
+      paused
+        ? { label: "Resume", testid: "menu-resume", action: () => this.resume(id) }
+        : { label: "Pause", testid: "menu-pause", action: () => this.pause(id) },
+      { label: "Edit settings…", testid: "menu-edit-settings", action: () => this.editTarget(id) },
+      { label: "Export summary CSV", testid: "menu-export-csv", action: () => this.exportCSV(id) },
+      { label: "Remove", testid: "menu-remove", action: () => this.remove(id), danger: true, separatorBefore: true },
+    ], x, y, opener);
+  }
+
+  hopMenu(ttl: number, x: number, y: number, opener: HTMLElement): void {
+    const hop = this.store.detail?.hops.find((h) => h.ttl === ttl);
+    if (!hop) return;
+    const copy = (what: string, v: string) => () => {
+      copyText(v).then(() => this.toasts.show(`Copied ${what} ${v}`), (e) => this.fail(e));
+    };
+    const items = [];
+    if (hop.addr) items.push({ label: `Copy IP  ${hop.addr}`, testid: "menu-copy-ip", action: copy("IP", hop.addr) });
+    if (hop.host) items.push({ label: `Copy hostname  ${hop.host}`, testid: "menu-copy-host", action: copy("hostname", hop.host) });
+    items.push({ label: "Graph this hop", testid: "menu-graph-hop", action: () => this.selectHop(ttl), separatorBefore: items.length > 0 });
+    this.menu.open(items, x, y, opener);
+  }
+
+  // ---- settings and sessions ----
+
+  /** Reads the settings afresh, lets change alter them, and saves them:
+   * the page never writes back a stale copy of keys it does not edit. */
+  async saveSettings(change: (u: UserSettings) => void): Promise<UserSettings> {
+    const fresh = await this.api.settings();
+    // the target list is the server's: sending back the copy just read
+    // could undo a target added meanwhile, so leave it out
+    delete fresh.targets;
+    change(fresh);
+    const saved = await this.api.putSettings(fresh);
+    this.store.settings = saved ?? fresh;
+    this.store.emit("settings");
+    return this.store.settings;
+  }
+
+  /** Applies changed keys of settings to every target; returns how many
+   * took them. */
+  async applyToAll(values: Settings, keys: string[]): Promise<number> {
+    let n = 0;
+    for (const id of [...this.store.order]) {
+      const t = this.store.targets.get(id);
+      if (!t) continue;
+      const next: Settings = { ...(t.settings ?? {}) };
+      for (const k of keys) next[k] = values[k];
+      const sum = await this.api.putTargetSettings(id, forSending(next));
+      this.replace(sum);
+      n++;
+    }
+    return n;
+  }
+
+  saveSession(): void {
+    this.api.session().then((d) => saveBlob(d.blob, d.filename), (e) => this.fail(e));
+  }
+
+  async loadSession(file: File): Promise<void> {
+    const text = await file.text();
+    try {
+      JSON.parse(text);
+    } catch {
+      throw new Error(`${file.name} is not a session file (not JSON)`);
+    }
+    const n = this.store.order.length;
+    if (n) {
+      const ok = await confirmDialog(
+        `Loading ${file.name} replaces the ${n} running target${n === 1 ? "" : "s"}. Save the current session first if you want to keep it.`,
+        "Load session", "Cancel", "Load session");
+      if (!ok) return;
+    }
+    const list = await this.api.loadSession(text);
+    this.store.selectedId = null;
+    this.store.order = []; // the session's order
+    this.setTargets(list);
+    this.toasts.show(`Loaded ${list.length} target${list.length === 1 ? "" : "s"} from ${file.name}`);
+  }
+}
+
+function eventKey(e: PPEvent): string {
+  return `${e.time}|${e.target}|${e.kind}|${e.ttl ?? ""}|${e.message}`;
+}

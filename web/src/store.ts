@@ -1,0 +1,72 @@
+// The page's state: what the server last said, plus what the user chose.
+// Views subscribe to topics and redraw; only the controller (app.ts)
+// changes the state.
+
+import { TargetHistory } from "./history";
+import type { PPEvent, TargetDetail, TargetSummary, UserSettings } from "./types";
+
+export type Topic =
+  | "targets" // the list or any summary changed
+  | "selection" // another target or hop was selected
+  | "detail" // the selected target's hop statistics changed
+  | "samples" // samples were appended to the selected target's history
+  | "events" // the event log changed (see lastEventsReset)
+  | "settings" // user settings changed
+  | "conn" // stream connection state changed
+  | "span"; // the graphs' time span changed
+
+export type Conn = "connecting" | "live" | "reconnecting";
+
+/** Newest events kept; older ones drop off (the server keeps the log). */
+export const MAX_EVENTS = 2000;
+
+export class Store {
+  targets = new Map<string, TargetSummary>();
+  /** Target ids in the server's order. */
+  order: string[] = [];
+  selectedId: string | null = null;
+  /** The hop graphed in Overview; null follows the destination. */
+  selectedTTL: number | null = null;
+  detail: TargetDetail | null = null;
+  history: TargetHistory | null = null;
+  events: PPEvent[] = [];
+  /** Set when events were replaced rather than appended. */
+  eventsReset = true;
+  settings: UserSettings = {};
+  settingsLoaded = false;
+  conn: Conn = "connecting";
+  /** Seconds of history the graphs show; 0 means all there is. */
+  span = 0;
+
+  private subs = new Map<Topic, Set<() => void>>();
+
+  on(topic: Topic, fn: () => void): void {
+    let s = this.subs.get(topic);
+    if (!s) this.subs.set(topic, (s = new Set()));
+    s.add(fn);
+  }
+
+  emit(topic: Topic): void {
+    for (const fn of this.subs.get(topic) ?? []) fn();
+  }
+
+  selected(): TargetSummary | null {
+    return this.selectedId ? this.targets.get(this.selectedId) ?? null : null;
+  }
+
+  /** The TTL the Overview graph shows: the chosen hop or the destination. */
+  graphTTL(): number | null {
+    if (this.selectedTTL != null) return this.selectedTTL;
+    const d = this.detail;
+    if (!d) return null;
+    const dest = d.hops.find((h) => h.destination);
+    if (dest) return dest.ttl;
+    const s = this.selected();
+    if (s?.dest?.ttl) return s.dest.ttl;
+    return d.hops.length ? d.hops[d.hops.length - 1].ttl : null;
+  }
+
+  alerting(): TargetSummary[] {
+    return this.order.map((id) => this.targets.get(id)!).filter((t) => t && t.state === "alert");
+  }
+}

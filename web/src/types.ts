@@ -1,0 +1,129 @@
+// Types of the JSON API, as docs/web-api.md defines them. Durations in
+// settings are seconds; measurements (*_ms) are milliseconds.
+
+export type Mode = "icmp" | "udp" | "tcp";
+
+/** A target's engine, alert and log options. Every key is optional when
+ * sending: the server fills unset keys from the level below. */
+export interface Settings {
+  interval?: number;
+  mode?: Mode;
+  port?: number;
+  timeout?: number;
+  size?: number;
+  max_hops?: number;
+  first_ttl?: number;
+  send_delay?: number;
+  final_hop_only?: boolean;
+  alert_loss_pct?: number;
+  alert_latency_ms?: number;
+  alert_window?: number;
+  history?: number;
+  webhook_url?: string;
+  log_path?: string;
+  log_max_bytes?: number;
+  log_max_files?: number;
+  dns?: boolean;
+  [key: string]: unknown;
+}
+
+export type TargetState = "running" | "paused" | "alert" | "no-answer";
+export type Condition = "loss" | "latency";
+
+export interface DestSummary {
+  ttl: number;
+  loss_pct: number;
+  latency_ms: number | null;
+  jitter_ms: number | null;
+  mos: number | null;
+  r: number | null;
+  active: Condition[] | null;
+}
+
+export interface TargetSummary {
+  id: string;
+  host: string;
+  addr: string;
+  state: TargetState;
+  hops: number;
+  rounds: number;
+  dest: DestSummary | null;
+  settings: Settings;
+  last: string | null;
+}
+
+export interface OtherAddr {
+  addr: string;
+  host: string;
+  recv: number;
+  avg_ms: number | null;
+}
+
+/** [unix seconds, rtt ms or null when lost, round] */
+export type HistorySample = [number, number | null, number];
+
+export interface Hop {
+  ttl: number;
+  addr: string;
+  host: string;
+  sent: number;
+  recv: number;
+  loss_pct: number;
+  last_ms: number | null;
+  avg_ms: number | null;
+  min_ms: number | null;
+  max_ms: number | null;
+  stdev_ms: number | null;
+  jitter_ms: number | null;
+  p50_ms?: number | null;
+  p95_ms?: number | null;
+  destination: boolean;
+  others?: OtherAddr[] | null;
+  history?: HistorySample[] | null;
+}
+
+/** TargetSummary plus the hops; "hops" is a count in the summary and the
+ * list here, as the API returns it. */
+export interface TargetDetail extends Omit<TargetSummary, "hops"> {
+  hops: Hop[];
+}
+
+export type EventKind =
+  | "route_change" | "multipath" | "path_length" | "alert_raised" | "alert_cleared"
+  | "no_answer" | "settings_changed" | "paused" | "resumed" | "target_added"
+  | "target_removed" | "record_error";
+
+export interface PPEvent {
+  time: string;
+  target: string;
+  kind: EventKind | string;
+  ttl?: number;
+  message: string;
+  condition?: Condition | string;
+  value?: number;
+  threshold?: number;
+}
+
+export interface Sample {
+  ttl: number;
+  t: number;
+  rtt_ms: number | null;
+  addr: string;
+}
+
+export interface RoundMsg {
+  target: string;
+  round: number;
+  summary: TargetSummary;
+  samples: Sample[];
+}
+
+/** What the app remembers between launches. The page reads and writes only
+ * the keys below; others (version, targets) are sent back as received. */
+export interface UserSettings {
+  theme?: "dark" | "light" | "";
+  resume_on_launch?: boolean;
+  sound?: boolean;
+  defaults?: Settings;
+  [key: string]: unknown;
+}

@@ -1,0 +1,49 @@
+// The strip above the tabs: the selected target's name, state and
+// settings in brief, its actions, and the graphs' time span.
+
+import { byId, setText } from "../dom";
+import { count, seconds } from "../format";
+import type { Store } from "../store";
+
+const MODE: Record<string, string> = { icmp: "ICMP", udp: "UDP", tcp: "TCP" };
+
+export class DetailHeader {
+  private readonly title = byId("detail-title");
+  private readonly state = byId("detail-state");
+  private readonly info = byId("detail-info");
+  private readonly pauseBtn = byId<HTMLButtonElement>("detail-pause-resume");
+  private readonly editBtn = byId<HTMLButtonElement>("detail-edit-settings");
+  private readonly exportBtn = byId<HTMLButtonElement>("export-csv");
+
+  constructor(private readonly store: Store) {}
+
+  render(): void {
+    const t = this.store.selected();
+    byId("detail").dataset.empty = String(!t);
+    this.pauseBtn.disabled = this.editBtn.disabled = this.exportBtn.disabled = !t;
+    if (!t) {
+      setText(this.title, "No target selected");
+      setText(this.state, "");
+      setText(this.info, "");
+      this.state.dataset.state = "";
+      setText(this.pauseBtn, "Pause");
+      return;
+    }
+    setText(this.title, t.id);
+    this.title.title = t.host === t.id ? t.addr : `${t.host} (${t.addr})`;
+    setText(this.state, t.state === "no-answer" ? "no answer" : t.state);
+    this.state.dataset.state = t.state;
+    const s = t.settings ?? {};
+    const mode = MODE[s.mode ?? "icmp"] ?? s.mode;
+    const parts = [
+      t.addr && t.addr !== t.id ? t.addr : "",
+      `${mode}${s.mode && s.mode !== "icmp" && s.port ? ":" + s.port : ""}${s.final_hop_only ? " final hop only" : ""}`,
+      s.interval ? `every ${seconds(s.interval)}` : "",
+      `${count(t.rounds)} rounds`,
+    ].filter(Boolean);
+    setText(this.info, parts.join(" · "));
+    const paused = t.state === "paused";
+    setText(this.pauseBtn, paused ? "Resume" : "Pause");
+    this.pauseBtn.dataset.action = paused ? "resume" : "pause";
+  }
+}
