@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/hopstat"
+	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/report"
 	"github.com/pingerplot/pingerplot/internal/resolve"
@@ -112,16 +113,7 @@ func runReport(ctx context.Context, args []string, env Env) error {
 func Samples(r trace.Round) []hopstat.Sample {
 	out := make([]hopstat.Sample, 0, len(r.Hops))
 	for _, h := range r.Hops {
-		s := hopstat.Sample{TTL: h.TTL}
-		switch h.Reply.Kind {
-		case probe.TimeExceeded, probe.Reached, probe.Unreachable:
-			s.From, s.RTT = h.Reply.From, h.Reply.RTT
-			s.Reached = h.Reply.Kind == probe.Reached
-			s.Lost = !h.Reply.From.IsValid()
-		default:
-			s.Lost = true
-		}
-		out = append(out, s)
+		out = append(out, monitor.SampleOf(h))
 	}
 	return out
 }

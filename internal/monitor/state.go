@@ -76,7 +76,7 @@ func (s *state) apply(now time.Time, r trace.Round) (Snapshot, []Event) {
 
 	s.samples, s.answers = s.samples[:0], s.answers[:0]
 	for _, h := range r.Hops {
-		smp := sampleOf(h)
+		smp := SampleOf(h)
 		s.samples = append(s.samples, smp)
 		if !smp.Lost {
 			s.answers = append(s.answers, hopAnswer{TTL: h.TTL, From: smp.From})
@@ -118,8 +118,9 @@ func (s *state) apply(now time.Time, r trace.Round) (Snapshot, []Event) {
 	return s.snapshot(false), events
 }
 
-// sampleOf turns a probe's outcome into the input of the statistics.
-func sampleOf(h trace.Hop) hopstat.Sample {
+// SampleOf turns a probe's outcome into the input of the per-hop
+// statistics; `pingerplot report` folds its rounds with it too.
+func SampleOf(h trace.Hop) hopstat.Sample {
 	s := hopstat.Sample{TTL: h.TTL}
 	switch h.Reply.Kind {
 	case probe.TimeExceeded, probe.Reached, probe.Unreachable:

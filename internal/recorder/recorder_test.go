@@ -72,7 +72,9 @@ func TestRecorderReportsAnUnusableLogOnce(t *testing.T) {
 	}
 	var console bytes.Buffer
 	r := New(Config{
-		Target:  func(id monitor.ID) (monitor.Target, bool) { return monitor.Target{ID: id, Settings: monitor.Settings{LogPath: path}}, true },
+		Target: func(id monitor.ID) (monitor.Target, bool) {
+			return monitor.Target{ID: id, Settings: monitor.Settings{LogPath: path}}, true
+		},
 		Console: &console,
 	})
 	for i := 1; i <= 5; i++ {
