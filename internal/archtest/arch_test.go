@@ -31,6 +31,7 @@ var forbidden = map[string][]string{
 	"session":   {"cli", "lab", "web", "probe"},
 	"config":    {"cli", "lab", "web", "probe"},
 	"privilege": {"probe", "trace", "monitor", "cli"},
+	"geo":       {"probe", "trace", "monitor", "cli", "report", "web", "lab"},
 	"lab":       {"probe", "trace", "hopstat", "monitor", "cli", "report"},
 }
 

@@ -91,7 +91,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // shortFor maps long flag names to their mtr-style one-letter aliases.
 var shortFor = map[string]string{"count": "c", "interval": "i", "no-dns": "n", "udp": "u", "tcp": "T",
-	"port": "P", "max-hops": "m", "first-ttl": "f", "size": "s"}
+	"port": "P", "max-hops": "m", "first-ttl": "f", "size": "s", "aslookup": "z"}
 
 func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fmt.Fprintf(w, "Usage: %s\n\nFlags:\n", synopsis)

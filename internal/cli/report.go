@@ -17,8 +17,10 @@ import (
 
 func runReport(ctx context.Context, args []string, env Env) error {
 	var pf probeFlags
+	var gf geoFlags
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	pf.register(fs, true)
+	gf.register(fs)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot report [flags] TARGET")
@@ -32,6 +34,9 @@ func runReport(ctx context.Context, args []string, env Env) error {
 	}
 	mode, err := pf.validate(true)
 	if err != nil {
+		return err
+	}
+	if err := gf.validate(); err != nil {
 		return err
 	}
 	dst, err := resolveTarget(ctx, pos[0], pf.v4, pf.v6)
@@ -52,6 +57,11 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		res = resolve.New(resolve.Config{})
 		defer res.Close()
 	}
+	as, err := gf.openAS(env)
+	if err != nil {
+		return err
+	}
+	defer as.close()
 
 	// The report keeps every reply (count is bounded by the user) so the
 	// median and 95th percentile cover the whole run.
@@ -68,12 +78,14 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		rounds++
 		reached = reached || r.Reached
 		path.AddRound(Samples(r))
-		if res != nil {
-			for _, h := range r.Hops {
-				if h.Reply.From.IsValid() {
-					res.Name(h.Reply.From) // starts the lookup in the background
-				}
+		for _, h := range r.Hops {
+			if !h.Reply.From.IsValid() {
+				continue
 			}
+			if res != nil {
+				res.Name(h.Reply.From) // starts the lookup in the background
+			}
+			as.start(h.Reply.From)
 		}
 		if i < pf.count {
 			if err := sleepCtx(ctx, interval-time.Since(roundStart)); err != nil {
@@ -89,17 +101,19 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		cancel()
 		namer = func(a netip.Addr) string { n, _ := res.Name(a); return n }
 	}
+	as.wait(ctx)
 	cfg := tr.Config()
 	rep := report.Report{
 		FormatVersion: report.FormatVersion,
 		Target:        pos[0], Addr: dst.String(), Mode: mode.String(),
 		Settings: report.Settings{Count: pf.count, IntervalS: pf.interval, TimeoutS: cfg.Timeout.Seconds(),
 			Port: cfg.Port, Size: cfg.Size, FirstTTL: cfg.FirstTTL, MaxHops: cfg.MaxHops, DNS: !pf.noDNS,
-			AddressFam: map[bool]string{true: "ipv4", false: "ipv6"}[dst.Is4()]},
+			AddressFam: map[bool]string{true: "ipv4", false: "ipv6"}[dst.Is4()], ASLookup: gf.asLookup},
 		Backend: prober.Backend(),
 		Start:   start, End: end, Rounds: rounds, Reached: reached,
 		Hops: report.Hops(path.Hops(), namer),
 	}
+	as.fill(rep.Hops, env)
 	switch {
 	case pf.json:
 		return report.WriteJSON(env.Stdout, rep)

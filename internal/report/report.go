@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/netip"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/hopstat"
@@ -42,6 +43,8 @@ type Settings struct {
 	MaxHops    int     `json:"max_hops"`
 	DNS        bool    `json:"dns"`
 	AddressFam string  `json:"family"`
+	// ASLookup: -z was given, so hops carry their AS when it is known.
+	ASLookup bool `json:"aslookup"`
 }
 
 // Hop is one TTL of the path. RTT fields are null when nothing answered.
@@ -62,6 +65,9 @@ type Hop struct {
 	P95Ms    *float64    `json:"p95_ms"`
 	Dest     bool        `json:"destination"`
 	Others   []Responder `json:"others,omitempty"`
+	// ASN and ASName are the AS of Addr (-z); absent when unknown.
+	ASN    uint32 `json:"asn,omitempty"`
+	ASName string `json:"as_name,omitempty"`
 }
 
 // Responder is another address that answered at the same TTL (ECMP, a
@@ -73,10 +79,43 @@ type Responder struct {
 	AvgMs *float64 `json:"avg_ms"`
 	MinMs *float64 `json:"min_ms"`
 	MaxMs *float64 `json:"max_ms"`
+	// ASN and ASName are the AS of Addr (-z); absent when unknown.
+	ASN    uint32 `json:"asn,omitempty"`
+	ASName string `json:"as_name,omitempty"`
 }
 
 // Namer returns the reverse-DNS name of an address, or "".
 type Namer func(netip.Addr) string
+
+// ASLookup returns the AS number and name of an address; 0 when unknown.
+type ASLookup func(netip.Addr) (asn uint32, name string)
+
+// AddAS fills the AS fields of hops and of their other responders, as
+// mtr -z does.
+func AddAS(hops []Hop, as ASLookup) {
+	at := func(s string) (uint32, string) {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return 0, ""
+		}
+		return as(a)
+	}
+	for i := range hops {
+		h := &hops[i]
+		h.ASN, h.ASName = at(h.Addr)
+		for j := range h.Others {
+			h.Others[j].ASN, h.Others[j].ASName = at(h.Others[j].Addr)
+		}
+	}
+}
+
+// asLabel is the AS as mtr prints it: "AS13335", or "AS???" when unknown.
+func asLabel(asn uint32) string {
+	if asn == 0 {
+		return "AS???"
+	}
+	return "AS" + strconv.FormatUint(uint64(asn), 10)
+}
 
 // Hops converts hopstat hops into report hops. The primary address of a
 // hop is the responder with the most replies; the others are listed.

@@ -84,6 +84,111 @@ func TestFormats(t *testing.T) {
 	}
 }
 
+// sampleAS is sample with -z: the first hop and one of the ECMP responders
+// have a known AS, the others not.
+func sampleAS() Report {
+	r := sample()
+	r.Settings.ASLookup = true
+	known := map[netip.Addr]struct {
+		asn  uint32
+		name string
+	}{
+		netip.MustParseAddr("10.0.1.1"):  {64512, "Lab WAN"},
+		netip.MustParseAddr("10.0.33.1"): {64513, "Lab, \"Backup\""},
+	}
+	AddAS(r.Hops, func(a netip.Addr) (uint32, string) { k := known[a]; return k.asn, k.name })
+	return r
+}
+
+func TestFormatsAS(t *testing.T) {
+	r := sampleAS()
+	for _, f := range []struct {
+		name  string
+		write func(*bytes.Buffer, Report) error
+	}{
+		{"report-z.txt", func(b *bytes.Buffer, r Report) error { return WriteText(b, r) }},
+		{"report-z.json", func(b *bytes.Buffer, r Report) error { return WriteJSON(b, r) }},
+		{"report-z.csv", func(b *bytes.Buffer, r Report) error { return WriteCSV(b, r) }},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := f.write(&b, r); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, f.name, b.Bytes())
+		})
+	}
+}
+
+// TestCSVColumnsKeepPositions: columns are only added at the end.
+func TestCSVColumnsKeepPositions(t *testing.T) {
+	v1 := []string{"format_version", "target", "addr", "mode", "start", "end", "ttl", "hop_addr", "host",
+		"sent", "recv", "loss_pct", "last_ms", "avg_ms", "min_ms", "max_ms", "stdev_ms", "jitter_ms", "median_ms", "p95_ms", "destination", "others"}
+	for i, c := range v1 {
+		if csvHeader[i] != c {
+			t.Errorf("column %d is %q; want %q (a column moved)", i, csvHeader[i], c)
+		}
+	}
+	rows, err := csv.NewReader(bytes.NewReader(mustCSV(t, sampleAS()))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := func(name string) int {
+		for i, c := range rows[0] {
+			if c == name {
+				return i
+			}
+		}
+		t.Fatalf("no column %q", name)
+		return -1
+	}
+	if got := rows[1][col("asn")] + "|" + rows[1][col("as_name")]; got != "64512|Lab WAN" {
+		t.Errorf("hop 1 asn|as_name = %q; want 64512|Lab WAN", got)
+	}
+	if got := rows[2][col("asn")]; got != "" {
+		t.Errorf("silent hop asn = %q; want empty", got)
+	}
+	if got := rows[3][col("others_asn")]; got != "10.0.33.1:64513" {
+		t.Errorf("ECMP hop others_asn = %q; want 10.0.33.1:64513", got)
+	}
+}
+
+func mustCSV(t *testing.T, r Report) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteCSV(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestJSONAS(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, sampleAS()); err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Settings map[string]any   `json:"settings"`
+		Hops     []map[string]any `json:"hops"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Settings["aslookup"] != true {
+		t.Errorf("settings.aslookup = %v; want true", m.Settings["aslookup"])
+	}
+	if h := m.Hops[0]; h["asn"] != float64(64512) || h["as_name"] != "Lab WAN" {
+		t.Errorf("hop 1 asn, as_name = %v, %v; want 64512, Lab WAN", h["asn"], h["as_name"])
+	}
+	if _, ok := m.Hops[3]["asn"]; ok {
+		t.Errorf("a hop with no known AS has an asn field: %v", m.Hops[3])
+	}
+	others := m.Hops[2]["others"].([]any)
+	if o := others[0].(map[string]any); o["asn"] != float64(64513) {
+		t.Errorf("other responder asn = %v; want 64513", o["asn"])
+	}
+}
+
 func TestHops(t *testing.T) {
 	hops := sample().Hops
 	if len(hops) != 4 {

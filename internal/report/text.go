@@ -15,16 +15,26 @@ func WriteText(w io.Writer, r Report) error {
 		r.Target, r.Addr, strings.ToUpper(r.Mode), r.Rounds, r.Settings.IntervalS, r.Settings.TimeoutS)
 	fmt.Fprintf(w, "Start: %s  End: %s\n", r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "Hop\tAddress\tHost\tLoss%\tSent\tLast\tAvg\tBest\tWorst\tStDev\tJitter\t")
+	// With -z the AS column follows the hop number, as in mtr.
+	as := func(asn uint32) string { return "" }
+	asHead := ""
+	if r.Settings.ASLookup {
+		as = func(asn uint32) string { return asLabel(asn) + "\t" }
+		asHead = "AS\t"
+	}
+	fmt.Fprintln(tw, "Hop\t"+asHead+"Address\tHost\tLoss%\tSent\tLast\tAvg\tBest\tWorst\tStDev\tJitter\t")
 	for _, h := range r.Hops {
-		addr, host := h.Addr, h.Host
+		addr, host, hopAS := h.Addr, h.Host, as(h.ASN)
 		if addr == "" {
 			addr = "???"
+			if r.Settings.ASLookup {
+				hopAS = "\t"
+			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f%%\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", h.TTL, addr, host, h.LossPct, h.Sent,
+		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%.1f%%\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", h.TTL, hopAS, addr, host, h.LossPct, h.Sent,
 			f(h.LastMs), f(h.AvgMs), f(h.MinMs), f(h.MaxMs), f(h.StdevMs), f(h.JitterMs))
 		for _, o := range h.Others {
-			fmt.Fprintf(tw, "\t%s\t%s\t\t%d\t\t%s\t%s\t%s\t\t\t\n", o.Addr, o.Host, o.Recv, f(o.AvgMs), f(o.MinMs), f(o.MaxMs))
+			fmt.Fprintf(tw, "\t%s%s\t%s\t\t%d\t\t%s\t%s\t%s\t\t\t\n", as(o.ASN), o.Addr, o.Host, o.Recv, f(o.AvgMs), f(o.MinMs), f(o.MaxMs))
 		}
 	}
 	if err := tw.Flush(); err != nil {
