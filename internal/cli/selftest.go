@@ -73,7 +73,7 @@ func runSelftest(ctx context.Context, args []string, env Env) error {
 			continue
 		}
 		fmt.Fprintf(w, "backend: %s\n", p.Backend())
-		err = traceOnce(ctx, p, pf, pos[0], dst, mode, env)
+		err = traceOnce(ctx, p, pf, nil, pos[0], dst, mode, env)
 		p.Close()
 		if err != nil {
 			return err

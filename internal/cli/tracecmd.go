@@ -16,8 +16,10 @@ import (
 
 func runTrace(ctx context.Context, args []string, env Env) error {
 	var pf probeFlags
+	var gf geoFlags
 	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
 	pf.register(fs, false)
+	gf.register(fs)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot trace [flags] TARGET")
@@ -33,6 +35,9 @@ func runTrace(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	if err := gf.validate(); err != nil {
+		return err
+	}
 	dst, err := resolveTarget(ctx, pos[0], pf.v4, pf.v6)
 	if err != nil {
 		return err
@@ -42,11 +47,16 @@ func runTrace(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer prober.Close()
-	return traceOnce(ctx, prober, pf, pos[0], dst, mode, env)
+	as, err := gf.openAS(env)
+	if err != nil {
+		return err
+	}
+	defer as.close()
+	return traceOnce(ctx, prober, pf, as, pos[0], dst, mode, env)
 }
 
 // traceOnce runs one round and prints each hop as it becomes known.
-func traceOnce(ctx context.Context, prober probe.Prober, pf probeFlags, target string, dst netip.Addr, mode probe.Mode, env Env) error {
+func traceOnce(ctx context.Context, prober probe.Prober, pf probeFlags, as *asLookup, target string, dst netip.Addr, mode probe.Mode, env Env) error {
 	tr, err := trace.New(prober, pf.traceConfig(dst, mode), nil)
 	if err != nil {
 		return usageError{err.Error()}
@@ -63,7 +73,7 @@ func traceOnce(ctx context.Context, prober probe.Prober, pf probeFlags, target s
 		defer res.Close()
 	}
 	r, err := tr.Round(ctx, 1, func(h trace.Hop) {
-		fmt.Fprintln(env.Stdout, hopLine(ctx, h, res))
+		fmt.Fprintln(env.Stdout, hopLine(ctx, h, res, as))
 	})
 	if err != nil {
 		return err
@@ -74,7 +84,7 @@ func traceOnce(ctx context.Context, prober probe.Prober, pf probeFlags, target s
 	return nil
 }
 
-func hopLine(ctx context.Context, h trace.Hop, res *resolve.Resolver) string {
+func hopLine(ctx context.Context, h trace.Hop, res *resolve.Resolver, as *asLookup) string {
 	rep := h.Reply
 	switch rep.Kind {
 	case probe.Timeout:
@@ -97,6 +107,18 @@ func hopLine(ctx context.Context, h trace.Hop, res *resolve.Resolver) string {
 	from := "?"
 	if rep.From.IsValid() {
 		from = rep.From.String()
+	}
+	if as != nil && rep.From.IsValid() {
+		// trace prints as it goes, so it waits a moment for the AS too.
+		as.start(rep.From)
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		as.res.Wait(wctx)
+		cancel()
+		asText := "AS???"
+		if info, ok := as.res.Info(rep.From); ok && info.ASN != 0 {
+			asText = info.AS()
+		}
+		from = "[" + asText + "] " + from
 	}
 	mark := ""
 	switch {

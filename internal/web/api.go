@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,9 +51,13 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, history bool) 
 	id := monitor.ID(r.PathValue("id"))
 	sn, ok := s.cfg.Monitor.Snapshot(id, history)
 	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no target %q", id))
+		notFound(w, id)
 	}
 	return sn, ok
+}
+
+func notFound(w http.ResponseWriter, id monitor.ID) {
+	writeError(w, http.StatusNotFound, fmt.Sprintf("no target %q: it was removed, or the page is out of date (reload it)", id))
 }
 
 func (s *Server) listTargets(w http.ResponseWriter, r *http.Request) {
@@ -67,20 +73,52 @@ func (s *Server) getTarget(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// decode reads a JSON body into v, strictly.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+// readBody reads a request body of at most maxBody bytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d MiB", maxBody>>20))
+			return nil, false
+		}
 		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// decode reads a JSON body into v, strictly: unknown keys and anything
+// after the value are errors.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, ok := readBody(w, r)
+	if !ok {
 		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+	if err := strictJSON(body, v); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return false
 	}
 	return true
+}
+
+func strictJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("malformed JSON: the body is empty; send a JSON object")
+		}
+		msg := strings.TrimPrefix(err.Error(), "json: ")
+		if key, ok := strings.CutPrefix(msg, "unknown field "); ok {
+			return fmt.Errorf("unknown key %s", key)
+		}
+		return fmt.Errorf("malformed JSON: %s", msg)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("malformed JSON: more data after the JSON value")
+	}
+	return nil
 }
 
 type addRequest struct {
@@ -91,11 +129,14 @@ type addRequest struct {
 
 // splitDNS takes the page's "dns" key (name resolution for this target's
 // hops, shown in the dashboard) out of a settings object: it is the web
-// server's to apply, not the engine's.
+// server's to apply, not the engine's. Null or nothing is (nil, nil, nil).
 func splitDNS(raw json.RawMessage) (json.RawMessage, *bool, error) {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || string(t) == "null" {
 		return nil, nil, nil
+	}
+	if t[0] != '{' {
+		return nil, nil, errors.New("settings: want a JSON object")
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(t, &m); err != nil {
@@ -106,26 +147,91 @@ func splitDNS(raw json.RawMessage) (json.RawMessage, *bool, error) {
 		return raw, nil, nil
 	}
 	var dns bool
-	if err := json.Unmarshal(v, &dns); err != nil {
-		return nil, nil, fmt.Errorf("dns: want true or false")
+	if string(bytes.TrimSpace(v)) == "null" || json.Unmarshal(v, &dns) != nil {
+		return nil, nil, fmt.Errorf("dns: %s is not true or false", bytes.TrimSpace(v))
 	}
 	delete(m, "dns")
 	rest, err := json.Marshal(m)
 	return rest, &dns, err
 }
 
-// settingsFrom merges a request's settings over the user's defaults and
-// validates them.
-func (s *Server) settingsFrom(raw json.RawMessage, base config.Options) (monitor.Settings, config.Options, error) {
-	var over config.Options
-	if len(bytes.TrimSpace(raw)) > 0 && string(bytes.TrimSpace(raw)) != "null" {
-		if err := json.Unmarshal(raw, &over); err != nil {
-			return monitor.Settings{}, over, err
+// settingsFrom merges a request's settings over base (the user's defaults
+// for a new target, its settings for an edit) and validates them. over is
+// what the request set.
+func (s *Server) settingsFrom(raw json.RawMessage, base config.Options) (st monitor.Settings, over config.Options, err error) {
+	if t := bytes.TrimSpace(raw); len(t) > 0 && string(t) != "null" {
+		if err := json.Unmarshal(t, &over); err != nil {
+			return monitor.Settings{}, over, fmt.Errorf("settings: %v", err)
 		}
 	}
-	merged := base.Merge(over)
-	st, err := merged.Settings()
-	return st, over, err
+	if over.EventLogPath != nil {
+		// The dashboard's event log goes beside the probe log (recorder).
+		return monitor.Settings{}, over, errors.New(`settings: event_log_path: the dashboard writes a target's events beside its log_path; remove "event_log_path"`)
+	}
+	st, err = mergeOptions(base, over).Settings()
+	if err != nil {
+		return monitor.Settings{}, over, fmt.Errorf("settings: %v", err)
+	}
+	return st, over, nil
+}
+
+// mergeOptions returns base with the keys over sets. A port belongs to its
+// mode: a new mode given without a port takes that mode's default port
+// (a TCP target's 443 means nothing to UDP, and ICMP takes none), and, as
+// in config.Resolve, a port inherited by an ICMP target is dropped.
+func mergeOptions(base, over config.Options) config.Options {
+	if over.Port == nil && over.Mode != nil && modeOf(base) != strings.ToLower(*over.Mode) {
+		base.Port = nil
+	}
+	o := base.Merge(over)
+	if over.Port == nil && modeOf(o) == "icmp" {
+		o.Port = nil
+	}
+	return o
+}
+
+// pinMode returns a saved entry's options with the mode in effect written
+// out when they set a port, so that a later change of the defaults' mode
+// cannot leave the port without its mode.
+func pinMode(o config.Options, st monitor.Settings) config.Options {
+	if o.Port != nil && o.Mode == nil {
+		o.Mode = new(st.Trace.Mode.String())
+	}
+	return o
+}
+
+func modeOf(o config.Options) string {
+	if o.Mode == nil {
+		return "icmp"
+	}
+	return strings.ToLower(*o.Mode)
+}
+
+// checkEntry checks a new target's host and name as the settings file
+// will (config.Resolve), so that every running target can be saved.
+func checkEntry(host, name string) error {
+	_, err := config.Resolve(config.Options{}, []config.TargetEntry{{Host: host, Name: name}}, "")
+	if err != nil {
+		// One entry: its label says nothing to the person who typed it.
+		return errors.New(strings.ReplaceAll(err.Error(), "targets[0] ("+host+"): ", ""))
+	}
+	return nil
+}
+
+// entryName is the "name" a saved entry needs for the monitor's ID.
+func entryName(id monitor.ID, host string) string {
+	if string(id) == host {
+		return ""
+	}
+	return string(id)
+}
+
+// entryID is the ID a saved entry's target gets (config.Resolved.ID).
+func entryID(e config.TargetEntry) monitor.ID {
+	if e.Name != "" {
+		return monitor.ID(e.Name)
+	}
+	return monitor.ID(e.Host)
 }
 
 func (s *Server) addTarget(w http.ResponseWriter, r *http.Request) {
@@ -138,13 +244,20 @@ func (s *Server) addTarget(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "host is empty: give a host name or an IP address")
 		return
 	}
+	if err := checkEntry(host, req.Name); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	s.mu.Lock()
-	defaults := s.user.Defaults
+	defaults, defaultDNS := s.user.Defaults, s.defaultDNS
 	s.mu.Unlock()
 	rawSettings, dns, err := splitDNS(req.Settings)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
+	}
+	if dns == nil {
+		dns = defaultDNS
 	}
 	st, over, err := s.settingsFrom(rawSettings, defaults)
 	if err != nil {
@@ -164,6 +277,16 @@ func (s *Server) addTarget(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.edit.Lock()
+	defer s.edit.Unlock()
+	if req.Name != "" {
+		// A name is how a script addresses its target: taking another
+		// one's, or getting a " (2)" it did not ask for, would be a surprise.
+		if _, taken := s.cfg.Monitor.Snapshot(monitor.ID(req.Name), false); taken {
+			writeError(w, http.StatusConflict, fmt.Sprintf("a target named %q exists: choose another name, or remove that target first", req.Name))
+			return
+		}
+	}
 	id, err := s.cfg.Monitor.Add(monitor.Target{ID: monitor.ID(req.Name), Host: host, Addr: addr, Settings: st})
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -173,7 +296,10 @@ func (s *Server) addTarget(w http.ResponseWriter, r *http.Request) {
 		s.setDNS(id, *dns)
 	}
 	s.rememberTargets(func(list []config.TargetEntry) []config.TargetEntry {
-		return append(list, config.TargetEntry{Host: host, Name: string(id), Options: over})
+		// An entry with this ID is left from an earlier run (the list is
+		// what to resume; it may hold targets not started this time).
+		list = slices.DeleteFunc(list, func(e config.TargetEntry) bool { return entryID(e) == id })
+		return append(list, config.TargetEntry{Host: host, Name: entryName(id, host), Options: pinMode(over, st)})
 	})
 	sn, _ := s.cfg.Monitor.Snapshot(id, false)
 	writeJSON(w, http.StatusCreated, s.summaryOf(sn))
@@ -181,18 +307,15 @@ func (s *Server) addTarget(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) removeTarget(w http.ResponseWriter, r *http.Request) {
 	id := monitor.ID(r.PathValue("id"))
+	s.edit.Lock()
+	defer s.edit.Unlock()
 	if err := s.cfg.Monitor.Remove(id); err != nil {
 		s.monitorError(w, err)
 		return
 	}
+	s.forgetDNS(id)
 	s.rememberTargets(func(list []config.TargetEntry) []config.TargetEntry {
-		out := list[:0]
-		for _, e := range list {
-			if e.Name != string(id) {
-				out = append(out, e)
-			}
-		}
-		return out
+		return slices.DeleteFunc(list, func(e config.TargetEntry) bool { return entryID(e) == id })
 	})
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -218,20 +341,27 @@ func (s *Server) pause(paused bool) http.HandlerFunc {
 			s.monitorError(w, err)
 			return
 		}
-		sn, _ := s.cfg.Monitor.Snapshot(id, false)
+		sn, ok := s.cfg.Monitor.Snapshot(id, false)
+		if !ok { // removed meanwhile
+			notFound(w, id)
+			return
+		}
 		writeJSON(w, http.StatusOK, s.summaryOf(sn))
 	}
 }
 
 func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 	id := monitor.ID(r.PathValue("id"))
-	sn, ok := s.cfg.Monitor.Snapshot(id, false)
-	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no target %q", id))
+	if _, ok := s.targetSettings(id); !ok {
+		notFound(w, id)
 		return
 	}
 	var raw json.RawMessage
 	if !decode(w, r, &raw) {
+		return
+	}
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		writeError(w, http.StatusBadRequest, "settings: want a JSON object of the keys to change")
 		return
 	}
 	raw, dns, err := splitDNS(raw)
@@ -239,15 +369,23 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	s.edit.Lock()
+	defer s.edit.Unlock()
 	// The request is the target's whole settings object or a part of it:
-	// what it leaves out keeps its current value.
-	st, over, err := s.settingsFrom(raw, config.FromSettings(sn.Settings))
+	// what it leaves out keeps its current value, the one last asked for
+	// (an earlier edit may still wait for the next round).
+	t, ok := s.targetSettings(id)
+	if !ok {
+		notFound(w, id)
+		return
+	}
+	st, over, err := s.settingsFrom(raw, config.FromSettings(t.Settings))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if st.Trace.Mode != sn.Settings.Trace.Mode && s.cfg.Prepare != nil {
-		if err := s.cfg.Prepare(st.Trace.Mode.String(), sn.Addr.Is6()); err != nil {
+	if st.Trace.Mode != t.Trace.Mode && s.cfg.Prepare != nil {
+		if err := s.cfg.Prepare(st.Trace.Mode.String(), t.Addr.Is6()); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
@@ -261,22 +399,25 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	s.rememberTargets(func(list []config.TargetEntry) []config.TargetEntry {
 		for i := range list {
-			if list[i].Name == string(id) {
-				list[i].Options = list[i].Options.Merge(over)
+			if entryID(list[i]) == id {
+				list[i].Options = pinMode(mergeOptions(list[i].Options, over), st)
+				return list
 			}
 		}
-		return list
+		return append(list, config.TargetEntry{Host: t.Host, Name: entryName(id, t.Host), Options: config.FromSettings(st)})
 	})
-	sn, _ = s.cfg.Monitor.Snapshot(id, false)
-	sum := s.summaryOf(sn)
-	sum.Settings = s.settingsJSON(id, st) // the new settings, in effect from the next round
-	writeJSON(w, http.StatusOK, sum)
+	sn, ok := s.cfg.Monitor.Snapshot(id, false)
+	if !ok {
+		notFound(w, id)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.summaryOf(sn)) // with the new settings, in effect from the next round
 }
 
 func (s *Server) targetEvents(w http.ResponseWriter, r *http.Request) {
 	id := monitor.ID(r.PathValue("id"))
 	if _, ok := s.cfg.Monitor.Snapshot(id, false); !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no target %q", id))
+		notFound(w, id)
 		return
 	}
 	writeJSON(w, http.StatusOK, eventsOf(s.cfg.Monitor.Events(id), time.Time{}))
@@ -319,7 +460,7 @@ func (s *Server) summaryCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b bytes.Buffer
-	if err := csvlog.WriteSummary(&b, csvlog.FromSnapshot(sn, s.cfg.Names)); err != nil {
+	if err := csvlog.WriteSummary(&b, csvlog.FromSnapshot(sn, s.namesFor(sn.ID))); err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
@@ -362,7 +503,11 @@ func (s *Server) saveSession(w http.ResponseWriter, r *http.Request) {
 // read and checked whole first: a corrupt, truncated or future-version
 // session is refused and changes nothing.
 func (s *Server) loadSession(w http.ResponseWriter, r *http.Request) {
-	ss, err := session.Load(io.LimitReader(r.Body, maxBody))
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	ss, err := session.Load(bytes.NewReader(body))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -375,62 +520,121 @@ func (s *Server) loadSession(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	s.edit.Lock()
+	defer s.edit.Unlock()
 	for _, t := range s.cfg.Monitor.Targets() {
 		_ = s.cfg.Monitor.Remove(t.ID)
+		s.forgetDNS(t.ID)
 	}
 	var entries []config.TargetEntry
 	for _, a := range ss.Targets() {
+		// The session passed its checks, which include the settings'
+		// (config), so this fails only if the monitor is closing.
 		id, err := s.cfg.Monitor.Restore(a.Target, a.Hops, a.Events, a.Rounds, a.Started)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("restore %s: %v", a.Target.ID, err))
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("restore %s: %v", a.Target.ID, err))
 			return
 		}
 		if a.Paused {
 			_ = s.cfg.Monitor.Pause(id)
 		}
-		entries = append(entries, config.TargetEntry{Host: a.Target.Host, Name: string(id), Options: config.FromSettings(a.Target.Settings)})
+		entries = append(entries, config.TargetEntry{Host: a.Target.Host, Name: entryName(id, a.Target.Host), Options: config.FromSettings(a.Target.Settings)})
 	}
 	s.rememberTargets(func([]config.TargetEntry) []config.TargetEntry { return entries })
 	s.hub.publish("targets", s.summaries())
 	writeJSON(w, http.StatusOK, s.summaries())
 }
 
-func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	u := s.user
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, u)
+// userJSON is u as the API shows it: the settings file's layout, with the
+// defaults' "dns" key when it is set (see Server.defaultDNS).
+func userJSON(u config.UserSettings, dns *bool) json.RawMessage {
+	b, err := json.Marshal(u)
+	if err != nil || dns == nil {
+		return b
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return b
+	}
+	m["defaults"] = withKey(m["defaults"], "dns", strconv.FormatBool(*dns))
+	out, err := json.Marshal(m)
+	if err != nil {
+		return b
+	}
+	return out
 }
 
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	u, dns := s.user, s.defaultDNS
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, userJSON(u, dns))
+}
+
+// putSettings replaces the user settings. Without "targets" the saved
+// target list stays the server's (it follows the targets added and
+// removed); with it, it replaces the list of targets to resume.
 func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	body, ok := readBody(w, r)
+	if !ok {
 		return
 	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+		msg := "malformed JSON: want a settings object"
+		if err != nil {
+			msg += ": " + strings.TrimPrefix(err.Error(), "json: ")
+		}
+		writeError(w, http.StatusBadRequest, msg)
+		return
+	}
+	_, hasTargets := top["targets"]
+	var dns *bool
+	if d, ok := top["defaults"]; ok {
+		rest, v, err := splitDNS(d)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "defaults: "+err.Error())
+			return
+		}
+		if rest != nil {
+			top["defaults"] = rest
+		}
+		dns = v
+	}
+	body, _ = json.Marshal(top) // members of a decoded object always encode
 	var u config.UserSettings
 	if err := json.Unmarshal(body, &u); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if _, err := u.Defaults.Settings(); err != nil {
-		writeError(w, http.StatusBadRequest, "defaults: "+err.Error())
-		return
-	}
-	s.mu.Lock()
-	if u.Targets == nil {
-		u.Targets = s.user.Targets // the target list is the server's to keep
-	}
-	if u.Version == 0 {
-		u.Version = config.Version
-	}
-	err = s.saveLocked(u)
-	s.mu.Unlock()
+	saved, status, err := s.replaceUser(u, hasTargets, dns)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		writeError(w, status, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, u)
+	writeJSON(w, http.StatusOK, userJSON(saved, dns))
+}
+
+// replaceUser checks and saves new user settings; without targets it keeps
+// the saved list. It returns what it saved, or the HTTP status of a
+// failure.
+func (s *Server) replaceUser(u config.UserSettings, withTargets bool, dns *bool) (config.UserSettings, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !withTargets {
+		u.Targets = s.user.Targets
+	}
+	u.Version = config.Version
+	// The whole file is checked before it is written: new defaults can
+	// make a saved target's overrides invalid.
+	if _, err := config.Resolve(u.Defaults, u.Targets, ""); err != nil {
+		return u, http.StatusBadRequest, err
+	}
+	if err := s.saveLocked(u); err != nil {
+		return u, http.StatusInternalServerError, err
+	}
+	s.defaultDNS = dns
+	return u, http.StatusOK, nil
 }
 
 // rememberTargets edits the persisted target list, so "resume targets on

@@ -107,6 +107,7 @@ type sampleJSON struct {
 }
 
 type roundJSON struct {
+	Seq     uint64        `json:"seq"`
 	Target  string        `json:"target"`
 	Round   int           `json:"round"`
 	Summary targetSummary `json:"summary"`

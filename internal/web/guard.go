@@ -44,6 +44,12 @@ func newGuard(token string, listen net.Addr, extra []string) *guard {
 		}
 		g.hosts[strings.ToLower(h)] = true
 	}
+	if port == "80" {
+		// Browsers leave the default port out of Host and Origin.
+		for h := range g.hosts {
+			g.hosts[strings.TrimSuffix(h, ":80")] = true
+		}
+	}
 	return g
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/config"
@@ -29,6 +31,7 @@ var dist embed.FS
 type Config struct {
 	Monitor *monitor.Monitor
 	// Resolve turns a host name into an address (a literal address too).
+	// Nil accepts literal addresses only.
 	Resolve func(ctx context.Context, host string) (netip.Addr, error)
 	// Prepare opens what a probe mode needs, so adding a target the system
 	// cannot probe fails at once with the reason. Nil skips the check.
@@ -45,7 +48,7 @@ type Config struct {
 	Listen     net.Addr
 	ExtraHosts []string
 	Logger     *slog.Logger
-	// KeepAlive is the SSE comment interval; 0 means 15 s.
+	// KeepAlive is the SSE comment interval; 0 (or less) means 15 s.
 	KeepAlive time.Duration
 	// App names the program version in saved sessions.
 	App string
@@ -58,10 +61,23 @@ type Server struct {
 	hub   *hub
 	mux   *http.ServeMux
 
-	mu   sync.Mutex // guards user and noDNS
+	// edit serializes the handlers that change the target list or a
+	// target's settings (add, remove, update, load a session): each reads
+	// the monitor, decides and writes the monitor and the persisted list,
+	// and two of them interleaved would lose one's change.
+	edit sync.Mutex
+
+	// roundSeq numbers the stream's round messages (see forward).
+	roundSeq atomic.Uint64
+
+	mu   sync.Mutex // guards following
 	user config.UserSettings
 	// noDNS holds the targets whose hops are shown without names.
 	noDNS map[monitor.ID]bool
+	// defaultDNS is the "dns" key of the user's defaults, nil when unset
+	// (names on). config.Options has no such key, so it is kept here, for
+	// this run only, and merged into the defaults the API shows.
+	defaultDNS *bool
 }
 
 // New returns a Server; Run must run for the stream to carry updates.
@@ -69,11 +85,20 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if cfg.KeepAlive == 0 {
+	if cfg.KeepAlive <= 0 {
 		cfg.KeepAlive = 15 * time.Second
 	}
 	if cfg.Names == nil {
 		cfg.Names = func(netip.Addr) string { return "" }
+	}
+	if cfg.Resolve == nil {
+		cfg.Resolve = func(_ context.Context, host string) (netip.Addr, error) {
+			a, err := netip.ParseAddr(host)
+			if err != nil {
+				return netip.Addr{}, fmt.Errorf("%q is not an IP address (this server resolves no names)", host)
+			}
+			return a, nil
+		}
 	}
 	s := &Server{cfg: cfg, guard: newGuard(cfg.Token, cfg.Listen, cfg.ExtraHosts), hub: newHub(), user: cfg.User,
 		noDNS: map[monitor.ID]bool{}}
@@ -94,7 +119,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Run forwards the monitor's updates to connected pages until ctx ends or
-// the monitor closes.
+// the monitor closes. One Run at a time: it numbers the round messages.
 func (s *Server) Run(ctx context.Context) {
 	updates, cancel := s.cfg.Monitor.Subscribe(4096)
 	defer cancel()
@@ -115,16 +140,24 @@ func (s *Server) forward(u monitor.Update) {
 	switch {
 	case u.Round != nil:
 		d := u.Round
+		// A sample's time is its round's start, as in the hop's history
+		// (monitor.Sample.Time), so a page that appends samples holds what
+		// a re-fetch of the history would give it.
+		t := unixSeconds(d.Round.Start)
 		samples := make([]sampleJSON, 0, len(d.Round.Hops))
 		for _, h := range d.Round.Hops {
-			smp := sampleJSON{TTL: h.TTL, T: unixSeconds(h.Reply.Sent), Addr: addrString(h.Reply.From)}
+			smp := sampleJSON{TTL: h.TTL, T: t, Addr: addrString(h.Reply.From)}
 			if h.Reply.From.IsValid() {
 				v := ms(h.Reply.RTT)
 				smp.RTT = &v
 			}
 			samples = append(samples, smp)
 		}
-		s.hub.publish("round", roundJSON{Target: string(d.Target), Round: d.Round.Index, Summary: s.summaryOf(d.Snapshot), Samples: samples})
+		// seq counts round messages from 1 with no gaps: a page that sees
+		// one lost messages (the hub drops them for a page that cannot keep
+		// up) and re-fetches.
+		s.hub.publish("round", roundJSON{Seq: s.roundSeq.Add(1), Target: string(d.Target), Round: d.Round.Index,
+			Summary: s.summaryOf(d.Snapshot), Samples: samples})
 	case u.Event != nil:
 		s.hub.publish("event", eventOf(*u.Event))
 		switch u.Event.Kind {
@@ -137,11 +170,41 @@ func (s *Server) forward(u monitor.Update) {
 
 func (s *Server) summaries() []targetSummary {
 	snaps := s.cfg.Monitor.Snapshots()
+	want := s.wantSettings()
 	out := make([]targetSummary, 0, len(snaps))
 	for _, sn := range snaps {
-		out = append(out, s.summaryOf(sn))
+		ts := summaryOf(sn)
+		st, ok := want[sn.ID]
+		if !ok {
+			st = sn.Settings
+		}
+		ts.Settings = s.settingsJSON(sn.ID, st)
+		out = append(out, ts)
 	}
 	return out
+}
+
+// wantSettings returns every target's settings as last asked for. A
+// snapshot holds the settings of its round; new ones wait for the next
+// round (monitor.Update), and the API shows those, so a page that edits
+// a target twice before its next round starts from its first edit.
+func (s *Server) wantSettings() map[monitor.ID]monitor.Settings {
+	ts := s.cfg.Monitor.Targets()
+	m := make(map[monitor.ID]monitor.Settings, len(ts))
+	for _, t := range ts {
+		m[t.ID] = t.Settings
+	}
+	return m
+}
+
+// targetSettings returns id's settings as last asked for.
+func (s *Server) targetSettings(id monitor.ID) (monitor.Target, bool) {
+	for _, t := range s.cfg.Monitor.Targets() {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return monitor.Target{}, false
 }
 
 func (s *Server) setDNS(id monitor.ID, on bool) {
@@ -154,6 +217,14 @@ func (s *Server) setDNS(id monitor.ID, on bool) {
 	}
 }
 
+// forgetDNS drops a removed target's "dns" setting, so a new target
+// that takes its ID starts from its own.
+func (s *Server) forgetDNS(id monitor.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.noDNS, id)
+}
+
 func (s *Server) dnsOn(id monitor.ID) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -162,27 +233,50 @@ func (s *Server) dnsOn(id monitor.ID) bool {
 
 func (s *Server) summaryOf(sn monitor.Snapshot) targetSummary {
 	ts := summaryOf(sn)
-	ts.Settings = s.settingsJSON(sn.ID, sn.Settings)
+	st := sn.Settings
+	if t, ok := s.targetSettings(sn.ID); ok {
+		st = t.Settings
+	}
+	ts.Settings = s.settingsJSON(sn.ID, st)
 	return ts
 }
 
 func (s *Server) detailOf(sn monitor.Snapshot) targetDetail {
-	names := s.cfg.Names
-	if !s.dnsOn(sn.ID) {
-		names = func(netip.Addr) string { return "" }
+	d := detailOf(sn, s.namesFor(sn.ID))
+	st := sn.Settings
+	if t, ok := s.targetSettings(sn.ID); ok {
+		st = t.Settings
 	}
-	d := detailOf(sn, names)
-	d.Settings = s.settingsJSON(sn.ID, sn.Settings)
+	d.Settings = s.settingsJSON(sn.ID, st)
 	return d
 }
 
-// settingsJSON is a target's settings object with the page's "dns" key.
-func (s *Server) settingsJSON(id monitor.ID, st monitor.Settings) json.RawMessage {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(settingsJSON(st), &m) != nil {
-		m = map[string]json.RawMessage{}
+// namesFor returns the reverse-DNS lookup for id's hops: none when the
+// target's "dns" setting is off.
+func (s *Server) namesFor(id monitor.ID) func(netip.Addr) string {
+	if !s.dnsOn(id) {
+		return func(netip.Addr) string { return "" }
 	}
-	m["dns"] = json.RawMessage(strconv.FormatBool(s.dnsOn(id)))
-	b, _ := json.Marshal(m)
-	return b
+	return s.cfg.Names
+}
+
+// settingsJSON is a target's settings object with the page's "dns" key
+// last, in the order of docs/web-api.md.
+func (s *Server) settingsJSON(id monitor.ID, st monitor.Settings) json.RawMessage {
+	return withKey(settingsJSON(st), "dns", strconv.FormatBool(s.dnsOn(id)))
+}
+
+// withKey appends "key": value (a JSON value) to a JSON object.
+func withKey(obj json.RawMessage, key, value string) json.RawMessage {
+	if len(obj) < 2 || obj[len(obj)-1] != '}' {
+		obj = json.RawMessage("{}")
+	}
+	b := append([]byte(nil), obj[:len(obj)-1]...)
+	if len(obj) > 2 {
+		b = append(b, ',')
+	}
+	b = strconv.AppendQuote(b, key)
+	b = append(b, ':')
+	b = append(b, value...)
+	return append(b, '}')
 }

@@ -8,13 +8,24 @@ import (
 	"time"
 )
 
+// clientBuffer is how many messages a page may fall behind before the hub
+// drops messages for it.
+const clientBuffer = 256
+
+// stallTimeout is how long one write to a page may block before the
+// stream is closed: a page that stopped reading (a frozen tab, a dead
+// connection the kernel has not noticed) is dropped, freeing its
+// goroutine; a live EventSource reconnects and re-fetches.
+const stallTimeout = time.Minute
+
 // hub fans server-sent events out to every connected page. A page that
 // cannot keep up loses messages (its buffer is bounded) rather than slowing
-// the monitor; it re-fetches the full state when it reconnects.
+// the monitor or the other pages; the "seq" of round messages shows it the
+// gap, and it re-fetches the full state.
 type hub struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // guards following
 	clients map[chan []byte]struct{}
-	dropped int
+	dropped int // messages not delivered to a full client
 }
 
 func newHub() *hub { return &hub{clients: map[chan []byte]struct{}{}} }
@@ -25,7 +36,7 @@ func (h *hub) publish(event string, v any) {
 	if err != nil {
 		return
 	}
-	msg := []byte(fmt.Sprintf("event: %s\ndata: %s\n\n", event, data))
+	msg := fmt.Appendf(nil, "event: %s\ndata: %s\n\n", event, data)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.clients {
@@ -38,7 +49,7 @@ func (h *hub) publish(event string, v any) {
 }
 
 func (h *hub) subscribe() chan []byte {
-	c := make(chan []byte, 256)
+	c := make(chan []byte, clientBuffer)
 	h.mu.Lock()
 	h.clients[c] = struct{}{}
 	h.mu.Unlock()
@@ -51,20 +62,36 @@ func (h *hub) unsubscribe(c chan []byte) {
 	h.mu.Unlock()
 }
 
-// serve streams messages to one client until it goes away.
+// counts returns the number of connected clients and of dropped messages.
+func (h *hub) counts() (clients, dropped int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients), h.dropped
+}
+
+// serve streams messages to one client until it goes away, or stops
+// reading for stallTimeout.
 func (h *hub) serve(w http.ResponseWriter, r *http.Request, keepalive time.Duration) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		writeError(w, http.StatusInternalServerError, "streaming unsupported")
-		return
-	}
+	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	c := h.subscribe()
 	defer h.unsubscribe(c)
-	fmt.Fprint(w, ": connected\n\n")
-	fl.Flush()
+	// Each write gets stallTimeout. The last deadline stays when the
+	// stream ends: the client is gone then (a stream has no other end),
+	// and it bounds the server's final write on the dead connection too.
+	// Writers that cannot set deadlines (test recorders) still stream.
+	send := func(b []byte) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(stallTimeout))
+		if _, err := w.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send([]byte(": connected\n\n")) {
+		return
+	}
 	t := time.NewTicker(keepalive)
 	defer t.Stop()
 	for {
@@ -72,15 +99,13 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, keepalive time.Durat
 		case <-r.Context().Done():
 			return
 		case msg := <-c:
-			if _, err := w.Write(msg); err != nil {
+			if !send(msg) {
 				return
 			}
-			fl.Flush()
 		case <-t.C:
-			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+			if !send([]byte(": ping\n\n")) {
 				return
 			}
-			fl.Flush()
 		}
 	}
 }
