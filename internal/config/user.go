@@ -23,6 +23,12 @@ type UserSettings struct {
 	Theme          string        // "theme": "dark" or "light"; "" reads as dark
 	ResumeOnLaunch bool          // "resume_on_launch": start the targets again on launch
 	Sound          bool          // "sound": beep when an alert raises
+	// OnlineLookups allows the Map tab, while it is open, to ask ipwho.is
+	// where public hop addresses are ("online_lookups"; off by default).
+	OnlineLookups bool
+	// GeoDBs are offline .mmdb/.csv location and ASN databases to read
+	// besides those in the config directory's geo folder ("geo_dbs").
+	GeoDBs []string
 }
 
 // DefaultUser returns the settings of a first launch.
@@ -136,6 +142,8 @@ type userFile struct {
 	Theme          string        `json:"theme"`
 	ResumeOnLaunch bool          `json:"resume_on_launch"`
 	Sound          bool          `json:"sound"`
+	OnlineLookups  bool          `json:"online_lookups"`
+	GeoDBs         []string      `json:"geo_dbs"`
 	Defaults       Options       `json:"defaults"`
 	Targets        []TargetEntry `json:"targets"`
 }
@@ -147,10 +155,13 @@ func fileUser(s UserSettings) userFile {
 	if s.Theme == "" {
 		s.Theme = "dark"
 	}
-	return userFile{s.Version, s.Theme, s.ResumeOnLaunch, s.Sound, s.Defaults, s.Targets}
+	if s.GeoDBs == nil {
+		s.GeoDBs = []string{}
+	}
+	return userFile{s.Version, s.Theme, s.ResumeOnLaunch, s.Sound, s.OnlineLookups, s.GeoDBs, s.Defaults, s.Targets}
 }
 
-var userKeys = []string{"version", "theme", "resume_on_launch", "sound", "defaults", "targets"}
+var userKeys = []string{"version", "theme", "resume_on_launch", "sound", "online_lookups", "geo_dbs", "defaults", "targets"}
 
 // MarshalJSON writes the settings as the settings file does.
 func (s UserSettings) MarshalJSON() ([]byte, error) { return json.Marshal(fileUser(s)) }
@@ -200,6 +211,10 @@ func parseUser(data []byte) (s UserSettings, p problems, newer int) {
 			err = decodeValue(m.val, &s.ResumeOnLaunch, wantBool)
 		case m.key == "sound":
 			err = decodeValue(m.val, &s.Sound, wantBool)
+		case m.key == "online_lookups":
+			err = decodeValue(m.val, &s.OnlineLookups, wantBool)
+		case m.key == "geo_dbs":
+			err = decodeValue(m.val, &s.GeoDBs, "a list of file paths")
 		case m.key == "defaults":
 			s.Defaults.decode(m.val, nil, "defaults", &p)
 		case m.key == "targets":
@@ -217,6 +232,9 @@ func parseUser(data []byte) (s UserSettings, p problems, newer int) {
 		if err != nil {
 			p.add("", "%s: %v", m.key, err)
 		}
+	}
+	if len(s.GeoDBs) == 0 {
+		s.GeoDBs = nil // one spelling of "none", whether the file had [] or nothing
 	}
 	if len(p) == 0 {
 		s.check(&p)

@@ -97,6 +97,8 @@ func TestUserFileLayout(t *testing.T) {
   "theme": "light",
   "resume_on_launch": true,
   "sound": false,
+  "online_lookups": false,
+  "geo_dbs": [],
   "defaults": {
     "interval": 2,
     "alert_loss_pct": 20,
