@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/geo"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/notify"
 	"github.com/pingerplot/pingerplot/internal/probe"
@@ -111,6 +112,23 @@ func runUI(ctx context.Context, args []string, env Env) error {
 	defer unsubscribe()
 	go rec.Run(ctx, updates)
 
+	// Hop locations and AS numbers: offline databases always, ipwho.is only
+	// while a page has the Map tab open and the user allowed it.
+	geoDir, _ := geo.DefaultDir()
+	offline, warns, err := geo.OpenOffline(geo.OfflineConfig{Paths: user.GeoDBs, Dir: geoDir})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "pingerplot: geo databases: %v; the map shows only what online lookups find\n", err)
+		offline = geo.NewOffline()
+	}
+	for _, w := range warns {
+		fmt.Fprintf(env.Stderr, "pingerplot: geo database skipped: %v\n", w)
+	}
+	defer offline.Close()
+	cacheFile, _ := geo.DefaultCacheFile()
+	ipwhois := geo.NewIPWhois(geo.IPWhoisConfig{CacheFile: cacheFile, Logger: logger})
+	geoRes := geo.New(geo.Config{Offline: offline, Online: ipwhois})
+	defer geoRes.Close()
+
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), strconv.Itoa(*port)))
 	if err != nil {
 		return fmt.Errorf("listen on %s port %d: %w; choose another with --port", ip, *port, err)
@@ -129,6 +147,7 @@ func runUI(ctx context.Context, args []string, env Env) error {
 			return prober.Prepare(md, v6)
 		},
 		Names: names, UserDir: dir, User: user, Token: token, Listen: ln.Addr(), Logger: logger, App: "pingerplot " + Version,
+		Geo: geoRes, GeoSent: func() int { n, _ := ipwhois.Sent(); return n },
 	})
 	go srv.Run(ctx)
 

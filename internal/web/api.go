@@ -38,6 +38,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/events", s.allEvents)
 	m.HandleFunc("GET /api/session", s.saveSession)
 	m.HandleFunc("POST /api/session", s.loadSession)
+	m.HandleFunc("GET /api/targets/{id}/geo", s.getGeo)
+	m.HandleFunc("PUT /api/geo", s.putGeo)
 	m.HandleFunc("GET /api/settings", s.getSettings)
 	m.HandleFunc("PUT /api/settings", s.putSettings)
 	m.HandleFunc("GET /api/stream", func(w http.ResponseWriter, r *http.Request) { s.hub.serve(w, r, s.cfg.KeepAlive) })
@@ -611,6 +613,9 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, status, err.Error())
 		return
+	}
+	if s.cfg.Geo != nil && !u.OnlineLookups {
+		s.cfg.Geo.SetOnline(false) // withdrawn consent takes effect at once
 	}
 	writeJSON(w, http.StatusOK, userJSON(saved, dns))
 }

@@ -37,10 +37,12 @@ type targetSummary struct {
 }
 
 type otherJSON struct {
-	Addr  string   `json:"addr"`
-	Host  string   `json:"host"`
-	Recv  int      `json:"recv"`
-	AvgMs *float64 `json:"avg_ms"`
+	Addr   string   `json:"addr"`
+	Host   string   `json:"host"`
+	Recv   int      `json:"recv"`
+	AvgMs  *float64 `json:"avg_ms"`
+	ASN    uint32   `json:"asn,omitempty"`
+	ASName string   `json:"as_name,omitempty"`
 }
 
 type hopJSON struct {
@@ -59,6 +61,8 @@ type hopJSON struct {
 	P50Ms    *float64    `json:"p50_ms"`
 	P95Ms    *float64    `json:"p95_ms"`
 	Dest     bool        `json:"destination"`
+	ASN      uint32      `json:"asn,omitempty"`
+	ASName   string      `json:"as_name,omitempty"`
 	Others   []otherJSON `json:"others"`
 	// History rows are [t (Unix seconds), rtt_ms or null, round].
 	History [][3]any `json:"history,omitempty"`

@@ -6,9 +6,11 @@ package web
 
 import (
 	"context"
+
 	"embed"
 	"encoding/json"
 	"fmt"
+	"github.com/pingerplot/pingerplot/internal/geo"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -52,6 +54,12 @@ type Config struct {
 	KeepAlive time.Duration
 	// App names the program version in saved sessions.
 	App string
+	// Geo locates hops and names their AS for the Map tab and the AS
+	// column; nil leaves both empty. Its online provider is switched on only
+	// while a page has the Map tab open and the user allowed online lookups.
+	Geo *geo.Resolver
+	// GeoSent, if set, reports how many requests went to the online provider.
+	GeoSent func() int
 }
 
 // Server is the dashboard's HTTP side.
@@ -243,6 +251,27 @@ func (s *Server) summaryOf(sn monitor.Snapshot) targetSummary {
 
 func (s *Server) detailOf(sn monitor.Snapshot) targetDetail {
 	d := detailOf(sn, s.namesFor(sn.ID))
+	if s.cfg.Geo != nil {
+		// The AS column: from what the geo cache knows now; a miss starts a
+		// lookup whose answer shows in a later fetch.
+		as := func(a string) (uint32, string) {
+			addr, err := netip.ParseAddr(a)
+			if err != nil {
+				return 0, ""
+			}
+			info, _ := s.cfg.Geo.Info(addr)
+			return info.ASN, info.ASName
+		}
+		for i := range d.HopList {
+			h := &d.HopList[i]
+			if h.Addr != "" {
+				h.ASN, h.ASName = as(h.Addr)
+			}
+			for j := range h.Others {
+				h.Others[j].ASN, h.Others[j].ASName = as(h.Others[j].Addr)
+			}
+		}
+	}
 	st := sn.Settings
 	if t, ok := s.targetSettings(sn.ID); ok {
 		st = t.Settings
