@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -59,37 +60,29 @@ func TestRTTAccuracy(t *testing.T) {
 		for _, m := range modes {
 			t.Run(f.name+"/"+m.name, func(t *testing.T) {
 				dst, hops := labTarget(l, f)
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				defer cancel()
+				// The lab's truth is only as good as its cables: when another
+				// process loads the machine (parallel test packages), they
+				// release late and even ping reads high. Such a run measures
+				// the machine, not the tool, so it is measured again, up to
+				// three times; ping's median at every hop is the referee.
 				var (
-					wg    sync.WaitGroup
 					rep   report.Report
-					pings = make([][]time.Duration, len(hops))
+					pings [][]time.Duration
 					mtr   map[int][]time.Duration
-					errs  = make([]error, len(hops)+1)
 				)
-				wg.Add(2 + len(hops))
-				go func() {
-					defer wg.Done()
-					args := append([]string{"-c", fmt.Sprint(n), "-i", interval, f.flag}, m.flags...)
-					rep = reportJSON(t, l, true, append(args, dst.String())...)
-				}()
-				go func() {
-					defer wg.Done()
-					args := append([]string{"-c", fmt.Sprint(n), "-i", interval, f.flag}, m.flags...)
-					mtr, errs[len(hops)] = mtrRaw(ctx, l, append(args, dst.String())...)
-				}()
-				for i, h := range hops {
-					go func() {
-						defer wg.Done()
-						pings[i], errs[i] = iputilsPing(ctx, l, "-c", fmt.Sprint(n), "-i", interval, h.String())
-					}()
-				}
-				wg.Wait()
-				for _, err := range errs {
-					if err != nil {
-						t.Fatal(err)
+				for attempt := 1; ; attempt++ {
+					rep, pings, mtr = measureAccuracy(t, l, f, m, dst, hops, n, interval)
+					worst := time.Duration(0)
+					for i := range hops {
+						worst = max(worst, abs(median(pings[i])-expectedRTT(i+1)))
 					}
+					if worst <= labTolerance || attempt == 3 {
+						if worst > labTolerance {
+							t.Fatalf("the lab itself was off by %.3f ms (ping) in 3 attempts: the machine is too loaded to judge RTTs", msf(worst))
+						}
+						break
+					}
+					t.Logf("attempt %d: ping reads %.3f ms off the injected delay (lab disturbed); measuring again", attempt, msf(worst))
 				}
 				checkPath(t, rep, hops)
 				var oursOff, mtrOff time.Duration
@@ -161,4 +154,48 @@ func TestLossAtDestination(t *testing.T) {
 			})
 		}
 	}
+}
+
+// labTolerance is how far ping may read from the injected delay for a run
+// to count: the cables' own excess over four passes stays well inside it
+// on a quiet machine.
+const labTolerance = 120 * time.Microsecond
+
+// measureAccuracy runs pingerplot, mtr and a ping to every hop at the same
+// time and returns what each measured.
+func measureAccuracy(t *testing.T, l *lab.Lab, f family, m mode, dst netip.Addr, hops []netip.Addr, n int, interval string) (report.Report, [][]time.Duration, map[int][]time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		rep   report.Report
+		pings = make([][]time.Duration, len(hops))
+		mtr   map[int][]time.Duration
+		errs  = make([]error, len(hops)+1)
+	)
+	wg.Add(2 + len(hops))
+	go func() {
+		defer wg.Done()
+		args := append([]string{"-c", fmt.Sprint(n), "-i", interval, f.flag}, m.flags...)
+		rep = reportJSON(t, l, true, append(args, dst.String())...)
+	}()
+	go func() {
+		defer wg.Done()
+		args := append([]string{"-c", fmt.Sprint(n), "-i", interval, f.flag}, m.flags...)
+		mtr, errs[len(hops)] = mtrRaw(ctx, l, append(args, dst.String())...)
+	}()
+	for i, h := range hops {
+		go func() {
+			defer wg.Done()
+			pings[i], errs[i] = iputilsPing(ctx, l, "-c", fmt.Sprint(n), "-i", interval, h.String())
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rep, pings, mtr
 }
