@@ -4,14 +4,20 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,12 +68,14 @@ type browserStep struct {
 // client namespace and drives its dashboard with headless Chromium, also in
 // that namespace (web/test/dashboard.mjs; web/test/README.md lists its
 // steps): add the lab's target and see its hops, click a hop, copy its IP,
-// every tab, an alert raised and cleared by a latency step on the last
+// every tab, the Map tab placing the lab's routers in the cities of a test
+// database (labGeoDB) with nothing sent online, an alert raised and
+// cleared by a latency step on the last
 // link, pause and resume, one target's settings, the summary CSV, a saved
 // session removed and loaded back, a second (IPv6) target, the theme, a
 // reload, and the Engine dialog refusing bad values. With
 // -update-screenshots it also writes
-// docs/screenshots/{dashboard,timeline,alert}-{dark,light}.png (2x, after
+// docs/screenshots/{dashboard,map,timeline,alert}-{dark,light}.png (2x, after
 // a minute of history, so the run takes about 1.5 min longer).
 func TestDashboardInBrowser(t *testing.T) {
 	lab.Exclusive(t) // timing: rounds every 200 ms while a browser renders
@@ -81,12 +89,26 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	dir := workDir(t)
-	ui := startUI(t, l, dir)
+	// The Map tab's places: a test database in the geo folder of the
+	// config directory the unprivileged ui sees (XDG_CONFIG_HOME), and an
+	// empty cache directory of its own, so nothing of the machine's is used.
+	xdg := filepath.Join(dir, "xdg-config")
+	labGeoDB(t, l, xdg)
+	cache := filepath.Join(dir, "xdg-cache")
+	if err := os.Mkdir(cache, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(cache, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	ui := startUI(t, l, dir, "XDG_CONFIG_HOME="+xdg, "XDG_CACHE_HOME="+cache)
 
-	var hops, hosts, hops6 []string
-	for _, a := range append(l.Hops4, l.TargetAddr4) {
+	var hops, hosts, hops6, places, asns []string
+	for i, a := range append(l.Hops4, l.TargetAddr4) {
 		hops = append(hops, a.String())
 		hosts = append(hosts, names[a.String()])
+		places = append(places, labPath4[i].City)
+		asns = append(asns, fmt.Sprint(labPath4[i].ASN))
 	}
 	for _, a := range append(l.Hops6, l.TargetAddr6) {
 		hops6 = append(hops6, a.String())
@@ -110,6 +132,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		"PP_NAMES=" + strings.Join(hosts, ","),
 		"PP_TARGET6=" + l.TargetAddr6.String(),
 		"PP_HOPS6=" + strings.Join(hops6, ","),
+		"PP_PLACES=" + strings.Join(places, ","),
+		"PP_ASNS=" + strings.Join(asns, ","),
+		"PP_PLACE6=" + labPath4[len(labPath4)-1].City,
 		"PP_ARTIFACTS=" + artifacts,
 		"PP_CHROMIUM=" + chromiumPath,
 	}
@@ -218,12 +243,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if finished != nil {
 		for _, f := range finished.Screenshots {
-			st, err := os.Stat(f)
+			before, after, err := shrinkPNG(f)
 			if err != nil {
 				t.Errorf("screenshot %s: %v", f, err)
 				continue
 			}
-			t.Logf("wrote %s (%d KB)", f, st.Size()/1024)
+			t.Logf("wrote %s (%d KB; %d KB as Chromium wrote it)", f, after/1024, before/1024)
 		}
 	}
 	ui.stop(t)
@@ -299,11 +324,15 @@ type uiProc struct {
 var dashboardURL = regexp.MustCompile(`PingerPlot dashboard: (http://127\.0\.0\.1:\d+/\?token=\S+)`)
 
 // startUI starts `pingerplot ui` as the unprivileged user in the client
-// namespace, with its settings in dir, and waits for the URL it prints.
-func startUI(t *testing.T, l *lab.Lab, dir string) *uiProc {
+// namespace, with its settings in dir and env ("KEY=value") added to the
+// test's environment, and waits for the URL it prints.
+func startUI(t *testing.T, l *lab.Lab, dir string, env ...string) *uiProc {
 	t.Helper()
 	u := &uiProc{out: &syncBuffer{}}
 	u.cmd = l.CommandUnprivileged(context.Background(), l.Client, binary(t), "ui", "--no-browser", "--port", "0", "--config-dir", dir)
+	if len(env) > 0 {
+		u.cmd.Env = append(os.Environ(), env...)
+	}
 	u.cmd.Stdout, u.cmd.Stderr = u.out, u.out
 	if err := u.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -349,4 +378,132 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// shrinkPNG rewrites the screenshot at path with a 256-colour palette, so
+// the committed screenshots stay small (a map at 2x is half a megabyte as
+// Chromium writes it, a third of that paletted). The page's flat colours
+// keep their exact values: the 64 most frequent colours are kept as they
+// are and the rest (anti-aliasing of text, lines and coastlines) are
+// median-cut into the other 192, without dithering. It returns the sizes
+// before and after; the file is left alone if paletting would not shrink it.
+func shrinkPNG(path string) (before, after int64, err error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	src, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		return 0, 0, err
+	}
+	b := src.Bounds()
+	img := image.NewNRGBA(b)
+	draw.Draw(img, b, src, b.Min, draw.Src)
+	pal := medianCut(img, 256, 64)
+	out := image.NewPaletted(b, pal)
+	index := map[color.NRGBA]uint8{}
+	for i := 0; i < len(img.Pix); i += 4 {
+		c := color.NRGBA{img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3]}
+		k, ok := index[c]
+		if !ok {
+			k = uint8(pal.Index(c))
+			index[c] = k
+		}
+		out.Pix[i/4] = k
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, out); err != nil {
+		return 0, 0, err
+	}
+	if buf.Len() >= len(raw) {
+		return int64(len(raw)), int64(len(raw)), nil
+	}
+	return int64(len(raw)), int64(buf.Len()), os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// medianCut returns a palette of at most n colours for img: its exact most
+// frequent colours, then the weighted means of the boxes that splitting
+// the other colours at their weighted median gives (the box with the most
+// pixels times the widest channel range is split first).
+func medianCut(img *image.NRGBA, n, exact int) color.Palette {
+	type count struct {
+		c color.NRGBA
+		n int
+	}
+	seen := map[color.NRGBA]int{}
+	for i := 0; i < len(img.Pix); i += 4 {
+		seen[color.NRGBA{img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3]}]++
+	}
+	all := make([]count, 0, len(seen))
+	for c, k := range seen {
+		all = append(all, count{c, k})
+	}
+	key := func(c color.NRGBA) uint32 { return uint32(c.R)<<24 | uint32(c.G)<<16 | uint32(c.B)<<8 | uint32(c.A) }
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].n != all[j].n {
+			return all[i].n > all[j].n
+		}
+		return key(all[i].c) < key(all[j].c)
+	})
+	var pal color.Palette
+	if len(all) <= n {
+		for _, x := range all {
+			pal = append(pal, x.c)
+		}
+		return pal
+	}
+	for _, x := range all[:exact] {
+		pal = append(pal, x.c)
+	}
+	channel := func(c color.NRGBA, k int) int { return int([4]uint8{c.R, c.G, c.B, c.A}[k]) }
+	boxes := [][]count{all[exact:]}
+	for len(boxes) < n-exact {
+		best, bestK, bestScore := -1, 0, 0
+		for i, box := range boxes {
+			if len(box) < 2 {
+				continue
+			}
+			pixels := 0
+			for _, x := range box {
+				pixels += x.n
+			}
+			for k := 0; k < 4; k++ {
+				lo, hi := 255, 0
+				for _, x := range box {
+					lo, hi = min(lo, channel(x.c, k)), max(hi, channel(x.c, k))
+				}
+				if score := (hi - lo) * pixels; score > bestScore {
+					best, bestK, bestScore = i, k, score
+				}
+			}
+		}
+		if best < 0 {
+			break
+		}
+		box := boxes[best]
+		sort.Slice(box, func(i, j int) bool {
+			a, b := channel(box[i].c, bestK), channel(box[j].c, bestK)
+			return a < b || a == b && key(box[i].c) < key(box[j].c)
+		})
+		pixels := 0
+		for _, x := range box {
+			pixels += x.n
+		}
+		cut, acc := len(box)-1, 0
+		for i, x := range box {
+			if acc += x.n; 2*acc >= pixels {
+				cut = min(max(i+1, 1), len(box)-1)
+				break
+			}
+		}
+		boxes = append(boxes[:best], append([][]count{box[:cut], box[cut:]}, boxes[best+1:]...)...)
+	}
+	for _, box := range boxes {
+		var r, g, bl, a, t int
+		for _, x := range box {
+			r, g, bl, a, t = r+int(x.c.R)*x.n, g+int(x.c.G)*x.n, bl+int(x.c.B)*x.n, a+int(x.c.A)*x.n, t+x.n
+		}
+		pal = append(pal, color.NRGBA{uint8((r + t/2) / t), uint8((g + t/2) / t), uint8((bl + t/2) / t), uint8((a + t/2) / t)})
+	}
+	return pal
 }

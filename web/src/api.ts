@@ -2,7 +2,7 @@
 // Bearer header; errors become ApiError with the server's message.
 
 import type {
-  PPEvent, Settings, TargetDetail, TargetSummary, UserSettings,
+  GeoAnswer, PPEvent, Settings, TargetDetail, TargetSummary, UserSettings,
 } from "./types";
 
 export class ApiError extends Error {
@@ -25,7 +25,7 @@ export class Api {
     return `${this.base}/api/stream?token=${encodeURIComponent(this.token)}`;
   }
 
-  private async send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  private async send(method: string, path: string, body?: unknown, signal?: AbortSignal, keepalive = false): Promise<Response> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` };
     let payload: string | undefined;
     if (body !== undefined) {
@@ -34,7 +34,7 @@ export class Api {
     }
     let res: Response;
     try {
-      res = await fetch(this.base + path, { method, headers, body: payload, signal, cache: "no-store" });
+      res = await fetch(this.base + path, { method, headers, body: payload, signal, cache: "no-store", keepalive });
     } catch (e) {
       if ((e as Error).name === "AbortError") throw e;
       throw new ApiError(0, "cannot reach PingerPlot: is it still running?");
@@ -92,6 +92,14 @@ export class Api {
   }
   putSettings(s: UserSettings): Promise<UserSettings> {
     return this.json("PUT", "/api/settings", s);
+  }
+  geo(id: string, signal?: AbortSignal): Promise<GeoAnswer> {
+    return this.json("GET", `/api/targets/${enc(id)}/geo`, undefined, signal);
+  }
+  /** Tells the server the Map tab opened or closed (online lookups run only
+   * while it is open). keepalive lets it go out while the page unloads. */
+  async putGeo(mapOpen: boolean, keepalive = false): Promise<void> {
+    await this.send("PUT", "/api/geo", { map_open: mapOpen }, undefined, keepalive);
   }
 }
 

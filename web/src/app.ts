@@ -16,6 +16,7 @@ import { DetailHeader } from "./views/detailHeader";
 import { EventsView } from "./views/events";
 import { ContextMenu } from "./views/menu";
 import { Overview } from "./views/overview";
+import { MapView } from "./views/map";
 import { LOG_KEYS, PROBE_KEYS, SettingsDialog } from "./views/settingsDialog";
 import { StatusBar } from "./views/statusBar";
 import { Tabs } from "./views/tabs";
@@ -25,6 +26,13 @@ import { Toasts } from "./views/toast";
 
 /** Least time between two fetches of the selected target's statistics. */
 const STATS_EVERY = 1000;
+/** Least time between two fetches of the Map tab's answer. */
+const GEO_EVERY = 1000;
+/** While lookups are pending and no round comes (a paused target), the
+ * answer is asked again after this long. */
+const GEO_PENDING_AGAIN = 2000;
+/** Least time between two re-fetches after gaps in the stream. */
+const RESYNC_EVERY = 1000;
 const SELECTED_KEY = "pingerplot.selected";
 
 export class App implements Actions {
@@ -38,6 +46,7 @@ export class App implements Actions {
   private readonly banner: Banner;
   private readonly header: DetailHeader;
   private readonly status: StatusBar;
+  private readonly map: MapView;
   readonly tabs: Tabs;
   private readonly menu = new ContextMenu(byId("menu"));
   private readonly targetDialog = new SettingsDialog({
@@ -60,6 +69,18 @@ export class App implements Actions {
   private statsAgain = false;
   private lastStats = 0;
   private everOpen = false;
+  // the Map tab: what the server was last told, and the throttled refresh
+  private mapOpen = false;
+  private geoTimer = 0;
+  private geoInFlight = false;
+  private geoAgain = false;
+  private lastGeo = 0;
+  // gaps in the stream: the last seq seen (0: none since the stream opened),
+  // the last round of each target, and the re-fetch they cause
+  private lastSeq = 0;
+  private lastRound = new Map<string, number>();
+  private resyncing = false;
+  private resyncAgain = false;
 
   constructor(readonly api: Api) {
     const s = this.store;
@@ -70,6 +91,7 @@ export class App implements Actions {
     this.banner = new Banner(byId("alert-banner"), s, this);
     this.header = new DetailHeader(s);
     this.status = new StatusBar(s);
+    this.map = new MapView(s, { onlineChanged: (on) => this.setOnlineLookups(on) });
     this.tabs = new Tabs(byId("tabs"), (name) => this.tabShown(name));
 
     // with many targets, summaries arrive dozens of times a second: the
@@ -95,6 +117,8 @@ export class App implements Actions {
       graphs();
       this.overview.chart.reset();
       this.events.render(true);
+      this.map.schedule();
+      this.scheduleGeo(true);
     });
     s.on("detail", table);
     s.on("samples", graphs);
@@ -104,6 +128,8 @@ export class App implements Actions {
     });
     s.on("events", () => this.events.render());
     s.on("conn", () => this.status.render());
+    s.on("geo", () => this.map.schedule());
+    s.on("settings", () => this.map.schedule());
 
     this.stream = new Stream(api.streamURL(), {
       onOpen: () => this.onOpen(),
@@ -128,6 +154,14 @@ export class App implements Actions {
       s.emit("span");
     });
     s.span = Number(span.value);
+
+    // the server runs online lookups only while a page shows the Map tab:
+    // a hidden or closing page says it no longer does
+    document.addEventListener("visibilitychange", () => {
+      if (document.hidden) this.setMapOpen(false);
+      else if (this.tabs.current === "map") this.showMap();
+    });
+    window.addEventListener("pagehide", () => this.setMapOpen(false, true));
   }
 
   start(): void {
@@ -144,6 +178,96 @@ export class App implements Actions {
     if (name === "overview") this.overview.renderGraph();
     if (name === "timeline") this.timeline.update();
     if (name === "events") this.events.render();
+    if (name === "map") this.showMap();
+    else this.setMapOpen(false);
+  }
+
+  // ---- the Map tab ----
+
+  private showMap(): void {
+    if (document.hidden) return;
+    this.setMapOpen(true);
+    this.map.schedule();
+    this.scheduleGeo(true);
+  }
+
+  /** Tells the server whether the Map tab is shown, only when that changes
+   * (force: again, after the online switch changed). Nothing else about
+   * the map is sent. */
+  private setMapOpen(open: boolean, keepalive = false, force = false): void {
+    if (open === this.mapOpen && !force) return;
+    this.mapOpen = open;
+    this.api.putGeo(open, keepalive).catch((e) => {
+      if (!(e instanceof ApiError && e.status === 0)) this.fail(e);
+    });
+  }
+
+  /** Fetches the selected target's hop locations while the Map tab is
+   * shown: at most once a second and one request at a time (now: as soon
+   * as the one in flight is done, for a newly shown tab or target). */
+  private scheduleGeo(now = false): void {
+    if (this.tabs?.current !== "map" || document.hidden) return;
+    if (this.geoTimer) {
+      if (!now) return;
+      window.clearTimeout(this.geoTimer);
+    }
+    const wait = now ? 0 : Math.max(0, GEO_EVERY - (Date.now() - this.lastGeo));
+    this.geoTimer = window.setTimeout(() => {
+      this.geoTimer = 0;
+      void this.fetchGeo();
+    }, wait);
+  }
+
+  private async fetchGeo(): Promise<void> {
+    if (this.geoInFlight) {
+      this.geoAgain = true;
+      return;
+    }
+    const id = this.store.selectedId;
+    if (!id || this.tabs.current !== "map" || document.hidden) return;
+    this.geoInFlight = true;
+    this.lastGeo = Date.now();
+    let pending = false;
+    try {
+      const answer = await this.api.geo(id);
+      if (this.store.selectedId === id) {
+        this.store.geo = { target: id, answer };
+        this.store.emit("geo");
+        pending = answer.hops.some((g) => g.status === "pending");
+      }
+    } catch (e) {
+      // a removed target's 404 is followed by its "targets" message
+      if (!(e instanceof ApiError && (e.status === 0 || e.status === 404))) this.fail(e);
+    } finally {
+      this.geoInFlight = false;
+      if (this.geoAgain || this.store.selectedId !== id) {
+        this.geoAgain = false;
+        this.scheduleGeo(true);
+      } else if (pending && !this.geoTimer) {
+        // lookups resolve on later calls; rounds usually bring them, but a
+        // paused target has none
+        this.geoTimer = window.setTimeout(() => {
+          this.geoTimer = 0;
+          void this.fetchGeo();
+        }, GEO_PENDING_AGAIN);
+      }
+    }
+  }
+
+  /** The Map tab's "Online lookups (ipwho.is)" switch: saved in the user
+   * settings; while the tab is open the server is told again, as consent
+   * given now starts lookups and consent withdrawn stops them at once. */
+  private setOnlineLookups(on: boolean): void {
+    this.map.onlineSaving = true;
+    this.saveSettings((u) => {
+      u.online_lookups = on;
+    }).then(() => {
+      if (this.tabs.current === "map" && !document.hidden) this.setMapOpen(true, false, true);
+      this.scheduleGeo(true);
+    }, (e) => this.fail(e)).finally(() => {
+      this.map.onlineSaving = false;
+      this.map.schedule();
+    });
   }
 
   /** The theme changed: canvases re-read their colours. */
@@ -158,6 +282,8 @@ export class App implements Actions {
   private onOpen(): void {
     const first = !this.everOpen;
     this.everOpen = true;
+    // this (re)open re-fetches everything: count seq afresh from here
+    this.lastSeq = 0;
     this.store.conn = "live";
     this.store.emit("conn");
     // start() synced already, but events may have come between its fetch and
@@ -168,12 +294,15 @@ export class App implements Actions {
 
   private onRound(m: RoundMsg): void {
     const s = this.store;
+    const gap = this.gap(m);
     if (!s.targets.has(m.target)) {
       // a target we have not heard of yet: its "targets" message follows
+      if (gap) void this.resync();
       return;
     }
     s.targets.set(m.target, m.summary);
     s.emit("targets");
+    if (gap) void this.resync();
     if (m.target !== s.selectedId) return;
     if (this.pending) {
       this.pending.push(m);
@@ -181,6 +310,43 @@ export class App implements Actions {
     }
     this.append(m);
     this.scheduleStats();
+    this.scheduleGeo();
+  }
+
+  /** Whether messages were lost before m: its seq jumped (the page fell
+   * behind the server), or the selected target's round number jumped
+   * while seq did not (the server fell behind the monitor). */
+  private gap(m: RoundMsg): boolean {
+    let lost = false;
+    if (typeof m.seq === "number") {
+      if (this.lastSeq > 0 && m.seq > this.lastSeq + 1) lost = true;
+      this.lastSeq = m.seq;
+    }
+    const prev = this.lastRound.get(m.target);
+    if (m.target === this.store.selectedId && prev !== undefined && m.round > prev + 1) lost = true;
+    this.lastRound.set(m.target, m.round);
+    return lost;
+  }
+
+  /** Re-fetches the target list, the selected target's history and the
+   * events after a gap: one at a time, at most once a second. */
+  private async resync(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncing = true;
+    try {
+      await this.sync(true);
+    } finally {
+      window.setTimeout(() => {
+        this.resyncing = false;
+        if (this.resyncAgain) {
+          this.resyncAgain = false;
+          void this.resync();
+        }
+      }, RESYNC_EVERY);
+    }
   }
 
   private append(m: RoundMsg): void {
@@ -259,6 +425,7 @@ export class App implements Actions {
     const kept = s.order.filter((id) => s.targets.has(id));
     const known = new Set(kept);
     s.order = kept.concat(list.map((t) => t.id).filter((id) => !known.has(id)));
+    for (const id of this.lastRound.keys()) if (!s.targets.has(id)) this.lastRound.delete(id);
     s.emit("targets");
     if (!s.selectedId || !s.targets.has(s.selectedId)) {
       this.select(s.order[0] ?? null);
@@ -280,6 +447,7 @@ export class App implements Actions {
     s.selectedTTL = null;
     s.detail = null;
     s.history = null;
+    s.geo = null;
     s.emit("selection");
     if (id) void this.loadDetail();
   }
@@ -494,6 +662,9 @@ export class App implements Actions {
       if (!t) continue;
       const next: Settings = { ...(t.settings ?? {}) };
       for (const k of keys) next[k] = values[k];
+      // a new mode without a port: the server gives the mode its default
+      if (keys.includes("mode") && values.port === undefined) delete next.port;
+      for (const k of Object.keys(next)) if (next[k] === undefined) delete next[k];
       const sum = await this.api.putTargetSettings(id, forSending(next));
       this.replace(sum);
       n++;
@@ -522,8 +693,16 @@ export class App implements Actions {
     const list = await this.api.loadSession(text);
     this.store.selectedId = null;
     this.store.order = []; // the session's order
+    this.lastRound.clear(); // the session's round numbers
     this.setTargets(list);
     this.toasts.show(`Loaded ${list.length} target${list.length === 1 ? "" : "s"} from ${file.name}`);
+    // the session brings its targets' events, older than those shown: ask
+    // for the whole log, not only what came after the newest event seen
+    try {
+      this.addEvents(await this.api.events());
+    } catch (e) {
+      this.fail(e);
+    }
   }
 }
 

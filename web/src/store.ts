@@ -3,7 +3,7 @@
 // changes the state.
 
 import { TargetHistory } from "./history";
-import type { PPEvent, TargetDetail, TargetSummary, UserSettings } from "./types";
+import type { GeoAnswer, PPEvent, TargetDetail, TargetSummary, UserSettings } from "./types";
 
 export type Topic =
   | "targets" // the list or any summary changed
@@ -13,7 +13,8 @@ export type Topic =
   | "events" // the event log changed (see lastEventsReset)
   | "settings" // user settings changed
   | "conn" // stream connection state changed
-  | "span"; // the graphs' time span changed
+  | "span" // the graphs' time span changed
+  | "geo"; // the selected target's hop locations changed
 
 export type Conn = "connecting" | "live" | "reconnecting";
 
@@ -37,6 +38,8 @@ export class Store {
   conn: Conn = "connecting";
   /** Seconds of history the graphs show; 0 means all there is. */
   span = 0;
+  /** The Map tab's answer, for the target it was asked about. */
+  geo: { target: string; answer: GeoAnswer } | null = null;
 
   private subs = new Map<Topic, Set<() => void>>();
 

@@ -57,6 +57,8 @@ export interface OtherAddr {
   host: string;
   recv: number;
   avg_ms: number | null;
+  asn?: number;
+  as_name?: string;
 }
 
 /** [unix seconds, rtt ms or null when lost, round] */
@@ -78,6 +80,9 @@ export interface Hop {
   p50_ms?: number | null;
   p95_ms?: number | null;
   destination: boolean;
+  /** the AS of addr, when a database or ipwho.is knows it */
+  asn?: number;
+  as_name?: string;
   others?: OtherAddr[] | null;
   history?: HistorySample[] | null;
 }
@@ -112,6 +117,9 @@ export interface Sample {
 }
 
 export interface RoundMsg {
+  /** numbers round messages 1, 2, 3… for the server's life: a jump means
+   * messages were lost */
+  seq?: number;
   target: string;
   round: number;
   summary: TargetSummary;
@@ -124,6 +132,53 @@ export interface UserSettings {
   theme?: "dark" | "light" | "";
   resume_on_launch?: boolean;
   sound?: boolean;
+  /** let the Map tab, while open, ask ipwho.is about public hop addresses */
+  online_lookups?: boolean;
   defaults?: Settings;
   [key: string]: unknown;
+}
+
+/** Why a responder is or is not on the map (GET /api/targets/{id}/geo). */
+export type GeoStatus = "located" | "special" | "pending" | "error" | "offline-only" | "unknown";
+
+/** One responder of a target's path on the Map tab. */
+export interface GeoHop {
+  ttl: number;
+  addr: string;
+  host: string;
+  destination: boolean;
+  /** false for the other addresses of an ECMP hop */
+  primary: boolean;
+  latency_ms: number | null;
+  loss_pct: number;
+  located: boolean;
+  lat: number | null;
+  lon: number | null;
+  city?: string;
+  region?: string;
+  country?: string;
+  country_code?: string;
+  asn?: number;
+  as_name?: string;
+  source?: string;
+  status: GeoStatus | string;
+  reason?: string;
+}
+
+export interface GeoCredit {
+  text: string;
+  link: string;
+}
+
+export interface GeoAnswer {
+  /** a geo resolver exists */
+  available: boolean;
+  /** the user's online_lookups setting */
+  online_allowed: boolean;
+  /** online lookups are running right now */
+  online: boolean;
+  /** requests sent to the online provider since the server started */
+  sent: number;
+  hops: GeoHop[];
+  credits: GeoCredit[];
 }

@@ -23,6 +23,10 @@
 //   PP_NAMES        optional: host names expected for PP_HOPS, same order
 //   PP_TARGET6      a second target (the lab target's IPv6 address)
 //   PP_HOPS6        the addresses expected on the way to PP_TARGET6
+//   PP_PLACES       the cities the test's location database gives PP_HOPS,
+//                   same order (comma-separated)
+//   PP_ASNS         the AS numbers it gives them, same order
+//   PP_PLACE6       the city it gives PP_TARGET6 (its routers have none)
 //   PP_SCREENSHOTS  optional: a directory; screenshots of both themes are
 //                   written there (the test's -update-screenshots)
 //   PP_ARTIFACTS    where a failed step's screenshot and the saved session
@@ -49,11 +53,18 @@ const HOPS = (process.env.PP_HOPS ?? "").split(",").filter(Boolean);
 const NAMES = (process.env.PP_NAMES ?? "").split(",");
 const TARGET6 = process.env.PP_TARGET6 ?? "";
 const HOPS6 = (process.env.PP_HOPS6 ?? "").split(",").filter(Boolean);
+const PLACES = (process.env.PP_PLACES ?? "").split(",").filter(Boolean);
+const ASNS = (process.env.PP_ASNS ?? "").split(",").filter(Boolean).map(Number);
+const PLACE6 = process.env.PP_PLACE6 ?? "";
 const SHOTS = process.env.PP_SCREENSHOTS ?? "";
 const ARTIFACTS = process.env.PP_ARTIFACTS || mkdtempSync(join(tmpdir(), "pp-browser-"));
 const CHROMIUM = process.env.PP_CHROMIUM || "/usr/bin/chromium";
 if (!TARGET || HOPS.length < 2 || HOPS[HOPS.length - 1] !== TARGET || !TARGET6 || HOPS6[HOPS6.length - 1] !== TARGET6) {
   console.error("PP_TARGET, PP_HOPS, PP_TARGET6 and PP_HOPS6 (each list ending with its target) are required");
+  process.exit(2);
+}
+if (PLACES.length !== HOPS.length || ASNS.length !== HOPS.length || !PLACE6) {
+  console.error("PP_PLACES and PP_ASNS (one per hop of PP_HOPS) and PP_PLACE6 are required");
   process.exit(2);
 }
 const DEST_TTL = HOPS.length;
@@ -175,6 +186,12 @@ page.on("response", (r) => {
     log("API error:", r.request().method(), u.pathname, r.status());
   }
 });
+// what the page tells the server about the Map tab, in order
+const geoPuts = [];
+page.on("request", (r) => {
+  const u = new URL(r.url());
+  if (u.pathname === "/api/geo") geoPuts.push(`${r.method()} ${r.postData() ?? ""}`);
+});
 page.on("requestfailed", (r) => {
   const f = r.failure()?.errorText ?? "";
   if (!f.includes("ERR_ABORTED")) log("request failed:", r.url().replace(/token=[^&]+/, "token=…"), f);
@@ -185,6 +202,17 @@ const targetRow = (id = TARGET) => page.locator(`[data-testid=target-row][data-t
 const hopRow = (ttl) => page.locator(`[data-testid=hop-row][data-ttl="${ttl}"]`);
 const hopCell = (ttl, col) => hopRow(ttl).locator(`td[data-col=${col}]`);
 const eventRows = (kind) => page.locator(`[data-testid=event-row][data-kind=${kind}]`);
+
+/** GET path of the API from inside the page, with the page's token. */
+async function apiGet(path) {
+  return page.evaluate(async (p) => {
+    const token = new URLSearchParams(location.search).get("token") ?? sessionStorage.getItem("pingerplot.token");
+    const r = await fetch(p, { headers: { Authorization: `Bearer ${token}` } });
+    if (!r.ok) throw new Error(`GET ${p}: ${r.status} ${await r.text()}`);
+    return r.json();
+  }, path);
+}
+const geoOf = (id) => apiGet(`/api/targets/${encodeURIComponent(id)}/geo`);
 
 /** The hop table's "sent" of the destination. */
 const destSent = async () => num(await text(hopCell(DEST_TTL, "sent")));
@@ -370,11 +398,61 @@ const steps = [
     await expectVisible(eventRows("target_added").first(), "a target_added event in the Events tab");
     const n = await page.locator("[data-testid=event-row]").count();
     await showTab("map");
-    await expectText(tid("map-placeholder"), /map is coming/i, "the Map placeholder");
+    await expectVisible(tid("map-svg"), "the Map tab's map");
     await showTab("overview");
     await expectVisible(hopRow(1), "the hop table back in Overview");
     await graphDrawn("back in Overview");
     return `timeline bar pixels per hop ${tl.join(" ")}; ${n} event(s)`;
+  }],
+
+  ["the Map tab places the lab's hops, and sends nothing", async () => {
+    const markers = page.locator("[data-testid=map-marker]");
+    const before = geoPuts.length;
+    await showTab("map");
+    await until("PUT /api/geo {map_open: true} when the Map tab shows", () => geoPuts.slice(before), (l) => l.at(-1) === 'PUT {"map_open":true}');
+    // the test database places every router and the target: one marker each
+    await until(`${HOPS.length} markers, hops 1…${HOPS.length}`, () => markers.evaluateAll((ms) => ms.map((m) => m.dataset.ttl).join(",")),
+      (s) => s === HOPS.map((_, i) => i + 1).join(","));
+    await expectAttr(markers.last(), "data-destination", "true", "the destination's marker marked as the destination");
+    if (await page.locator("[data-testid=map-marker][data-primary=false]").count()) throw new Error("other-responder markers on a path without ECMP");
+    // the path, hop to hop: one arc between each pair of neighbours, drawn
+    const segs = await until(`the path drawn as ${HOPS.length - 1} arcs`, () => page.locator("[data-testid=map-path]").evaluateAll((ps) =>
+      ps.map((p) => ({ from: p.dataset.from, to: p.dataset.to, len: p.getTotalLength(), gap: p.classList.contains("gap") }))),
+    (l) => l.length === HOPS.length - 1 && l.every((x, i) => x.from === String(i + 1) && x.to === String(i + 2) && x.len > 5 && !x.gap));
+    // beside the map, each hop with its city
+    const rows = page.locator("[data-testid=map-hop]");
+    await until(`the list of ${HOPS.length} hops, each in its city (${PLACES.join(", ")})`, () => rows.evaluateAll((rs) => rs.map((r) => [r.dataset.ttl, r.dataset.status, r.querySelector(".where")?.textContent ?? ""])),
+      (l) => l.length === HOPS.length && l.every(([ttl, st, where], i) => ttl === String(i + 1) && st === "located" && where.startsWith(PLACES[i])));
+    // the server's answer agrees, and nothing went to ipwho.is
+    const g = await geoOf(TARGET);
+    const placed = g.hops.map((x) => `${x.ttl} ${x.addr} ${x.city} AS${x.asn}`);
+    for (let i = 0; i < HOPS.length; i++) {
+      const x = g.hops.find((y) => y.ttl === i + 1);
+      if (!x || x.addr !== HOPS[i] || !x.located || x.city !== PLACES[i] || x.asn !== ASNS[i]) throw new Error(`GET …/geo: hop ${i + 1} is ${JSON.stringify(x)}; want ${HOPS[i]} located in ${PLACES[i]}, AS${ASNS[i]}`);
+    }
+    if (g.online || g.online_allowed || g.sent !== 0) throw new Error(`online lookups off, yet GET …/geo says online ${g.online}, allowed ${g.online_allowed}, sent ${g.sent}`);
+    await expectAttr(tid("map-sent"), "data-sent", "0", "the tab's count of requests sent online");
+    if (await tid("map-online").isChecked()) throw new Error("the Online lookups (ipwho.is) box is checked on a first launch");
+    // what leaves the machine, said on the tab
+    const privacy = await expectText(tid("map-privacy"), /ipwho\.is.*HTTPS.*never sent.*nothing is sent while this tab is closed/s, "the privacy text");
+    // hovering a marker: address, host, place, AS and latency
+    await page.locator("[data-testid=map-marker][data-ttl=\"2\"]").hover();
+    await expectVisible(tid("map-tooltip"), "the tooltip of hop 2");
+    const tip = await expectText(tid("map-tooltip"), new RegExp(`Hop 2.*${re(HOPS[1])}.*${re(PLACES[1])}.*AS${ASNS[1]}.*avg [\\d.]+ ms`, "s"), "the tooltip's text");
+    await page.mouse.move(5, 5);
+    await expectHidden(tid("map-tooltip"), "the tooltip after the pointer left");
+    await screenshots("map", async () => {
+      await until("the markers drawn for the screenshot", () => markers.count(), (n) => n === HOPS.length);
+    });
+    // leaving the tab says so; nothing went online meanwhile
+    const mark = geoPuts.length;
+    await showTab("overview");
+    await until("PUT /api/geo {map_open: false} when another tab shows", () => geoPuts.slice(mark), (l) => l.at(-1) === 'PUT {"map_open":false}');
+    const after = await geoOf(TARGET);
+    if (after.sent !== 0 || after.online) throw new Error(`after the Map tab: sent ${after.sent}, online ${after.online}; want 0, false`);
+    // the hop table's AS column
+    for (const [i, asn] of ASNS.entries()) await expectText(hopCell(i + 1, "as"), new RegExp(`^AS${asn}$`), `hop ${i + 1}'s AS`);
+    return `markers ${HOPS.length}, arcs ${segs.map((x) => `${x.from}→${x.to} ${Math.round(x.len)} px`).join(", ")}; ${placed.join("; ")}; sent 0; tooltip "${tip.replace(/\s+/g, " ")}"; privacy text ${privacy.length} chars; PUT /api/geo: ${geoPuts.join(" | ")}`;
   }],
 
   ["set a low latency threshold from the toolbar", async () => {
@@ -524,6 +602,13 @@ const steps = [
     await tid("confirm-ok").click();
     await expectVisible(tid("targets-empty"), "the empty Targets pane after Remove");
     await expectText(tid("detail-title"), /^No target selected$/, "no target selected after Remove");
+    // a fresh page, so the log shows only what the server has: the removed
+    // target's events went with it, and the loaded ones must come back
+    // without another reload
+    await page.reload({ waitUntil: "load" });
+    await expectAttr(tid("status-conn"), "data-conn", "live", "the stream live after reloading the empty page");
+    await expectVisible(tid("targets-empty"), "the empty Targets pane after the reload");
+    await until("no alert events of the removed target", () => eventRows("alert_raised").count(), (n) => n === 0);
 
     await tid("load-session-file").setInputFiles(file);
     await expectVisible(targetRow(), "the target back from the session");
@@ -537,10 +622,14 @@ const steps = [
     await expectText(tid("detail-info"), /every 500 ms/, "the restored target's interval");
     await expectText(hopCell(1, "ip"), new RegExp(re(HOPS[0])), "the restored hops");
     await graphDrawn("restored history");
+    // the session's events, older than anything the page saw, are in the log
+    const restored = await until("the session's events in the log (alert raised and cleared, added)", async () =>
+      Promise.all(["alert_raised", "alert_cleared", "target_added"].map((k) => eventRows(k).count())),
+    (c) => Array.isArray(c) && c.every((n) => n > 0));
     await tid("detail-pause-resume").click();
     await expectAttr(targetRow(), "data-state", "running", "the restored target resumed");
     const after = await until(`counts going on from ${sent}`, destSent, (n) => n > sent);
-    return `${name}: sent ${sSent}, ${st.rounds} rounds, ${sHist} samples; loaded: sent ${sent}, ${rounds} rounds; resumed: sent ${after}`;
+    return `${name}: sent ${sSent}, ${st.rounds} rounds, ${sHist} samples; loaded: sent ${sent}, ${rounds} rounds, events alert_raised/alert_cleared/target_added ${restored.join("/")}; resumed: sent ${after}`;
   }],
 
   ["add a second target (IPv6)", async () => {
@@ -554,7 +643,23 @@ const steps = [
     const want = HOPS6.join(" ");
     await until(`the IPv6 hop table ${want}`,
       () => page.locator("[data-testid=hop-row] .addr").allTextContents().then((a) => a.join(" ")), (s) => s === want);
-    return `hops ${want}`;
+    // the Map tab: the target in its city; its routers (Unique-Local
+    // addresses the database does not know) listed with the reason
+    await showTab("map");
+    const rows = page.locator("[data-testid=map-hop]");
+    const list = await until(`the map's list: ${HOPS6.length - 1} routers not placed, with the reason, and the target in ${PLACE6}`,
+      () => rows.evaluateAll((rs) => rs.map((r) => ({ addr: r.dataset.addr, status: r.dataset.status, text: r.querySelector(".place").textContent.trim() }))),
+      (l) => l.length === HOPS6.length && l.every((x, i) => x.addr === HOPS6[i] && (i === HOPS6.length - 1
+        ? x.status === "located" && x.text.startsWith(PLACE6)
+        : x.status === "special" && /Unique-Local.*never sent online/.test(x.text))));
+    await until("one marker, the destination's", () => page.locator("[data-testid=map-marker]").evaluateAll((ms) => ms.map((m) => `${m.dataset.ttl}:${m.dataset.destination}`).join(",")),
+      (s) => s === `${HOPS6.length}:true`);
+    if (await page.locator("[data-testid=map-path]").count()) throw new Error("a path drawn with a single placed hop");
+    await expectText(tid("map-summary"), new RegExp(`^1 of ${HOPS6.length} hops on the map`), "the map's summary line");
+    const g = await geoOf(TARGET6);
+    if (g.sent !== 0) throw new Error(`GET …/geo of ${TARGET6}: sent ${g.sent}; want 0`);
+    await showTab("overview");
+    return `hops ${want}; map: ${list.map((x) => `${x.status} ${x.text}`).join(" | ")}`;
   }],
 
   ["toggle the theme", async () => {

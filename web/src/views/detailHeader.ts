@@ -25,12 +25,14 @@ export class DetailHeader {
       setText(this.title, "No target selected");
       setText(this.state, "");
       setText(this.info, "");
+      this.title.title = "";
+      this.info.title = "";
       this.state.dataset.state = "";
       setText(this.pauseBtn, "Pause");
       return;
     }
     setText(this.title, t.id);
-    this.title.title = t.host === t.id ? t.addr : `${t.host} (${t.addr})`;
+    this.title.title = t.host === t.id ? `${t.id}${t.addr && t.addr !== t.id ? ` (${t.addr})` : ""}` : `${t.id}: ${t.host} (${t.addr})`;
     setText(this.state, t.state === "no-answer" ? "no answer" : t.state);
     this.state.dataset.state = t.state;
     const s = t.settings ?? {};
@@ -42,6 +44,8 @@ export class DetailHeader {
       `${count(t.rounds)} rounds`,
     ].filter(Boolean);
     setText(this.info, parts.join(" · "));
+    // the header truncates on narrow windows: the whole line as a tooltip
+    this.info.title = parts.join(" · ");
     const paused = t.state === "paused";
     setText(this.pauseBtn, paused ? "Resume" : "Pause");
     this.pauseBtn.dataset.action = paused ? "resume" : "pause";

@@ -16,7 +16,8 @@ interface Row {
   others: HTMLElement;
 }
 
-const COLS = ["ttl", "ip", "host", "loss", "sent", "last", "avg", "min", "max", "jitter"] as const;
+const COLS = ["ttl", "ip", "host", "as", "loss", "sent", "last", "avg", "min", "max", "jitter"] as const;
+const col = (name: (typeof COLS)[number]) => COLS.indexOf(name);
 
 export class Overview {
   private rows = new Map<number, Row>();
@@ -106,10 +107,10 @@ export class Overview {
   }
 
   private makeRow(ttl: number): Row {
-    const cells = COLS.map((c) => h("td", { class: c === "ip" || c === "host" ? c : `num ${c}`, "data-col": c }));
+    const cells = COLS.map((c) => h("td", { class: c === "ip" || c === "host" || c === "as" ? c : `num ${c}`, "data-col": c }));
     const ip = h("span", { class: "addr" });
     const others = h("span", { class: "others", hidden: true });
-    cells[1].append(ip, others);
+    cells[col("ip")].append(ip, others);
     const tr = h("tr", { "data-testid": "hop-row", "data-ttl": ttl, tabindex: -1, "aria-selected": "false" }, ...cells);
     return { tr, cells, ip, others };
   }
@@ -122,26 +123,31 @@ export class Overview {
     setClass(r.tr, "graphed", graphed);
     r.tr.setAttribute("aria-selected", String(graphed));
     const c = r.cells;
-    setText(c[0], String(hop.ttl));
+    setText(c[col("ttl")], String(hop.ttl));
     setText(r.ip, hop.addr || "???");
     const n = hop.others?.length ?? 0;
     r.others.hidden = n === 0;
     if (n) {
       setText(r.others, `+${n}`);
-      r.others.title = hop.others!.map((o) => `${o.addr}${o.host ? " " + o.host : ""}  (${o.recv} replies, avg ${ms(o.avg_ms)} ms)`).join("\n");
+      r.others.title = hop.others!.map((o) => `${o.addr}${o.host ? " " + o.host : ""}${o.asn ? ` AS${o.asn}` : ""}  (${o.recv} replies, avg ${ms(o.avg_ms)} ms)`).join("\n");
     }
-    setText(c[2], hop.host && hop.host !== hop.addr ? hop.host : "");
-    c[2].title = hop.host;
-    setText(c[3], pct(hop.loss_pct));
-    c[3].dataset.level = answered ? lossLevel(hop.loss_pct, settings) : "";
-    c[6].dataset.level = latencyLevel(hop.avg_ms, settings);
-    c[5].dataset.level = latencyLevel(hop.last_ms, settings);
-    setText(c[4], count(hop.sent));
-    setText(c[5], ms(hop.last_ms));
-    setText(c[6], ms(hop.avg_ms));
-    setText(c[7], ms(hop.min_ms));
-    setText(c[8], ms(hop.max_ms));
-    setText(c[9], ms(hop.jitter_ms));
+    const host = c[col("host")];
+    setText(host, hop.host && hop.host !== hop.addr ? hop.host : "");
+    host.title = hop.host;
+    const as = c[col("as")];
+    setText(as, hop.asn ? `AS${hop.asn}` : "");
+    as.title = hop.asn ? `AS${hop.asn}${hop.as_name ? " " + hop.as_name : ""}` : "";
+    const loss = c[col("loss")];
+    setText(loss, pct(hop.loss_pct));
+    loss.dataset.level = answered ? lossLevel(hop.loss_pct, settings) : "";
+    c[col("avg")].dataset.level = latencyLevel(hop.avg_ms, settings);
+    c[col("last")].dataset.level = latencyLevel(hop.last_ms, settings);
+    setText(c[col("sent")], count(hop.sent));
+    setText(c[col("last")], ms(hop.last_ms));
+    setText(c[col("avg")], ms(hop.avg_ms));
+    setText(c[col("min")], ms(hop.min_ms));
+    setText(c[col("max")], ms(hop.max_ms));
+    setText(c[col("jitter")], ms(hop.jitter_ms));
   }
 
   renderGraphTitle(): void {

@@ -23,6 +23,9 @@ export class SettingsForm {
   readonly el: HTMLElement;
   private controls = new Map<string, Control>();
   private source: Settings = {};
+  /** the user typed a port since load: only then does a mode change carry
+   * one (otherwise the server gives the new mode its default port) */
+  private portTyped = false;
 
   constructor(prefix: string, groups: Group[]) {
     this.el = h("div", { class: "settings-form" });
@@ -59,7 +62,10 @@ export class SettingsForm {
     input.setAttribute("aria-describedby", errId);
     const error = h("div", { class: "field-error", id: errId, "data-testid": `setting-error-${f.key}`, role: "status" });
     this.controls.set(f.key, { field: f, input, error, initial: undefined });
-    input.addEventListener("input", () => this.validate(f.key));
+    input.addEventListener("input", () => {
+      if (f.key === "port") this.portTyped = true;
+      this.validate(f.key);
+    });
     input.addEventListener("change", () => {
       if (f.key === "mode") this.modeChanged();
       this.validate(f.key);
@@ -78,6 +84,7 @@ export class SettingsForm {
   /** Fills the form from s; keys s lacks show their built-in default. */
   load(s: Settings): void {
     this.source = { ...s };
+    this.portTyped = false;
     for (const [key, c] of this.controls) {
       const v = effective(s, key);
       this.setValue(c, v);
@@ -106,26 +113,45 @@ export class SettingsForm {
     return f.scale ? Math.round(n) : n;
   }
 
+  /** The mode differs from the one loaded. */
+  private modeSwitched(): boolean {
+    const mode = this.controls.get("mode");
+    return !!mode && mode.input.value !== mode.initial;
+  }
+
+  /** Enables the port for UDP and TCP. After a switch of mode the port is
+   * left empty, meaning the new mode's default (the server picks it), unless
+   * the user typed one; switching back shows the loaded port again. */
   private modeChanged(resetPort = true): void {
     const mode = this.controls.get("mode")?.input.value;
     const port = this.controls.get("port");
     if (!port || !mode) return;
     const needs = mode === "udp" || mode === "tcp";
     port.input.disabled = !needs;
-    (port.input as HTMLInputElement).placeholder = needs ? "" : "not used by ICMP";
+    const input = port.input as HTMLInputElement;
+    input.placeholder = !needs ? "not used by ICMP" : `default ${mode === "udp" ? DEFAULT_PORT.udp : DEFAULT_PORT.tcp}`;
     if (!needs) {
       port.input.value = "";
       port.error.textContent = "";
-    } else if (resetPort && (port.input.value === "" || port.input.value === String(DEFAULT_PORT.udp) || port.input.value === String(DEFAULT_PORT.tcp))) {
-      port.input.value = String(mode === "udp" ? DEFAULT_PORT.udp : DEFAULT_PORT.tcp);
+      port.input.removeAttribute("aria-invalid");
+    } else if (resetPort && !this.portTyped) {
+      const initial = port.initial;
+      port.input.value = !this.modeSwitched() && typeof initial === "number" && !Number.isNaN(initial) ? String(initial) : "";
+      port.error.textContent = "";
+      port.input.removeAttribute("aria-invalid");
     }
+  }
+
+  /** An empty port field means the mode's default port. */
+  private portDefaulted(c: Control): boolean {
+    return c.field.key === "port" && c.input.value.trim() === "";
   }
 
   /** The form's values as settings, for checking. */
   private values(): Settings {
     const out: Settings = {};
     for (const [key, c] of this.controls) {
-      if (key === "port" && c.input.disabled) continue;
+      if (key === "port" && (c.input.disabled || this.portDefaulted(c))) continue;
       out[key] = this.readValue(c);
     }
     return out;
@@ -134,6 +160,11 @@ export class SettingsForm {
   private validate(key: string): boolean {
     const c = this.controls.get(key);
     if (!c || c.input.disabled) return true;
+    if (this.portDefaulted(c)) {
+      c.error.textContent = "";
+      c.input.removeAttribute("aria-invalid");
+      return true;
+    }
     const why = checkField(key, this.readValue(c), { ...this.source, ...this.values() });
     c.error.textContent = why;
     if (why) c.input.setAttribute("aria-invalid", "true");
@@ -154,9 +185,18 @@ export class SettingsForm {
       return null;
     }
     const out: Settings = { ...this.source };
+    const switched = this.modeSwitched();
     for (const [key, c] of this.controls) {
-      if (key === "port" && c.input.disabled) {
+      // a new mode without a port the user typed: leave the port out, so
+      // the server gives the mode its default port (UDP 33434, TCP 80)
+      if (key === "port" && (c.input.disabled || (switched && (!this.portTyped || this.portDefaulted(c))))) {
         delete out.port;
+        continue;
+      }
+      if (key === "port" && this.portDefaulted(c)) {
+        // emptied on the same mode: its default, said explicitly (an edit
+        // that leaves the port out keeps the old one)
+        out.port = this.controls.get("mode")?.input.value === "udp" ? DEFAULT_PORT.udp : DEFAULT_PORT.tcp;
         continue;
       }
       const v = this.readValue(c);

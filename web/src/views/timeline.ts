@@ -153,7 +153,11 @@ export class Timeline {
       this.ncols = 0;
       return;
     }
-    const span = store.span > 0 ? store.span : Math.max(hi - lo, interval * 10);
+    // the history there is, at least ten intervals, at most the chosen
+    // span: the same window as the Overview graph, so a short history is
+    // not squeezed into the right edge
+    const have = Math.max(hi - lo, interval * 10);
+    const span = store.span > 0 ? Math.min(store.span, have) : have;
     this.t1 = hi + interval / 2;
     this.t0 = this.t1 - span;
     const plotW = this.plotW();

@@ -270,12 +270,14 @@ export class Toolbar {
         await this.app.saveSettings((u) => {
           const next: Settings = { ...(u.defaults ?? {}) };
           for (const [k, v] of Object.entries(s)) next[k] = v;
-          if ((next.mode ?? "icmp") === "icmp") delete next.port;
+          // no port from the form: the mode changed and the user typed none,
+          // so new targets get the mode's default port
+          if (!("port" in s) || (next.mode ?? "icmp") === "icmp") delete next.port;
           u.defaults = next;
         });
         if (this.applyAll.checked && keys.length) {
           const shared = keys.filter((k) => k !== "log_path");
-          if (shared.includes("mode") && s.port !== undefined && !shared.includes("port")) shared.push("port");
+          if (shared.includes("mode") && !shared.includes("port")) shared.push("port");
           const n = await this.app.applyToAll(s, shared);
           this.app.toasts.show(`Engine options saved and applied to ${n} target${n === 1 ? "" : "s"}`);
         } else {
