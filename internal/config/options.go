@@ -94,6 +94,10 @@ type Options struct {
 	LogMaxBytes  *int64   // log_max_bytes
 	LogMaxFiles  *int     // log_max_files
 	EventLogPath *string  // event_log_path: CSV event log
+	// DNS is the dashboard's "name resolution" switch for a target's hops
+	// (dns; default on). The engine does not use it: it is kept here so
+	// the dashboard's choice persists with the rest of the options.
+	DNS *bool
 }
 
 // Built-in defaults that monitor.Settings does not already define.
@@ -120,7 +124,7 @@ var optionKeys = []string{
 	"interval", "mode", "port", "timeout", "size", "max_hops", "first_ttl",
 	"send_delay", "final_hop_only", "alert_loss_pct", "alert_latency_ms",
 	"alert_window", "history", "webhook_url", "log_path", "log_max_bytes",
-	"log_max_files", "event_log_path",
+	"log_max_files", "event_log_path", "dns",
 }
 
 const (
@@ -171,6 +175,8 @@ func (o *Options) decodeKey(key string, raw json.RawMessage) (known bool, err er
 		return true, set(&o.LogMaxFiles, raw, wantInt)
 	case "event_log_path":
 		return true, set(&o.EventLogPath, raw, wantString)
+	case "dns":
+		return true, set(&o.DNS, raw, wantBool)
 	}
 	return false, nil
 }
@@ -202,6 +208,7 @@ func (o Options) values() []member {
 	add("log_max_bytes", o.LogMaxBytes != nil, func() any { return *o.LogMaxBytes })
 	add("log_max_files", o.LogMaxFiles != nil, func() any { return *o.LogMaxFiles })
 	add("event_log_path", o.EventLogPath != nil, func() any { return *o.EventLogPath })
+	add("dns", o.DNS != nil, func() any { return *o.DNS })
 	return ms
 }
 
@@ -291,6 +298,7 @@ func (o Options) Merge(over Options) Options {
 	pick(&o.LogMaxBytes, over.LogMaxBytes)
 	pick(&o.LogMaxFiles, over.LogMaxFiles)
 	pick(&o.EventLogPath, over.EventLogPath)
+	pick(&o.DNS, over.DNS)
 	return o
 }
 

@@ -635,11 +635,13 @@ func (s *Server) replaceUser(u config.UserSettings, withTargets bool, dns *bool)
 	if _, err := config.Resolve(u.Defaults, u.Targets, ""); err != nil {
 		return u, http.StatusBadRequest, err
 	}
+	old := s.defaultDNS
+	s.defaultDNS = dns
 	if err := s.saveLocked(u); err != nil {
+		s.defaultDNS = old
 		return u, http.StatusInternalServerError, err
 	}
-	s.defaultDNS = dns
-	return u, http.StatusOK, nil
+	return s.user, http.StatusOK, nil
 }
 
 // rememberTargets edits the persisted target list, so "resume targets on
@@ -655,6 +657,19 @@ func (s *Server) rememberTargets(edit func([]config.TargetEntry) []config.Target
 }
 
 func (s *Server) saveLocked(u config.UserSettings) error {
+	// The dashboard's name-resolution switches persist with the options:
+	// the defaults' and each saved target's (only when off, the exception).
+	u.Defaults.DNS = s.defaultDNS
+	targets := make([]config.TargetEntry, len(u.Targets))
+	for i, e := range u.Targets {
+		e.Options.DNS = nil
+		if s.noDNS[entryID(e)] {
+			off := false
+			e.Options.DNS = &off
+		}
+		targets[i] = e
+	}
+	u.Targets = targets
 	if s.cfg.UserDir != "" {
 		if err := config.SaveUser(s.cfg.UserDir, u); err != nil {
 			return fmt.Errorf("save settings: %w", err)

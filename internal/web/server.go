@@ -109,7 +109,14 @@ func New(cfg Config) *Server {
 		}
 	}
 	s := &Server{cfg: cfg, guard: newGuard(cfg.Token, cfg.Listen, cfg.ExtraHosts), hub: newHub(), user: cfg.User,
-		noDNS: map[monitor.ID]bool{}}
+		noDNS: map[monitor.ID]bool{}, defaultDNS: cfg.User.Defaults.DNS}
+	// Saved targets whose names were switched off keep that when they are
+	// resumed under the same ID.
+	for _, e := range cfg.User.Targets {
+		if e.Options.DNS != nil && !*e.Options.DNS {
+			s.noDNS[entryID(e)] = true
+		}
+	}
 	s.routes()
 	return s
 }

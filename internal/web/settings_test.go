@@ -229,3 +229,33 @@ func TestSavedPortKeepsItsMode(t *testing.T) {
 	}
 	e.must(200, "PUT", "/api/settings", map[string]any{"defaults": map[string]any{"mode": "icmp"}})
 }
+
+// The name-resolution switches persist: the defaults' and a target's "dns"
+// are in settings.json and a new server started from it keeps them.
+func TestDNSPersists(t *testing.T) {
+	e := newEnv(t)
+	e.must(200, "PUT", "/api/settings", map[string]any{"defaults": map[string]any{"dns": false}})
+	e.add("dest.example", map[string]any{"dns": false})
+	e.add("other.example", map[string]any{"dns": true})
+	u := e.loadUser()
+	if u.Defaults.DNS == nil || *u.Defaults.DNS {
+		t.Errorf("saved defaults dns = %v; want false", u.Defaults.DNS)
+	}
+	off := map[string]bool{}
+	for _, te := range u.Targets {
+		off[te.Host] = te.Options.DNS != nil && !*te.Options.DNS
+	}
+	if !off["dest.example"] || off["other.example"] {
+		t.Errorf("saved dns off per target = %v; want dest.example only", off)
+	}
+	// A server started from that file: the defaults' switch is off, and the
+	// target that had names off gets them off again when resumed.
+	e2 := newEnv(t, func(c *Config) { c.User = u; c.UserDir = e.dir })
+	if got := decodeInto[userOut](t, e2.must(200, "GET", "/api/settings", nil)); got.Defaults["dns"] != false {
+		t.Errorf("restarted server's defaults dns = %v; want false", got.Defaults["dns"])
+	}
+	if !e2.srv.dnsOn("other.example") || e2.srv.dnsOn("dest.example") {
+		t.Errorf("restarted server: dns on for other.example %v, dest.example %v; want true, false",
+			e2.srv.dnsOn("other.example"), e2.srv.dnsOn("dest.example"))
+	}
+}
