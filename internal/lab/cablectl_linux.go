@@ -46,7 +46,11 @@ func (l *Lab) startCables() error {
 	start := func(ns, a, b string, stream uint64) (*cableProc, error) {
 		c := &cableProc{name: ns, log: &lockedBuffer{}}
 		seed := l.opts.Seed + stream*0x9e3779b97f4a7c15
-		env := fmt.Sprintf("%s %s %d", a, b, seed)
+		rt := 0
+		if l.opts.RealTime {
+			rt = 1
+		}
+		env := fmt.Sprintf("%s %s %d %d", a, b, seed, rt)
 		return c, c.start(self, env)
 	}
 	l.cables = make([]*cableProc, len(l.Cables))

@@ -111,6 +111,12 @@ type Options struct {
 	// numbered apart from CableLinks so that a lab's main link numbers do
 	// not depend on whether it has an alt branch.
 	AltCableLinks []int
+	// RealTime runs the cables under SCHED_FIFO, so a loaded machine
+	// (compilers and other test packages on the same cores) cannot hold a
+	// frame past its release time. Only timing tests ask for it: a
+	// real-time cable that spins before each release takes CPU from
+	// everything else.
+	RealTime bool
 }
 
 // LinkParams shape one direction of a cabled link. The zero value is a

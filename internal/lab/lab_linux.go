@@ -42,6 +42,10 @@ type Lab struct {
 	// namespace has them, so SetICMPRateLimit can restore them.
 	rateDefaults []sysctl
 
+	// lock is the machine lock held shared while the lab exists (nil when
+	// this process holds it exclusively); see Exclusive.
+	lock *os.File
+
 	closeOnce sync.Once
 }
 
@@ -95,7 +99,11 @@ func New(t testing.TB, o Options) *Lab {
 	// reboot; every new lab removes those whose owner process is gone.
 	sweepStale(t)
 
-	l := &Lab{t: t, opts: o}
+	lock, err := sharedLock()
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	l := &Lab{t: t, opts: o, lock: lock}
 	// Cleanup first, so a half-built lab is torn down when the build fails.
 	t.Cleanup(l.Close)
 	start := time.Now()
@@ -328,6 +336,9 @@ func (l *Lab) Close() {
 		}
 		if err := removeState(l.Prefix); err != nil {
 			errs = append(errs, err)
+		}
+		if l.lock != nil {
+			l.lock.Close()
 		}
 		if err := errors.Join(errs...); err != nil {
 			l.t.Errorf("lab %s: teardown: %v", l.Prefix, err)

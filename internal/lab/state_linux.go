@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,28 +150,81 @@ func execOutput(name string, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// Exclusive makes the calling test the only one, among all test processes on
-// this machine that call Exclusive, to run until it ends. Tests that judge
-// timing (cable accuracy, RTT comparisons) or that load the CPU (many probes
-// per second) call it so that packages tested in parallel cannot skew each
-// other on this two-core VM. The lock dies with the process.
+// machineLock coordinates timing-sensitive tests across test processes
+// (`go test ./...` runs packages in parallel): every lab holds it shared
+// while it exists, Exclusive holds it exclusively. The file lock is per
+// process, so the count of exclusive holders in this process is kept here:
+// a lab built by a test that holds the exclusive lock must not wait for it.
+var machineLock struct {
+	mu        sync.Mutex
+	exclusive int
+}
+
+const lockFile = "exclusive.lock"
+
+func openLock() (*os.File, error) {
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(filepath.Join(stateDir, lockFile), os.O_CREATE|os.O_RDWR, 0o644)
+}
+
+// Exclusive waits until no lab of any other test (in any process) exists
+// and no other Exclusive test runs, then keeps it so until t ends. Call it
+// before New: a test that holds a lab and then asks for exclusivity would
+// wait for itself.
 func Exclusive(t testing.TB) {
 	t.Helper()
 	RequireRoot(t)
-	if err := os.MkdirAll(stateDir, 0o755); err != nil {
-		t.Fatalf("lab: exclusive lock: %v", err)
-	}
-	f, err := os.OpenFile(filepath.Join(stateDir, "exclusive.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := openLock()
 	if err != nil {
 		t.Fatalf("lab: exclusive lock: %v", err)
 	}
 	start := time.Now()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+	if err := flockRetry(f, unix.LOCK_EX); err != nil {
 		f.Close()
 		t.Fatalf("lab: exclusive lock: %v", err)
 	}
 	if waited := time.Since(start); waited > time.Second {
-		t.Logf("lab: waited %v for other timing-sensitive tests", waited.Round(time.Millisecond))
+		t.Logf("lab: waited %v for other lab tests to finish", waited.Round(time.Millisecond))
 	}
-	t.Cleanup(func() { f.Close() }) // closing the last descriptor releases the lock
+	machineLock.mu.Lock()
+	machineLock.exclusive++
+	machineLock.mu.Unlock()
+	t.Cleanup(func() {
+		machineLock.mu.Lock()
+		machineLock.exclusive--
+		machineLock.mu.Unlock()
+		f.Close() // closing the last descriptor releases the lock
+	})
+}
+
+// sharedLock takes the machine lock shared for a new lab, waiting while an
+// Exclusive test of another process runs. It returns nil when this process
+// holds the lock exclusively already.
+func sharedLock() (*os.File, error) {
+	machineLock.mu.Lock()
+	mine := machineLock.exclusive > 0
+	machineLock.mu.Unlock()
+	if mine {
+		return nil, nil
+	}
+	f, err := openLock()
+	if err != nil {
+		return nil, fmt.Errorf("shared lab lock: %w", err)
+	}
+	if err := flockRetry(f, unix.LOCK_SH); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("shared lab lock: %w", err)
+	}
+	return f, nil
+}
+
+func flockRetry(f *os.File, how int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), how)
+		if err != unix.EINTR {
+			return err
+		}
+	}
 }
