@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/config"
-	"github.com/pingerplot/pingerplot/internal/csvlog"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/notify"
 	"github.com/pingerplot/pingerplot/internal/probe"
@@ -24,7 +23,7 @@ import (
 func runHeadless(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("headless", flag.ContinueOnError)
 	initPath := fs.Bool("init", false, "write a starter config to CONFIG and exit")
-	noDNS := fs.Bool("no-dns", false, "do not resolve hop addresses to names")
+	noDNS := fs.Bool("no-dns", false, `do not resolve hop addresses to names for any target, whatever "dns" in CONFIG says`)
 	fs.BoolVar(noDNS, "n", false, "")
 	verbose := fs.Bool("verbose", false, "say which probe backend was chosen and why")
 	pos, err := parse(fs, args)
@@ -151,17 +150,7 @@ loop:
 	// logged target leaves its per-hop summary beside its log.
 	var errs []error
 	for _, snap := range m.Snapshots() {
-		if snap.LogPath == "" {
-			continue
-		}
-		full, _ := m.Snapshot(snap.ID, false)
-		path := strings.TrimSuffix(snap.LogPath, ".csv") + ".summary.csv"
-		err := config.WriteAtomic(path, 0o644, func(w io.Writer) error {
-			return csvlog.WriteSummary(w, csvlog.FromSnapshot(full, names))
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("summary of %s: %w", snap.ID, err))
-		}
+		errs = append(errs, rec.WriteSummary(snap))
 	}
 	m.Close()
 	unsubscribe()

@@ -94,9 +94,9 @@ type Options struct {
 	LogMaxBytes  *int64   // log_max_bytes
 	LogMaxFiles  *int     // log_max_files
 	EventLogPath *string  // event_log_path: CSV event log
-	// DNS is the dashboard's "name resolution" switch for a target's hops
-	// (dns; default on). The engine does not use it: it is kept here so
-	// the dashboard's choice persists with the rest of the options.
+	// DNS is the "name resolution" switch for a target's hops (dns;
+	// default on): false becomes monitor.Settings.NoNames, so event
+	// messages, CSV logs, summaries and the dashboard leave names out.
 	DNS *bool
 }
 
@@ -452,6 +452,7 @@ func (o Options) settings() monitor.Settings {
 	get(&s.LogPath, o.LogPath, same)
 	get(&s.LogMaxBytes, o.LogMaxBytes, same)
 	get(&s.LogMaxFiles, o.LogMaxFiles, same)
+	get(&s.NoNames, o.DNS, func(on bool) bool { return !on })
 	if o.Mode != nil {
 		_ = s.Trace.Mode.UnmarshalText([]byte(*o.Mode)) // checked by check
 	}
@@ -482,7 +483,10 @@ func same[T any](v T) T { return v }
 // effect (zeros read as the monitor reads them), so a saved file says what
 // ran rather than "the default of the version that wrote it". The log
 // caps are left unset when zero: their defaults belong to the CSV log.
-// Settings(FromSettings(s)) returns s with its defaults filled in.
+// DNS is set only when names are off: "on" is what a file without the key
+// has always meant, and leaving it out keeps such files readable by
+// PingerPlots that do not know the key. Settings(FromSettings(s)) returns
+// s with its defaults filled in.
 func FromSettings(s monitor.Settings) Options {
 	orDefault := func(v, def time.Duration) time.Duration {
 		if v == 0 {
@@ -527,6 +531,9 @@ func FromSettings(s monitor.Settings) Options {
 	}
 	if s.LogMaxFiles != 0 {
 		o.LogMaxFiles = new(s.LogMaxFiles)
+	}
+	if s.NoNames {
+		o.DNS = new(false)
 	}
 	return o
 }

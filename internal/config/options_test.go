@@ -38,6 +38,8 @@ func TestFromSettingsRoundTrip(t *testing.T) {
 	tcp.Trace.Mode, tcp.Trace.Port, tcp.Trace.FinalHopOnly = probe.TCP, 443, true
 	tcp.Alert = alert.Rules{LossPct: 12.5, Latency: 250 * time.Millisecond, Window: 40}
 	tcp.Webhook, tcp.LogPath, tcp.LogMaxBytes, tcp.LogMaxFiles = "https://h.example/x", "/var/log/a.csv", 1<<20, 3
+	noNames := builtin()
+	noNames.NoNames = true
 	udpDefaultPort := builtin()
 	udpDefaultPort.Trace.Mode = probe.UDP
 	tests := []struct {
@@ -48,6 +50,7 @@ func TestFromSettingsRoundTrip(t *testing.T) {
 		{"zero reads as defaults", monitor.Settings{}, builtin()},
 		{"defaults", builtin(), builtin()},
 		{"tcp service check", tcp, tcp},
+		{"names off", noNames, noNames},
 		{"udp gets its default port", monitor.Settings{Trace: trace.Config{Mode: probe.UDP}}, func() monitor.Settings {
 			s := udpDefaultPort
 			s.Trace.Port = trace.DefaultUDPPort
@@ -227,6 +230,40 @@ func TestSyntaxErrors(t *testing.T) {
 		err := checkSyntax([]byte(tt.in))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("checkSyntax(%q) = %v; want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+// TestDNSOption: "dns" false is NoNames, from the defaults block or an
+// entry (which overrides it); true or no key leaves names on. FromSettings
+// writes the key only when names are off, so files of targets with names
+// on stay as they were before the key existed.
+func TestDNSOption(t *testing.T) {
+	rs, err := Resolve(Options{DNS: new(false)}, []TargetEntry{
+		{Host: "10.0.0.1"},
+		{Host: "10.0.0.2", Options: Options{DNS: new(true)}},
+	}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rs[0].Settings.NoNames || rs[1].Settings.NoNames {
+		t.Errorf("NoNames = %v, %v; want true (from defaults), false (the entry's dns true)", rs[0].Settings.NoNames, rs[1].Settings.NoNames)
+	}
+	if s, err := (Options{}).Settings(); err != nil || s.NoNames {
+		t.Errorf("no dns key: NoNames %v (%v); want names on", s.NoNames, err)
+	}
+	for _, tt := range []struct {
+		noNames bool
+		want    string
+	}{{false, ""}, {true, `"dns":false`}} {
+		s := builtin()
+		s.NoNames = tt.noNames
+		b, err := json.Marshal(FromSettings(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(b); (tt.want == "" && strings.Contains(got, `"dns"`)) || !strings.Contains(got, tt.want) {
+			t.Errorf("FromSettings(NoNames %v) = %s; want %s", tt.noNames, got, map[bool]string{true: "dns false", false: "no dns key"}[tt.noNames])
 		}
 	}
 }

@@ -22,7 +22,8 @@
 // the target's ID, so hundreds of targets do not send at once. A paused
 // target sends nothing after the round in flight and keeps its history; a
 // resumed one starts a round at once. New settings take effect at the next
-// round.
+// round, except NoNames, which changes nothing that is probed and applies
+// at once without an event.
 //
 // # Per-target state
 //

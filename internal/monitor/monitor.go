@@ -28,8 +28,9 @@ type Config struct {
 	// DefaultMaxEvents. The oldest are forgotten first.
 	MaxEvents int
 	// Names, if set, returns a host name for an address, or "" when it has
-	// none (yet), for event messages. It is called while a round is folded
-	// and must not block: a caching resolver's lookup that answers from its
+	// none (yet), for the event messages of targets whose settings allow
+	// names (Settings.NoNames). It is called while a round is folded and
+	// must not block: a caching resolver's lookup that answers from its
 	// cache and resolves in the background.
 	Names func(netip.Addr) string
 }
@@ -248,6 +249,8 @@ func (m *Monitor) setPaused(id ID, paused bool) error {
 // ones. A SettingsChanged event says what changed; settings equal to the
 // current ones change nothing. A new mode or port starts the
 // destination's answer tracking and alert window over (see the package doc).
+// NoNames is the exception: it takes effect at once, and a change of it
+// alone logs no event, since it changes nothing that is probed.
 func (m *Monitor) Update(id ID, s Settings) error {
 	tg, err := m.target(id)
 	if err != nil {
@@ -261,6 +264,20 @@ func (m *Monitor) Update(id ID, s Settings) error {
 		return err
 	}
 	if nt.Settings == tg.want.Settings {
+		tg.mu.Unlock()
+		return nil
+	}
+	if tg.state.target.NoNames != nt.NoNames {
+		// Names change what is shown and written, not what is probed: they
+		// apply at once, so the snapshot a session or summary reads now
+		// agrees with what the caller just asked for.
+		tg.state.target.NoNames = nt.NoNames
+		tg.last = tg.state.snapshot(false)
+	}
+	if sameButNames(tg.want.Settings, nt.Settings) {
+		// Nothing for the next round to pick up (an earlier edit still
+		// pending keeps its place) and nothing to announce.
+		tg.want = nt
 		tg.mu.Unlock()
 		return nil
 	}

@@ -32,7 +32,12 @@ type harness struct {
 
 func start(t *testing.T, p probe.Prober) *harness {
 	t.Helper()
-	h := &harness{t: t, m: New(Config{Prober: p}), done: make(chan error, 1)}
+	return startWith(t, Config{Prober: p})
+}
+
+func startWith(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	h := &harness{t: t, m: New(cfg), done: make(chan error, 1)}
 	h.updates, _ = h.m.Subscribe(1 << 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop = cancel

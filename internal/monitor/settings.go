@@ -58,6 +58,13 @@ func sameProbeType(a, b trace.Config) bool {
 	return a.Mode == b.Mode && a.Port == b.Port && a.Target == b.Target
 }
 
+// sameButNames reports whether a and b differ at most in NoNames: a
+// display choice, which makes no settings-changed event.
+func sameButNames(a, b Settings) bool {
+	a.NoNames = b.NoNames
+	return a == b
+}
+
 // describeChanges words what differs between two settings, for the
 // settings-changed event ("interval 1s → 5s, loss alert off → 5%"). The
 // webhook URL is not quoted: it often carries a secret token.

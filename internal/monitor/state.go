@@ -31,6 +31,8 @@ func percentileWindow(history int) int { return min(history, PercentileWindow) }
 // one small record per address ever seen at a TTL.
 type state struct {
 	target Target // with the settings in effect
+	// names is the monitor's lookup; target.Names decides per round
+	// whether this target's messages use it.
 	names  func(netip.Addr) string
 	paused bool
 
@@ -91,7 +93,7 @@ func (s *state) apply(now time.Time, r trace.Round) (Snapshot, []Event) {
 		destTTL = r.EndTTL
 	}
 	for _, e := range s.routes.observe(round, s.answers, destTTL) {
-		events = append(events, s.event(now, e.Kind, e.TTL, e.message(s.names)))
+		events = append(events, s.event(now, e.Kind, e.TTL, e.message(s.target.Names(s.names))))
 	}
 
 	if r.Reached && !s.everAnswered {

@@ -35,6 +35,23 @@ type Settings struct {
 	LogPath     string
 	LogMaxBytes int64
 	LogMaxFiles int
+	// NoNames switches off host names for this target's hops wherever they
+	// would appear: event messages, the CSV probe log, summaries and the
+	// dashboard. It is a negative so that the zero value (names on) is what
+	// every session and config written before it existed meant. It changes
+	// nothing that is probed, so Monitor.Update applies it at once and logs
+	// no event for it.
+	NoNames bool
+}
+
+// Names returns names for this target's hops: names itself, or nil (no
+// names) when NoNames is set. Every consumer that shows or writes host
+// names goes through it, so one switch covers them all.
+func (s Settings) Names(names func(netip.Addr) string) func(netip.Addr) string {
+	if s.NoNames {
+		return nil
+	}
+	return names
 }
 
 // DefaultHistory is the per-hop history of Settings with History 0: an hour

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/csvlog"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/notify"
@@ -29,6 +30,8 @@ type Config struct {
 	// beside its probe log (EventLogPathFor).
 	EventLogPath func(monitor.ID) string
 	// Names returns a reverse-DNS name without blocking, "" if unknown.
+	// A target whose settings switch names off (monitor.Settings.NoNames)
+	// gets none: its host column stays empty.
 	Names func(netip.Addr) string
 	// Console, if set, gets one line per event.
 	Console io.Writer
@@ -44,6 +47,12 @@ func EventLogPathFor(logPath string) string {
 		return ""
 	}
 	return strings.TrimSuffix(logPath, ".csv") + ".events.csv"
+}
+
+// SummaryPathFor is where the per-hop summary of a probe log goes when
+// monitoring stops: logs/x.csv → logs/x.summary.csv.
+func SummaryPathFor(logPath string) string {
+	return strings.TrimSuffix(logPath, ".csv") + ".summary.csv"
 }
 
 // Recorder writes the records. Logs are opened on first use and shared by
@@ -104,7 +113,7 @@ func (r *Recorder) round(d *monitor.RoundDone) {
 	}
 	l, err := r.probeLog(t)
 	if err == nil {
-		err = l.WriteRound(string(d.Target), d.Round, r.cfg.Names)
+		err = l.WriteRound(string(d.Target), d.Round, t.Names(r.cfg.Names))
 	}
 	r.report(d.Target, t.LogPath, err)
 }
@@ -175,6 +184,23 @@ func (r *Recorder) eventLog(path string, t monitor.Target) (*csvlog.EventLog, er
 	}
 	r.events[path] = l
 	return l, nil
+}
+
+// WriteSummary replaces the per-hop summary beside snap's probe log
+// (SummaryPathFor) atomically; a target without a probe log has none. Host
+// names follow the target's settings as in its probe log.
+func (r *Recorder) WriteSummary(snap monitor.Snapshot) error {
+	if snap.LogPath == "" {
+		return nil
+	}
+	sum := csvlog.FromSnapshot(snap, snap.Names(r.cfg.Names))
+	err := config.WriteAtomic(SummaryPathFor(snap.LogPath), 0o644, func(w io.Writer) error {
+		return csvlog.WriteSummary(w, sum)
+	})
+	if err != nil {
+		return fmt.Errorf("summary of %s: %w", snap.ID, err)
+	}
+	return nil
 }
 
 // report tells the user about a record that could not be written, once per

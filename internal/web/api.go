@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -129,32 +128,31 @@ type addRequest struct {
 	Settings json.RawMessage `json:"settings"`
 }
 
-// splitDNS takes the page's "dns" key (name resolution for this target's
-// hops, shown in the dashboard) out of a settings object: it is the web
-// server's to apply, not the engine's. Null or nothing is (nil, nil, nil).
-func splitDNS(raw json.RawMessage) (json.RawMessage, *bool, error) {
+// checkDNS checks the "dns" key of a settings object before config reads
+// it. The API takes only true or false there (docs/web-api.md), where
+// config reads null as "unset": a switch sent as null would silently keep
+// its old state. A null or absent settings object is fine.
+func checkDNS(raw json.RawMessage) error {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || string(t) == "null" {
-		return nil, nil, nil
+		return nil
 	}
 	if t[0] != '{' {
-		return nil, nil, errors.New("settings: want a JSON object")
+		return errors.New("settings: want a JSON object")
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(t, &m); err != nil {
-		return nil, nil, fmt.Errorf("settings: want a JSON object: %v", err)
+		return fmt.Errorf("settings: want a JSON object: %w", err)
 	}
 	v, ok := m["dns"]
 	if !ok {
-		return raw, nil, nil
+		return nil
 	}
 	var dns bool
 	if string(bytes.TrimSpace(v)) == "null" || json.Unmarshal(v, &dns) != nil {
-		return nil, nil, fmt.Errorf("dns: %s is not true or false", bytes.TrimSpace(v))
+		return fmt.Errorf("dns: %s is not true or false", bytes.TrimSpace(v))
 	}
-	delete(m, "dns")
-	rest, err := json.Marshal(m)
-	return rest, &dns, err
+	return nil
 }
 
 // settingsFrom merges a request's settings over base (the user's defaults
@@ -192,12 +190,17 @@ func mergeOptions(base, over config.Options) config.Options {
 	return o
 }
 
-// pinMode returns a saved entry's options with the mode in effect written
-// out when they set a port, so that a later change of the defaults' mode
-// cannot leave the port without its mode.
-func pinMode(o config.Options, st monitor.Settings) config.Options {
+// pin returns a saved entry's options with two values in effect written
+// out: the mode when they set a port, so that a later change of the
+// defaults' mode cannot leave the port without its mode; and "dns" when
+// names are off, so that the target resumes without names whatever the
+// defaults say then (as an explicit switch, not an inherited one).
+func pin(o config.Options, st monitor.Settings) config.Options {
 	if o.Port != nil && o.Mode == nil {
 		o.Mode = new(st.Trace.Mode.String())
+	}
+	if st.NoNames && o.DNS == nil {
+		o.DNS = new(false)
 	}
 	return o
 }
@@ -250,18 +253,14 @@ func (s *Server) addTarget(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	s.mu.Lock()
-	defaults, defaultDNS := s.user.Defaults, s.defaultDNS
-	s.mu.Unlock()
-	rawSettings, dns, err := splitDNS(req.Settings)
-	if err != nil {
+	if err := checkDNS(req.Settings); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if dns == nil {
-		dns = defaultDNS
-	}
-	st, over, err := s.settingsFrom(rawSettings, defaults)
+	s.mu.Lock()
+	defaults := s.user.Defaults
+	s.mu.Unlock()
+	st, over, err := s.settingsFrom(req.Settings, defaults)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -294,14 +293,11 @@ func (s *Server) addTarget(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if dns != nil {
-		s.setDNS(id, *dns)
-	}
 	s.rememberTargets(func(list []config.TargetEntry) []config.TargetEntry {
 		// An entry with this ID is left from an earlier run (the list is
 		// what to resume; it may hold targets not started this time).
 		list = slices.DeleteFunc(list, func(e config.TargetEntry) bool { return entryID(e) == id })
-		return append(list, config.TargetEntry{Host: host, Name: entryName(id, host), Options: pinMode(over, st)})
+		return append(list, config.TargetEntry{Host: host, Name: entryName(id, host), Options: pin(over, st)})
 	})
 	sn, _ := s.cfg.Monitor.Snapshot(id, false)
 	writeJSON(w, http.StatusCreated, s.summaryOf(sn))
@@ -315,7 +311,6 @@ func (s *Server) removeTarget(w http.ResponseWriter, r *http.Request) {
 		s.monitorError(w, err)
 		return
 	}
-	s.forgetDNS(id)
 	s.rememberTargets(func(list []config.TargetEntry) []config.TargetEntry {
 		return slices.DeleteFunc(list, func(e config.TargetEntry) bool { return entryID(e) == id })
 	})
@@ -366,8 +361,7 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "settings: want a JSON object of the keys to change")
 		return
 	}
-	raw, dns, err := splitDNS(raw)
-	if err != nil {
+	if err := checkDNS(raw); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -396,13 +390,10 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 		s.monitorError(w, err)
 		return
 	}
-	if dns != nil {
-		s.setDNS(id, *dns)
-	}
 	s.rememberTargets(func(list []config.TargetEntry) []config.TargetEntry {
 		for i := range list {
 			if entryID(list[i]) == id {
-				list[i].Options = pinMode(mergeOptions(list[i].Options, over), st)
+				list[i].Options = pin(mergeOptions(list[i].Options, over), st)
 				return list
 			}
 		}
@@ -462,7 +453,7 @@ func (s *Server) summaryCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b bytes.Buffer
-	if err := csvlog.WriteSummary(&b, csvlog.FromSnapshot(sn, s.namesFor(sn.ID))); err != nil {
+	if err := csvlog.WriteSummary(&b, csvlog.FromSnapshot(sn, s.namesOf(sn))); err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
@@ -526,7 +517,6 @@ func (s *Server) loadSession(w http.ResponseWriter, r *http.Request) {
 	defer s.edit.Unlock()
 	for _, t := range s.cfg.Monitor.Targets() {
 		_ = s.cfg.Monitor.Remove(t.ID)
-		s.forgetDNS(t.ID)
 	}
 	var entries []config.TargetEntry
 	for _, a := range ss.Targets() {
@@ -547,30 +537,11 @@ func (s *Server) loadSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.summaries())
 }
 
-// userJSON is u as the API shows it: the settings file's layout, with the
-// defaults' "dns" key when it is set (see Server.defaultDNS).
-func userJSON(u config.UserSettings, dns *bool) json.RawMessage {
-	b, err := json.Marshal(u)
-	if err != nil || dns == nil {
-		return b
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil {
-		return b
-	}
-	m["defaults"] = withKey(m["defaults"], "dns", strconv.FormatBool(*dns))
-	out, err := json.Marshal(m)
-	if err != nil {
-		return b
-	}
-	return out
-}
-
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	u, dns := s.user, s.defaultDNS
+	u := s.user
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, userJSON(u, dns))
+	writeJSON(w, http.StatusOK, u)
 }
 
 // putSettings replaces the user settings. Without "targets" the saved
@@ -591,25 +562,16 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, hasTargets := top["targets"]
-	var dns *bool
-	if d, ok := top["defaults"]; ok {
-		rest, v, err := splitDNS(d)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "defaults: "+err.Error())
-			return
-		}
-		if rest != nil {
-			top["defaults"] = rest
-		}
-		dns = v
+	if err := checkDNS(top["defaults"]); err != nil {
+		writeError(w, http.StatusBadRequest, "defaults: "+err.Error())
+		return
 	}
-	body, _ = json.Marshal(top) // members of a decoded object always encode
 	var u config.UserSettings
 	if err := json.Unmarshal(body, &u); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	saved, status, err := s.replaceUser(u, hasTargets, dns)
+	saved, status, err := s.replaceUser(u, hasTargets)
 	if err != nil {
 		writeError(w, status, err.Error())
 		return
@@ -617,13 +579,13 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Geo != nil && !u.OnlineLookups {
 		s.cfg.Geo.SetOnline(false) // withdrawn consent takes effect at once
 	}
-	writeJSON(w, http.StatusOK, userJSON(saved, dns))
+	writeJSON(w, http.StatusOK, saved)
 }
 
 // replaceUser checks and saves new user settings; without targets it keeps
 // the saved list. It returns what it saved, or the HTTP status of a
 // failure.
-func (s *Server) replaceUser(u config.UserSettings, withTargets bool, dns *bool) (config.UserSettings, int, error) {
+func (s *Server) replaceUser(u config.UserSettings, withTargets bool) (config.UserSettings, int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !withTargets {
@@ -635,10 +597,7 @@ func (s *Server) replaceUser(u config.UserSettings, withTargets bool, dns *bool)
 	if _, err := config.Resolve(u.Defaults, u.Targets, ""); err != nil {
 		return u, http.StatusBadRequest, err
 	}
-	old := s.defaultDNS
-	s.defaultDNS = dns
 	if err := s.saveLocked(u); err != nil {
-		s.defaultDNS = old
 		return u, http.StatusInternalServerError, err
 	}
 	return s.user, http.StatusOK, nil
@@ -657,19 +616,6 @@ func (s *Server) rememberTargets(edit func([]config.TargetEntry) []config.Target
 }
 
 func (s *Server) saveLocked(u config.UserSettings) error {
-	// The dashboard's name-resolution switches persist with the options:
-	// the defaults' and each saved target's (only when off, the exception).
-	u.Defaults.DNS = s.defaultDNS
-	targets := make([]config.TargetEntry, len(u.Targets))
-	for i, e := range u.Targets {
-		e.Options.DNS = nil
-		if s.noDNS[entryID(e)] {
-			off := false
-			e.Options.DNS = &off
-		}
-		targets[i] = e
-	}
-	u.Targets = targets
 	if s.cfg.UserDir != "" {
 		if err := config.SaveUser(s.cfg.UserDir, u); err != nil {
 			return fmt.Errorf("save settings: %w", err)

@@ -615,7 +615,7 @@ func TestDNSSetting(t *testing.T) {
 		if list[0].Settings["dns"] != true || list[1].Settings["dns"] != false {
 			t.Errorf("GET /api/targets dns = %v, %v; want true, false", list[0].Settings["dns"], list[1].Settings["dns"])
 		}
-		// dns alone changes no engine setting and makes no event.
+		// dns alone changes nothing that is probed and makes no event.
 		n := len(e.mon.Events("other.example"))
 		s := decodeInto[summary](t, e.must(200, "PUT", "/api/targets/other.example/settings", map[string]any{"dns": true}))
 		if s.Settings["dns"] != true || host("other.example") != "r-10.0.1.1.example" {

@@ -136,8 +136,13 @@ func addrString(a netip.Addr) string {
 	return a.String()
 }
 
+// settingsJSON is a target's settings object in the order of
+// docs/web-api.md. Unlike files, the API always shows "dns", on or off:
+// the page's switch needs its state.
 func settingsJSON(s monitor.Settings) json.RawMessage {
-	b, err := json.Marshal(config.FromSettings(s))
+	o := config.FromSettings(s)
+	o.DNS = new(!s.NoNames)
+	b, err := json.Marshal(o)
 	if err != nil {
 		return json.RawMessage("{}")
 	}

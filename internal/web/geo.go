@@ -67,7 +67,7 @@ func (s *Server) getGeo(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.GeoSent != nil {
 		ans.Sent = s.cfg.GeoSent()
 	}
-	names := s.namesFor(sn.ID)
+	names := s.namesOf(sn)
 	credits := map[string]credit{}
 	for _, h := range sn.Hops {
 		for i, resp := range h.Responders {

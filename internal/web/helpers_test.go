@@ -243,8 +243,8 @@ func (e *env) state() string {
 	var b strings.Builder
 	for _, t := range e.mon.Targets() {
 		sn, _ := e.mon.Snapshot(t.ID, false)
-		fmt.Fprintf(&b, "target %q host %q addr %v state %s dns %v settings %s\n",
-			t.ID, t.Host, t.Addr, sn.State, e.srv.dnsOn(t.ID), settingsJSON(t.Settings))
+		fmt.Fprintf(&b, "target %q host %q addr %v state %s snapshot dns %v settings %s\n",
+			t.ID, t.Host, t.Addr, sn.State, !sn.NoNames, settingsJSON(t.Settings))
 	}
 	data, err := os.ReadFile(filepath.Join(e.dir, config.SettingsFile))
 	switch {
@@ -257,8 +257,11 @@ func (e *env) state() string {
 		b.Write(data)
 	}
 	e.srv.mu.Lock()
-	u := userJSON(e.srv.user, e.srv.defaultDNS)
+	u, err := json.Marshal(e.srv.user)
 	e.srv.mu.Unlock()
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	fmt.Fprintf(&b, "\nin memory: %s\n", u)
 	return b.String()
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 
 	"embed"
-	"encoding/json"
 	"fmt"
 	"github.com/pingerplot/pingerplot/internal/geo"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +36,8 @@ type Config struct {
 	// Prepare opens what a probe mode needs, so adding a target the system
 	// cannot probe fails at once with the reason. Nil skips the check.
 	Prepare func(mode string, v6 bool) error
-	// Names returns a hop's reverse-DNS name without blocking.
+	// Names returns a hop's reverse-DNS name without blocking. Targets
+	// whose settings switch names off (monitor.Settings.NoNames) get none.
 	Names func(netip.Addr) string
 	// UserDir is where settings.json lives; "" keeps settings in memory only.
 	UserDir string
@@ -80,12 +79,6 @@ type Server struct {
 
 	mu   sync.Mutex // guards following
 	user config.UserSettings
-	// noDNS holds the targets whose hops are shown without names.
-	noDNS map[monitor.ID]bool
-	// defaultDNS is the "dns" key of the user's defaults, nil when unset
-	// (names on). config.Options has no such key, so it is kept here, for
-	// this run only, and merged into the defaults the API shows.
-	defaultDNS *bool
 }
 
 // New returns a Server; Run must run for the stream to carry updates.
@@ -108,15 +101,7 @@ func New(cfg Config) *Server {
 			return a, nil
 		}
 	}
-	s := &Server{cfg: cfg, guard: newGuard(cfg.Token, cfg.Listen, cfg.ExtraHosts), hub: newHub(), user: cfg.User,
-		noDNS: map[monitor.ID]bool{}, defaultDNS: cfg.User.Defaults.DNS}
-	// Saved targets whose names were switched off keep that when they are
-	// resumed under the same ID.
-	for _, e := range cfg.User.Targets {
-		if e.Options.DNS != nil && !*e.Options.DNS {
-			s.noDNS[entryID(e)] = true
-		}
-	}
+	s := &Server{cfg: cfg, guard: newGuard(cfg.Token, cfg.Listen, cfg.ExtraHosts), hub: newHub(), user: cfg.User}
 	s.routes()
 	return s
 }
@@ -193,7 +178,7 @@ func (s *Server) summaries() []targetSummary {
 		if !ok {
 			st = sn.Settings
 		}
-		ts.Settings = s.settingsJSON(sn.ID, st)
+		ts.Settings = settingsJSON(st)
 		out = append(out, ts)
 	}
 	return out
@@ -222,42 +207,18 @@ func (s *Server) targetSettings(id monitor.ID) (monitor.Target, bool) {
 	return monitor.Target{}, false
 }
 
-func (s *Server) setDNS(id monitor.ID, on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if on {
-		delete(s.noDNS, id)
-	} else {
-		s.noDNS[id] = true
-	}
-}
-
-// forgetDNS drops a removed target's "dns" setting, so a new target
-// that takes its ID starts from its own.
-func (s *Server) forgetDNS(id monitor.ID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.noDNS, id)
-}
-
-func (s *Server) dnsOn(id monitor.ID) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.noDNS[id]
-}
-
 func (s *Server) summaryOf(sn monitor.Snapshot) targetSummary {
 	ts := summaryOf(sn)
 	st := sn.Settings
 	if t, ok := s.targetSettings(sn.ID); ok {
 		st = t.Settings
 	}
-	ts.Settings = s.settingsJSON(sn.ID, st)
+	ts.Settings = settingsJSON(st)
 	return ts
 }
 
 func (s *Server) detailOf(sn monitor.Snapshot) targetDetail {
-	d := detailOf(sn, s.namesFor(sn.ID))
+	d := detailOf(sn, s.namesOf(sn))
 	if s.cfg.Geo != nil {
 		// The AS column: from what the geo cache knows now; a miss starts a
 		// lookup whose answer shows in a later fetch.
@@ -283,36 +244,16 @@ func (s *Server) detailOf(sn monitor.Snapshot) targetDetail {
 	if t, ok := s.targetSettings(sn.ID); ok {
 		st = t.Settings
 	}
-	d.Settings = s.settingsJSON(sn.ID, st)
+	d.Settings = settingsJSON(st)
 	return d
 }
 
-// namesFor returns the reverse-DNS lookup for id's hops: none when the
-// target's "dns" setting is off.
-func (s *Server) namesFor(id monitor.ID) func(netip.Addr) string {
-	if !s.dnsOn(id) {
-		return func(netip.Addr) string { return "" }
+// namesOf returns the reverse-DNS lookup for sn's hops: none when the
+// target's settings switch names off. The monitor applies that switch to
+// snapshots at once, so the snapshot's settings are the ones asked for.
+func (s *Server) namesOf(sn monitor.Snapshot) func(netip.Addr) string {
+	if names := sn.Names(s.cfg.Names); names != nil {
+		return names
 	}
-	return s.cfg.Names
-}
-
-// settingsJSON is a target's settings object with the page's "dns" key
-// last, in the order of docs/web-api.md.
-func (s *Server) settingsJSON(id monitor.ID, st monitor.Settings) json.RawMessage {
-	return withKey(settingsJSON(st), "dns", strconv.FormatBool(s.dnsOn(id)))
-}
-
-// withKey appends "key": value (a JSON value) to a JSON object.
-func withKey(obj json.RawMessage, key, value string) json.RawMessage {
-	if len(obj) < 2 || obj[len(obj)-1] != '}' {
-		obj = json.RawMessage("{}")
-	}
-	b := append([]byte(nil), obj[:len(obj)-1]...)
-	if len(obj) > 2 {
-		b = append(b, ',')
-	}
-	b = strconv.AppendQuote(b, key)
-	b = append(b, ':')
-	b = append(b, value...)
-	return append(b, '}')
+	return func(netip.Addr) string { return "" }
 }

@@ -170,3 +170,66 @@ func TestSessionRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestDNSInSession: switching names off for one target with a PUT shows
+// at once in GET and in the session saved right after (no round needed),
+// logs no event, and the session loaded elsewhere keeps it off for that
+// target and on for the other.
+func TestDNSInSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newEnv(t)
+		a.start()
+		a.add("dest.example", nil)
+		a.add("other.example", nil)
+		a.waitRounds("dest.example", 2, 5*time.Second)
+		a.waitRounds("other.example", 2, 5*time.Second)
+		events := len(a.mon.Events("other.example"))
+
+		s := decodeInto[summary](t, a.must(200, "PUT", "/api/targets/other.example/settings", map[string]any{"dns": false}))
+		if s.Settings["dns"] != false {
+			t.Errorf("PUT dns false answered dns %v; want false", s.Settings["dns"])
+		}
+		hosts := func(e *env) map[string]any {
+			out := map[string]any{}
+			for _, s := range decodeInto[[]summary](t, e.must(200, "GET", "/api/targets", nil)) {
+				d := decodeInto[detail](t, e.must(200, "GET", "/api/targets/"+s.ID, nil))
+				out[s.ID] = []any{s.Settings["dns"], d.Settings["dns"], d.Hops[0].Host}
+			}
+			return out
+		}
+		want := map[string]any{"dest.example": []any{true, true, "r-10.0.1.1.example"}, "other.example": []any{false, false, ""}}
+		if got := hosts(a); !reflect.DeepEqual(got, want) {
+			t.Errorf("GET after the PUT: [summary dns, detail dns, hop 1 host] = %v; want %v", got, want)
+		}
+		if n := len(a.mon.Events("other.example")); n != events {
+			t.Errorf("PUT dns made %d events; want none", n-events)
+		}
+
+		saved := a.must(200, "GET", "/api/session", nil).body
+		ss, err := session.Load(bytes.NewReader(saved))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range ss.Records {
+			if r.Target.NoNames != (r.Target.ID == "other.example") {
+				t.Errorf("saved %s with NoNames %v; want %v", r.Target.ID, r.Target.NoNames, r.Target.ID == "other.example")
+			}
+		}
+		if n := strings.Count(string(saved), `"dns":false`); n != 1 {
+			t.Errorf("the session has %d \"dns\":false; want 1 (other.example's)", n)
+		}
+
+		b := newEnv(t)
+		b.must(200, "POST", "/api/session", saved)
+		if got := hosts(b); !reflect.DeepEqual(got, want) {
+			t.Errorf("after loading: [summary dns, detail dns, hop 1 host] = %v; want %v", got, want)
+		}
+		u := b.loadUser()
+		for _, en := range u.Targets {
+			off := en.Options.DNS != nil && !*en.Options.DNS
+			if off != (en.Host == "other.example") {
+				t.Errorf("saved entry %s after loading; want dns false for other.example only", mustJSON(t, en))
+			}
+		}
+	})
+}

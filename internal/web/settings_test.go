@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/monitor"
 )
 
 // userOut is UserSettings as a test reads the API's JSON.
@@ -190,10 +192,13 @@ func TestDefaultDNS(t *testing.T) {
 	if s := e.add("other.example", map[string]any{"dns": true}); s.Settings["dns"] != true {
 		t.Errorf("a new target asking for dns has %v; want true", s.Settings["dns"])
 	}
-	// The settings file has no "dns" key (config.Options does not know
-	// it), so it stays valid.
-	if _, err := config.LoadUser(e.dir); err != nil {
-		t.Errorf("settings file: %v", err)
+	// The settings file keeps it, and the answers carry the key once.
+	if u, err := config.LoadUser(e.dir); err != nil || u.Defaults.DNS == nil || *u.Defaults.DNS {
+		t.Errorf("settings file defaults dns = %v (%v); want false", u.Defaults.DNS, err)
+	}
+	top := decodeInto[map[string]json.RawMessage](t, e.must(200, "GET", "/api/settings", nil))
+	if n := strings.Count(string(top["defaults"]), `"dns"`); n != 1 {
+		t.Errorf("GET /api/settings defaults = %s; want one dns key", top["defaults"])
 	}
 	// A PUT without it turns it back on.
 	e.must(200, "PUT", "/api/settings", map[string]any{"defaults": map[string]any{"interval": 2}})
@@ -249,13 +254,29 @@ func TestDNSPersists(t *testing.T) {
 		t.Errorf("saved dns off per target = %v; want dest.example only", off)
 	}
 	// A server started from that file: the defaults' switch is off, and the
-	// target that had names off gets them off again when resumed.
+	// targets resumed from it (as cli's resumeTargets does) keep theirs.
 	e2 := newEnv(t, func(c *Config) { c.User = u; c.UserDir = e.dir })
 	if got := decodeInto[userOut](t, e2.must(200, "GET", "/api/settings", nil)); got.Defaults["dns"] != false {
 		t.Errorf("restarted server's defaults dns = %v; want false", got.Defaults["dns"])
 	}
-	if !e2.srv.dnsOn("other.example") || e2.srv.dnsOn("dest.example") {
-		t.Errorf("restarted server: dns on for other.example %v, dest.example %v; want true, false",
-			e2.srv.dnsOn("other.example"), e2.srv.dnsOn("dest.example"))
+	rs, err := u.Resolve(e.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		addr, err := fakeResolve(context.Background(), r.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e2.mon.Add(monitor.Target{ID: r.ID, Host: r.Host, Addr: addr, Settings: r.Settings}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dns := map[string]any{}
+	for _, s := range decodeInto[[]summary](t, e2.must(200, "GET", "/api/targets", nil)) {
+		dns[s.ID] = s.Settings["dns"]
+	}
+	if dns["dest.example"] != false || dns["other.example"] != true {
+		t.Errorf("resumed targets' dns = %v; want dest.example false, other.example true", dns)
 	}
 }
