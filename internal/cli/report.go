@@ -16,38 +16,12 @@ import (
 )
 
 func runReport(ctx context.Context, args []string, env Env) error {
-	var pf probeFlags
-	var gf geoFlags
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	pf.register(fs, true)
-	gf.register(fs)
-	pos, err := parse(fs, args)
-	if err == errHelp {
-		printUsage(env.Stdout, fs, "pingerplot report [flags] TARGET")
-		return err
-	}
+	c, err := openTargetCommand(ctx, "report", true, args, env)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one TARGET (a host name or IP address), got %d arguments", len(pos))
-	}
-	mode, err := pf.validate(true)
-	if err != nil {
-		return err
-	}
-	if err := gf.validate(); err != nil {
-		return err
-	}
-	dst, err := resolveTarget(ctx, pos[0], pf.v4, pf.v6)
-	if err != nil {
-		return err
-	}
-	prober, err := openProber(pf, mode, dst, env)
-	if err != nil {
-		return err
-	}
-	defer prober.Close()
+	defer c.prober.Close()
+	pf, gf, dst, mode, prober := c.pf, c.gf, c.dst, c.mode, c.prober
 	tr, err := trace.New(prober, pf.traceConfig(dst, mode), nil)
 	if err != nil {
 		return usageError{err.Error()}
@@ -105,7 +79,7 @@ func runReport(ctx context.Context, args []string, env Env) error {
 	cfg := tr.Config()
 	rep := report.Report{
 		FormatVersion: report.FormatVersion,
-		Target:        pos[0], Addr: dst.String(), Mode: mode.String(),
+		Target:        c.target, Addr: dst.String(), Mode: mode.String(),
 		Settings: report.Settings{Count: pf.count, IntervalS: pf.interval, TimeoutS: cfg.Timeout.Seconds(),
 			Port: cfg.Port, Size: cfg.Size, FirstTTL: cfg.FirstTTL, MaxHops: cfg.MaxHops, DNS: !pf.noDNS,
 			AddressFam: map[bool]string{true: "ipv4", false: "ipv6"}[dst.Is4()], ASLookup: gf.asLookup},
@@ -130,6 +104,53 @@ func Samples(r trace.Round) []hopstat.Sample {
 		out = append(out, monitor.SampleOf(h))
 	}
 	return out
+}
+
+// targetCommand is what report and trace share before they differ: their
+// flags, the one TARGET, its address, and a prober ready for the mode.
+type targetCommand struct {
+	pf     probeFlags
+	gf     geoFlags
+	target string
+	dst    netip.Addr
+	mode   probe.Mode
+	prober probe.Prober
+}
+
+// openTargetCommand parses the flags of the subcommand name (withCount:
+// report's rounds and output formats), resolves the TARGET and opens a
+// prober for it, which the caller closes. -h prints the usage and returns
+// errHelp.
+func openTargetCommand(ctx context.Context, name string, withCount bool, args []string, env Env) (*targetCommand, error) {
+	c := &targetCommand{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	c.pf.register(fs, withCount)
+	c.gf.register(fs)
+	pos, err := parse(fs, args)
+	if err == errHelp {
+		printUsage(env.Stdout, fs, "pingerplot "+name+" [flags] TARGET")
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) != 1 {
+		return nil, usagef("want exactly one TARGET (a host name or IP address), got %d arguments", len(pos))
+	}
+	c.target = pos[0]
+	if c.mode, err = c.pf.validate(withCount); err != nil {
+		return nil, err
+	}
+	if err := c.gf.validate(); err != nil {
+		return nil, err
+	}
+	if c.dst, err = resolveTarget(ctx, c.target, c.pf.v4, c.pf.v6); err != nil {
+		return nil, err
+	}
+	if c.prober, err = openProber(c.pf, c.mode, c.dst, env); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // openProber opens the backend and the sockets the mode needs, so a missing

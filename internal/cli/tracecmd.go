@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -15,44 +14,17 @@ import (
 )
 
 func runTrace(ctx context.Context, args []string, env Env) error {
-	var pf probeFlags
-	var gf geoFlags
-	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
-	pf.register(fs, false)
-	gf.register(fs)
-	pos, err := parse(fs, args)
-	if err == errHelp {
-		printUsage(env.Stdout, fs, "pingerplot trace [flags] TARGET")
-		return err
-	}
+	c, err := openTargetCommand(ctx, "trace", false, args, env)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one TARGET (a host name or IP address), got %d arguments", len(pos))
-	}
-	mode, err := pf.validate(false)
-	if err != nil {
-		return err
-	}
-	if err := gf.validate(); err != nil {
-		return err
-	}
-	dst, err := resolveTarget(ctx, pos[0], pf.v4, pf.v6)
-	if err != nil {
-		return err
-	}
-	prober, err := openProber(pf, mode, dst, env)
-	if err != nil {
-		return err
-	}
-	defer prober.Close()
-	as, err := gf.openAS(env)
+	defer c.prober.Close()
+	as, err := c.gf.openAS(env)
 	if err != nil {
 		return err
 	}
 	defer as.close()
-	return traceOnce(ctx, prober, pf, as, pos[0], dst, mode, env)
+	return traceOnce(ctx, c.prober, c.pf, as, c.target, c.dst, c.mode, env)
 }
 
 // traceOnce runs one round and prints each hop as it becomes known.

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/pingerplot/pingerplot/internal/workqueue"
 )
 
 // Config configures a Resolver. Zero values select the documented defaults.
@@ -83,20 +85,16 @@ type Resolver struct {
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // one per worker goroutine
 
-	mu        sync.Mutex
-	cache     map[netip.Addr]*entry
-	offQueue  []netip.Addr
-	offActive int // offline workers running
-	onQueue   []netip.Addr
-	onActive  bool // the online worker is running
-	onOn      bool // online lookups enabled
-	onCtx     context.Context
-	onCancel  context.CancelFunc
-	npending  int
-	idle      chan struct{} // closed whenever nothing is pending
-	closed    bool
+	mu       sync.Mutex
+	cache    map[netip.Addr]*entry
+	offQueue *workqueue.Queue[netip.Addr] // guarded by mu
+	onQueue  *workqueue.Queue[netip.Addr] // guarded by mu
+	onOn     bool                         // online lookups enabled
+	onCtx    context.Context
+	onCancel context.CancelFunc
+	waiting  workqueue.Pending // entries with a lookup pending, for Wait
+	closed   bool
 }
 
 type entry struct {
@@ -131,9 +129,7 @@ func New(cfg Config) *Resolver {
 		maxEntry: cfg.MaxEntries,
 		now:      cfg.TimeNow,
 		cache:    map[netip.Addr]*entry{},
-		idle:     make(chan struct{}),
 	}
-	close(r.idle)
 	if r.need == 0 {
 		r.need = Location | AS
 	}
@@ -157,6 +153,8 @@ func New(cfg Config) *Resolver {
 		r.now = time.Now
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.offQueue = workqueue.New(&r.mu, r.maxConc, r.maxEntry, r.offLookupLocked)
+	r.onQueue = workqueue.New(&r.mu, 1, r.maxEntry, r.onLookupLocked)
 	r.SetOnline(cfg.OnlineEnabled)
 	return r
 }
@@ -177,12 +175,11 @@ func (r *Resolver) SetOnline(on bool) {
 		return
 	}
 	r.onCancel()
-	for _, a := range r.onQueue {
+	for _, a := range r.onQueue.Drop() {
 		if e := r.cache[a]; e != nil {
 			r.setPendingLocked(e, &e.onPending, false)
 		}
 	}
-	r.onQueue = nil
 }
 
 // Online reports whether online lookups are on.
@@ -233,13 +230,7 @@ func (r *Resolver) Status(addr netip.Addr) Status {
 // Wait blocks until no lookup is pending or ctx is done. A report calls it
 // briefly before printing so that answers have a chance to arrive.
 func (r *Resolver) Wait(ctx context.Context) {
-	r.mu.Lock()
-	idle := r.idle
-	r.mu.Unlock()
-	select {
-	case <-idle:
-	case <-ctx.Done():
-	}
+	r.waiting.Wait(ctx)
 }
 
 // Close cancels the lookups in flight, drops the queued ones and waits for
@@ -250,18 +241,16 @@ func (r *Resolver) Close() {
 	if !r.closed {
 		r.closed = true
 		r.cancel()
-		for _, q := range [][]netip.Addr{r.offQueue, r.onQueue} {
-			for _, a := range q {
-				if e := r.cache[a]; e != nil {
-					r.setPendingLocked(e, &e.offPending, false)
-					r.setPendingLocked(e, &e.onPending, false)
-				}
+		for _, a := range append(r.offQueue.Drop(), r.onQueue.Drop()...) {
+			if e := r.cache[a]; e != nil {
+				r.setPendingLocked(e, &e.offPending, false)
+				r.setPendingLocked(e, &e.onPending, false)
 			}
 		}
-		r.offQueue, r.onQueue = nil, nil
 	}
 	r.mu.Unlock()
-	r.wg.Wait()
+	r.offQueue.Wait()
+	r.onQueue.Wait()
 }
 
 // kickLocked starts the lookups e needs at now.
@@ -272,25 +261,12 @@ func (r *Resolver) kickLocked(key netip.Addr, e *entry, now time.Time) {
 	if !e.offPending && (!e.offDone || !now.Before(e.offExpires)) {
 		if r.offline == nil {
 			e.offDone, e.offExpires = true, now.Add(r.ttl)
-		} else if len(r.offQueue) < r.maxEntry {
+		} else if r.offQueue.Add(key) {
 			r.setPendingLocked(e, &e.offPending, true)
-			if r.offActive < r.maxConc {
-				r.offActive++
-				r.wg.Add(1)
-				go r.offWork(key)
-			} else {
-				r.offQueue = append(r.offQueue, key)
-			}
 		}
 	}
-	if r.wantOnlineLocked(e, now) && len(r.onQueue) < r.maxEntry {
+	if r.wantOnlineLocked(e, now) && r.onQueue.Add(key) {
 		r.setPendingLocked(e, &e.onPending, true)
-		r.onQueue = append(r.onQueue, key)
-		if !r.onActive {
-			r.onActive = true
-			r.wg.Add(1)
-			go r.onWork()
-		}
 	}
 }
 
@@ -319,90 +295,77 @@ func (r *Resolver) setPendingLocked(e *entry, flag *bool, v bool) {
 	*flag = v
 	switch now := e.pending(); {
 	case !was && now:
-		if r.npending == 0 {
-			r.idle = make(chan struct{})
-		}
-		r.npending++
+		r.waiting.Add()
 	case was && !now:
-		r.npending--
-		if r.npending == 0 {
-			close(r.idle)
-		}
+		r.waiting.Done()
 	}
 }
 
-// offWork asks the offline provider about addr, then about whatever is
-// queued, and exits when the queue is empty or r is closed.
-func (r *Resolver) offWork(addr netip.Addr) {
-	defer r.wg.Done()
-	for {
-		in, err := r.offline.Lookup(r.ctx, addr)
-		now := r.now()
-		r.mu.Lock()
-		if e := r.cache[addr]; e != nil && e.offPending && r.closed {
-			r.setPendingLocked(e, &e.offPending, false) // canceled by Close
-		} else if e != nil && e.offPending {
-			e.off, e.offErr, e.offDone = in, err, true
-			e.offExpires = now.Add(r.ttl)
-			if err != nil {
-				e.offExpires = now.Add(r.retryMin)
-				e.retryAt = e.offExpires
-			}
-			r.setPendingLocked(e, &e.offPending, false)
-			r.kickLocked(addr, e, now) // perhaps online next
-		}
-		if r.closed || len(r.offQueue) == 0 {
-			r.offActive--
-			r.mu.Unlock()
-			return
-		}
-		addr = r.offQueue[0]
-		r.offQueue = r.offQueue[1:]
-		r.mu.Unlock()
-	}
-}
-
-// onWork asks the online provider about the queued addresses, one at a
-// time, and exits when the queue is empty or r is closed.
-func (r *Resolver) onWork() {
-	defer r.wg.Done()
-	r.mu.Lock()
-	for !r.closed && len(r.onQueue) > 0 {
-		addr := r.onQueue[0]
-		r.onQueue = r.onQueue[1:]
-		ctx := r.onCtx
-		r.mu.Unlock()
-
-		in, err := r.online.Lookup(ctx, addr)
-		now := r.now()
-
-		r.mu.Lock()
-		e := r.cache[addr]
-		if e == nil || !e.onPending {
-			continue // dropped by SetOnline(false) or Close
-		}
-		switch {
-		case ctx.Err() != nil:
-			// Turned off or closed: not the provider's failure.
-		case errors.Is(err, ErrNotSent):
-			e.onDone, e.onExpires = true, now.Add(r.ttl)
-		case err != nil:
-			e.onErr = err
-			e.failures++
-			e.retryAt = now.Add(r.backoff(e.failures))
-			var le *LookupError
-			if errors.As(err, &le) && le.RetryAt.After(e.retryAt) {
-				e.retryAt = le.RetryAt
-			}
-		default:
-			e.on, e.onErr, e.onDone = in, nil, true
-			e.onExpires = now.Add(r.ttl)
-			e.failures, e.retryAt = 0, time.Time{}
-		}
-		r.setPendingLocked(e, &e.onPending, false)
-	}
-	r.onActive = false
+// offLookupLocked asks the offline provider about addr. It is called, and
+// returns, with r.mu held, and unlocks it while the provider answers. It
+// asks even after Close, which has canceled r.ctx: the answer is then
+// thrown away.
+func (r *Resolver) offLookupLocked(addr netip.Addr) {
 	r.mu.Unlock()
+	in, err := r.offline.Lookup(r.ctx, addr)
+	now := r.now()
+	r.mu.Lock()
+	if e := r.cache[addr]; e != nil && e.offPending && r.closed {
+		r.setPendingLocked(e, &e.offPending, false) // canceled by Close
+	} else if e != nil && e.offPending {
+		e.off, e.offErr, e.offDone = in, err, true
+		e.offExpires = now.Add(r.ttl)
+		if err != nil {
+			e.offExpires = now.Add(r.retryMin)
+			e.retryAt = e.offExpires
+		}
+		r.setPendingLocked(e, &e.offPending, false)
+		r.kickLocked(addr, e, now) // perhaps online next
+	}
+}
+
+// onLookupLocked asks the online provider about addr. It is called, and
+// returns, with r.mu held, and unlocks it while the provider answers.
+func (r *Resolver) onLookupLocked(addr netip.Addr) {
+	e := r.cache[addr]
+	if r.closed || !r.onOn {
+		// Handed over just before Close or SetOnline(false), which drop
+		// what has not been sent: neither is sent.
+		if e != nil {
+			r.setPendingLocked(e, &e.onPending, false)
+		}
+		return
+	}
+	ctx := r.onCtx
+	r.mu.Unlock()
+
+	in, err := r.online.Lookup(ctx, addr)
+	now := r.now()
+
+	r.mu.Lock()
+	e = r.cache[addr]
+	if e == nil || !e.onPending {
+		return // dropped by SetOnline(false) or Close
+	}
+	switch {
+	case ctx.Err() != nil:
+		// Turned off or closed: not the provider's failure.
+	case errors.Is(err, ErrNotSent):
+		e.onDone, e.onExpires = true, now.Add(r.ttl)
+	case err != nil:
+		e.onErr = err
+		e.failures++
+		e.retryAt = now.Add(r.backoff(e.failures))
+		var le *LookupError
+		if errors.As(err, &le) && le.RetryAt.After(e.retryAt) {
+			e.retryAt = le.RetryAt
+		}
+	default:
+		e.on, e.onErr, e.onDone = in, nil, true
+		e.onExpires = now.Add(r.ttl)
+		e.failures, e.retryAt = 0, time.Time{}
+	}
+	r.setPendingLocked(e, &e.onPending, false)
 }
 
 // backoff is the wait before retry n (n ≥ 1) of a failed lookup.

@@ -1,6 +1,9 @@
 package monitor
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // eventLog keeps a target's most recent events.
 type eventLog struct {
@@ -75,6 +78,23 @@ func (m *Monitor) Subscribe(buf int) (<-chan Update, func()) {
 			}
 		}
 		s.once.Do(func() { close(s.ch) })
+	}
+}
+
+// Consume calls handle with each update from updates, in order, until the
+// channel closes (the subscription ended or the monitor closed) or ctx is
+// done: the read loop of every subscriber.
+func Consume(ctx context.Context, updates <-chan Update, handle func(Update)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u, ok := <-updates:
+			if !ok {
+				return
+			}
+			handle(u)
+		}
 	}
 }
 

@@ -319,16 +319,7 @@ func (tg *target) poke() {
 // Targets returns the targets in the order they were added, with the
 // settings last asked for (which a running round may not use yet).
 func (m *Monitor) Targets() []Target {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]Target, 0, len(m.order))
-	for _, id := range m.order {
-		tg := m.targets[id]
-		tg.mu.Lock()
-		out = append(out, tg.want)
-		tg.mu.Unlock()
-	}
-	return out
+	return eachTarget(m, func(tg *target) Target { return tg.want })
 }
 
 // Snapshot returns id's latest snapshot, with every hop's history if
@@ -351,13 +342,20 @@ func (m *Monitor) Snapshot(id ID, withHistory bool) (Snapshot, bool) {
 // the order of Targets. Snapshots are immutable and shared: do not modify
 // them.
 func (m *Monitor) Snapshots() []Snapshot {
+	return eachTarget(m, func(tg *target) Snapshot { return tg.last })
+}
+
+// eachTarget returns get of every target in the order they were added,
+// each read under its target's lock: a target's goroutine writes it
+// while m.mu is not held.
+func eachTarget[T any](m *Monitor, get func(*target) T) []T {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Snapshot, 0, len(m.order))
+	out := make([]T, 0, len(m.order))
 	for _, id := range m.order {
 		tg := m.targets[id]
 		tg.mu.Lock()
-		out = append(out, tg.last)
+		out = append(out, get(tg))
 		tg.mu.Unlock()
 	}
 	return out

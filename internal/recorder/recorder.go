@@ -83,17 +83,7 @@ func New(cfg Config) *Recorder {
 
 // Run consumes updates until the channel closes or ctx ends.
 func (r *Recorder) Run(ctx context.Context, updates <-chan monitor.Update) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case u, ok := <-updates:
-			if !ok {
-				return
-			}
-			r.Handle(u)
-		}
-	}
+	monitor.Consume(ctx, updates, r.Handle)
 }
 
 // Handle records one update.

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pingerplot/pingerplot/internal/workqueue"
 )
 
 // Config configures a Resolver. Zero values select the documented defaults.
@@ -64,15 +66,12 @@ type Resolver struct {
 	maxEntry int
 	now      func() time.Time
 
-	wg sync.WaitGroup // one per worker goroutine
-
 	mu      sync.Mutex
 	cache   map[netip.Addr]entry
 	pending map[netip.Addr]context.CancelFunc // queued (nil) or in flight
-	queue   []netip.Addr                      // pending, not yet started
-	workers int
+	lookups *workqueue.Queue[netip.Addr]      // guarded by mu
+	waiting workqueue.Pending                 // len(pending), for Wait
 	closed  bool
-	idle    chan struct{} // closed whenever nothing is pending
 }
 
 // entry is a cached answer; name is "" for a negative one.
@@ -93,9 +92,7 @@ func New(cfg Config) *Resolver {
 		now:      cfg.TimeNow,
 		cache:    make(map[netip.Addr]entry),
 		pending:  make(map[netip.Addr]context.CancelFunc),
-		idle:     make(chan struct{}),
 	}
-	close(r.idle)
 	if r.lookup == nil {
 		r.lookup = net.DefaultResolver.LookupAddr
 	}
@@ -117,6 +114,7 @@ func New(cfg Config) *Resolver {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.lookups = workqueue.New(&r.mu, r.maxConc, r.maxEntry, r.lookupLocked)
 	return r
 }
 
@@ -141,13 +139,7 @@ func (r *Resolver) Name(addr netip.Addr) (name string, ok bool) {
 // Wait blocks until no lookup is pending or ctx is done. A report calls it
 // briefly before printing so that names have a chance to arrive.
 func (r *Resolver) Wait(ctx context.Context) {
-	r.mu.Lock()
-	idle := r.idle
-	r.mu.Unlock()
-	select {
-	case <-idle:
-	case <-ctx.Done():
-	}
+	r.waiting.Wait(ctx)
 }
 
 // Close cancels the lookups in flight, drops the queued ones and waits for
@@ -156,10 +148,9 @@ func (r *Resolver) Close() {
 	r.mu.Lock()
 	if !r.closed {
 		r.closed = true
-		for _, addr := range r.queue {
+		for _, addr := range r.lookups.Drop() {
 			r.doneLocked(addr)
 		}
-		r.queue = nil
 		for _, cancel := range r.pending {
 			if cancel != nil {
 				cancel()
@@ -167,11 +158,11 @@ func (r *Resolver) Close() {
 		}
 	}
 	r.mu.Unlock()
-	r.wg.Wait()
+	r.lookups.Wait()
 }
 
 // startLocked makes addr pending, unless it is already or r is closed, and
-// hands it to a worker or the queue.
+// hands it to the lookups.
 func (r *Resolver) startLocked(addr netip.Addr) {
 	if r.closed {
 		return
@@ -179,73 +170,47 @@ func (r *Resolver) startLocked(addr netip.Addr) {
 	if _, ok := r.pending[addr]; ok {
 		return
 	}
-	if r.workers >= r.maxConc && len(r.queue) >= r.maxEntry {
+	if !r.lookups.Add(addr) {
 		return // shed load; a later Name asks again
 	}
-	if len(r.pending) == 0 {
-		r.idle = make(chan struct{})
-	}
 	r.pending[addr] = nil
-	if r.workers < r.maxConc {
-		r.workers++
-		r.wg.Add(1)
-		go r.work(addr)
-		return
-	}
-	r.queue = append(r.queue, addr)
+	r.waiting.Add()
 }
 
 // doneLocked removes addr from the pending set.
 func (r *Resolver) doneLocked(addr netip.Addr) {
 	delete(r.pending, addr)
-	if len(r.pending) == 0 {
-		close(r.idle)
-	}
+	r.waiting.Done()
 }
 
-// work looks up addr, then whatever is queued, and exits when the queue is
-// empty or r is closed: no goroutine idles waiting for work.
-func (r *Resolver) work(addr netip.Addr) {
-	defer r.wg.Done()
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
-		r.mu.Lock()
-		if r.closed {
-			r.doneLocked(addr)
-			r.workers--
-			r.mu.Unlock()
-			cancel()
-			return
-		}
-		r.pending[addr] = cancel
-		r.mu.Unlock()
-
-		names, err := r.lookup(ctx, addr.String())
-		cancel()
-		name := ""
-		if err == nil {
-			name = pick(names)
-		}
-		now := r.now()
-
-		r.mu.Lock()
-		if !r.closed {
-			ttl := r.ttl
-			if name == "" {
-				ttl = r.negTTL
-			}
-			r.storeLocked(addr, entry{name: name, expires: now.Add(ttl)}, now)
-		}
-		r.doneLocked(addr)
-		if r.closed || len(r.queue) == 0 {
-			r.workers--
-			r.mu.Unlock()
-			return
-		}
-		addr = r.queue[0]
-		r.queue = r.queue[1:]
-		r.mu.Unlock()
+// lookupLocked looks up addr and caches the answer. It is called, and
+// returns, with r.mu held, and unlocks it while DNS answers.
+func (r *Resolver) lookupLocked(addr netip.Addr) {
+	if r.closed {
+		r.doneLocked(addr) // handed over just before Close
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	r.pending[addr] = cancel
+	r.mu.Unlock()
+
+	names, err := r.lookup(ctx, addr.String())
+	cancel()
+	name := ""
+	if err == nil {
+		name = pick(names)
+	}
+	now := r.now()
+
+	r.mu.Lock()
+	if !r.closed {
+		ttl := r.ttl
+		if name == "" {
+			ttl = r.negTTL
+		}
+		r.storeLocked(addr, entry{name: name, expires: now.Add(ttl)}, now)
+	}
+	r.doneLocked(addr)
 }
 
 // storeLocked caches e for addr, making room if the cache is full: expired

@@ -123,17 +123,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) Run(ctx context.Context) {
 	updates, cancel := s.cfg.Monitor.Subscribe(4096)
 	defer cancel()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case u, ok := <-updates:
-			if !ok {
-				return
-			}
-			s.forward(u)
-		}
-	}
+	monitor.Consume(ctx, updates, s.forward)
 }
 
 func (s *Server) forward(u monitor.Update) {
