@@ -25,7 +25,7 @@ var forbidden = map[string][]string{
 	"trace":     {"hopstat", "monitor", "alert", "cli", "report", "resolve", "lab"},
 	"resolve":   {"probe", "trace", "monitor", "cli", "report", "lab"},
 	"report":    {"probe", "monitor", "cli", "lab"},
-	"monitor":   {"cli", "report", "lab", "csvlog", "notify", "session", "web"},
+	"monitor":   {"cli", "report", "lab", "csvlog", "notify", "session", "web", "metrics", "recorder"},
 	"csvlog":    {"cli", "lab", "web"},
 	"notify":    {"cli", "lab", "web"},
 	"session":   {"cli", "lab", "web", "probe"},
@@ -33,6 +33,8 @@ var forbidden = map[string][]string{
 	"privilege": {"probe", "trace", "monitor", "cli"},
 	"geo":       {"probe", "trace", "monitor", "cli", "report", "web", "lab"},
 	"lab":       {"probe", "trace", "hopstat", "monitor", "cli", "report"},
+	// A subscriber like the others: the monitor feeds it, it feeds no one.
+	"metrics": {"cli", "lab", "web", "report", "csvlog", "notify", "session", "recorder", "config"},
 	// A leaf: the caches that use it know what they look up; it does not.
 	"workqueue": {"packet", "probe", "trace", "hopstat", "alert", "monitor", "cli", "report", "resolve", "geo", "web", "lab"},
 }

@@ -26,6 +26,7 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 	noDNS := fs.Bool("no-dns", false, `do not resolve hop addresses to names for any target, whatever "dns" in CONFIG says`)
 	fs.BoolVar(noDNS, "n", false, "")
 	verbose := fs.Bool("verbose", false, "say which probe backend was chosen and why")
+	metricsAddr := fs.String("metrics-listen", "", metricsHelp+"; overrides metrics_listen in CONFIG")
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot headless [--init] CONFIG.json\n\nRuns the monitor without a UI: every target of CONFIG is probed on its interval,\nrounds go to CSV probe logs, events to event logs and the console, alerts to webhooks.\nThe config format is in docs/config.md.")
@@ -91,6 +92,16 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 		Target: lookup, Names: names, Console: env.Stdout, Logger: logger, Webhook: wh,
 		EventLogPath: func(id monitor.ID) string { return eventPaths[id] },
 	})
+	if *metricsAddr == "" {
+		*metricsAddr = h.MetricsListen
+	}
+	if *metricsAddr != "" {
+		stopMetrics, err := serveMetrics(ctx, *metricsAddr, m, env.Stdout)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	updates, unsubscribe := m.Subscribe(4096)
 	recDone := make(chan struct{})
 	go func() {

@@ -39,6 +39,7 @@ func runUI(ctx context.Context, args []string, env Env) error {
 	noDNS := fs.Bool("no-dns", false, "do not resolve hop addresses to names")
 	fs.BoolVar(noDNS, "n", false, "")
 	verbose := fs.Bool("verbose", false, "log what the server does")
+	metricsAddr := fs.String("metrics-listen", "", metricsHelp)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot [ui] [flags]\n\nStarts the monitor and its live web dashboard on 127.0.0.1 and opens it in the browser.")
@@ -111,6 +112,13 @@ func runUI(ctx context.Context, args []string, env Env) error {
 	updates, unsubscribe := m.Subscribe(4096)
 	defer unsubscribe()
 	go rec.Run(ctx, updates)
+	if *metricsAddr != "" {
+		stopMetrics, err := serveMetrics(ctx, *metricsAddr, m, env.Stdout)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 
 	// Hop locations and AS numbers: offline databases always, ipwho.is only
 	// while a page has the Map tab open and the user allowed it.

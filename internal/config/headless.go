@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,6 +24,9 @@ type Headless struct {
 	// StatusInterval is the time between console status lines; 0 means
 	// none. Defaults to DefaultStatusInterval.
 	StatusInterval time.Duration
+	// MetricsListen, if set, is the host:port where Prometheus metrics
+	// are served (docs/metrics.md).
+	MetricsListen string
 	// Targets are the config's targets in file order, defaults merged in,
 	// validated, log paths absolute.
 	Targets []Resolved
@@ -64,7 +70,7 @@ func readFile(path string) ([]byte, error) {
 }
 
 // topKeys are the keys of a headless config's top level.
-var topKeys = []string{"version", "status_interval", "defaults", "targets"}
+var topKeys = []string{"version", "status_interval", "metrics_listen", "defaults", "targets"}
 
 // parseHeadless reads a headless config; dir is where relative paths start.
 func parseHeadless(data []byte, dir string, p *problems) Headless {
@@ -96,6 +102,15 @@ func parseHeadless(data []byte, dir string, p *problems) Headless {
 			} else {
 				h.StatusInterval = d
 			}
+		case m.key == "metrics_listen":
+			var a string
+			if err := decodeValue(m.val, &a, "a host:port string such as \"127.0.0.1:9469\""); err != nil {
+				p.add("", "metrics_listen: %v", err)
+			} else if err := CheckListen(a); err != nil {
+				p.add("", "metrics_listen: %v", err)
+			} else {
+				h.MetricsListen = a
+			}
 		case m.key == "defaults":
 			defaults.decode(m.val, nil, "defaults", p)
 		case m.key == "targets":
@@ -120,6 +135,23 @@ func parseHeadless(data []byte, dir string, p *problems) Headless {
 	}
 	h.Targets = resolve(defaults, entries, dir, p)
 	return h
+}
+
+// CheckListen validates a listen address: host:port with a port number,
+// the host an IP address or empty (every interface) or a name.
+func CheckListen(a string) error {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (for example \"127.0.0.1:9469\", or \":9469\" for every interface)", a)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", a, port)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("%q: %q is not a host", a, host)
+	}
+	return nil
 }
 
 const noTargets = `targets: no targets; add at least one, such as "targets": [{"target": "8.8.8.8"}]`
@@ -163,9 +195,10 @@ func checkVersion(ms []member, p *problems) bool {
 
 // starter is the --init config: valid as written, and documenting itself.
 const starter = `{
-  "_comment": "PingerPlot headless config. Run it with: pingerplot headless THIS_FILE. Every key is described in docs/config.md. Times are in seconds unless the key ends in _ms. A target entry may override any key of \"defaults\". Keys starting with _ are ignored: rename \"webhook_url\" to \"_webhook_url\" to switch it off.",
+  "_comment": "PingerPlot headless config. Run it with: pingerplot headless THIS_FILE. Every key is described in docs/config.md. Times are in seconds unless the key ends in _ms. A target entry may override any key of \"defaults\". Keys starting with _ are ignored: rename \"webhook_url\" to \"_webhook_url\" to switch it off. Rename \"_metrics_listen\" to \"metrics_listen\" to serve Prometheus metrics at http://127.0.0.1:9469/metrics.",
   "version": 1,
   "status_interval": 60,
+  "_metrics_listen": "127.0.0.1:9469",
   "defaults": {
     "interval": 1,
     "mode": "icmp",

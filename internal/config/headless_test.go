@@ -81,6 +81,7 @@ func TestOverrides(t *testing.T) {
 	h, dir := mustLoad(t, `{
   "version": 1,
   "status_interval": 0,
+  "metrics_listen": "[::1]:9469",
   "defaults": {"mode": "tcp", "port": 443, "final_hop_only": true, "alert_loss_pct": 20,
                "log_path": "/var/log/all.csv", "event_log_path": "ev.csv"},
   "targets": [
@@ -92,6 +93,9 @@ func TestOverrides(t *testing.T) {
 }`)
 	if h.StatusInterval != 0 {
 		t.Errorf("status_interval 0 = %v; want 0 (silent)", h.StatusInterval)
+	}
+	if h.MetricsListen != "[::1]:9469" {
+		t.Errorf("metrics_listen = %q; want [::1]:9469", h.MetricsListen)
 	}
 	a, b, c := h.Targets[0], h.Targets[1], h.Targets[2]
 	if a.ID != "a" || a.Settings.Trace.FinalHopOnly || a.Settings.Alert.LossPct != 0 || a.Settings.Trace.Port != 443 {
@@ -136,6 +140,14 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"defaults: interval: 0.01 s is out of range"}},
 		{"status interval", `{"status_interval": -1, "targets": [{"target": "a"}]}`,
 			[]string{"status_interval: -1 s is out of range"}},
+		{"metrics listen without port", `{"metrics_listen": "127.0.0.1", "targets": [{"target": "a"}]}`,
+			[]string{`metrics_listen: "127.0.0.1" is not host:port`}},
+		{"metrics listen bad port", `{"metrics_listen": "127.0.0.1:70000", "targets": [{"target": "a"}]}`,
+			[]string{`metrics_listen: "127.0.0.1:70000": port "70000" is not a number from 0 to 65535`}},
+		{"metrics listen not a string", `{"metrics_listen": 9469, "targets": [{"target": "a"}]}`,
+			[]string{`metrics_listen: want a host:port string`}},
+		{"metrics listen in defaults", `{"defaults": {"metrics_listen": ":9469"}, "targets": [{"target": "a"}]}`,
+			[]string{`"metrics_listen" belongs at the top level`}},
 		{"missing host", `{"targets": [{"name": "x"}]}`, []string{"targets[0]: target: missing"}},
 		{"host not a string", `{"targets": [{"target": 8}]}`, []string{"targets[0]: target: want a host name or address, got 8"}},
 		{"url as host", `{"targets": [{"target": "https://example.com/x"}]}`,

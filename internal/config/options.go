@@ -270,7 +270,7 @@ func (o *Options) decode(b []byte, extra func(member) bool, where string, p *pro
 // misplaced explains a key that does not belong where it was found.
 func misplaced(key string, allowed []string) string {
 	switch key {
-	case "status_interval", "defaults", "targets", "version":
+	case "status_interval", "metrics_listen", "defaults", "targets", "version":
 		return fmt.Sprintf("%q belongs at the top level of the file", key)
 	case "target", "name":
 		return fmt.Sprintf("%q belongs in an entry of \"targets\"", key)

@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/metrics"
+	"github.com/pingerplot/pingerplot/internal/monitor"
+)
+
+// metricsHelp is the --metrics-listen flag's help, shared by ui and headless.
+const metricsHelp = "serve Prometheus metrics at http://ADDR/metrics (host:port, e.g. 127.0.0.1:9469; \":9469\" listens on every interface; docs/metrics.md)"
+
+// serveMetrics starts the Prometheus endpoint on addr and subscribes its
+// exporter to m. The endpoint is read-only and has no token, as scrapers
+// expect; it listens only where the user asked. The returned stop shuts it
+// down.
+func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, stdout io.Writer) (stop func(), err error) {
+	if err := config.CheckListen(addr); err != nil {
+		return nil, usagef("--metrics-listen: %v", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w; choose another address with --metrics-listen (or metrics_listen in the config)", addr, err)
+	}
+	exp := metrics.New(m)
+	updates, unsubscribe := m.Subscribe(4096)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		exp.Run(ctx, updates)
+	}()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", exp.Handler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "PingerPlot metrics are at /metrics (Prometheus text format); docs/metrics.md lists them.")
+	})
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintf(stdout, "metrics: %v\n", err)
+		}
+	}()
+	fmt.Fprintf(stdout, "Prometheus metrics: http://%s/metrics\n", ln.Addr())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+		unsubscribe()
+		<-done
+	}, nil
+}

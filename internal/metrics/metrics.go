@@ -1,0 +1,251 @@
+// Package metrics exposes the monitor to Prometheus: per-hop and
+// per-target figures read from the monitor's snapshots at scrape time, and
+// event counters kept from its update stream. It is one more subscriber of
+// the monitor, like the recorder and the dashboard; docs/metrics.md lists
+// every series.
+//
+// Gauges come from snapshots when Prometheus asks, so a scrape always sees
+// the latest round and nothing is stored here but the event counts. Hop
+// series carry only the target and TTL as labels, so a route change does
+// not start new series; the responder address is in an info series (and in
+// the per-responder reply counter, where ECMP members show side by side).
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pingerplot/pingerplot/internal/alert"
+	"github.com/pingerplot/pingerplot/internal/hopstat"
+	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/trace"
+)
+
+// Source is what the exporter reads: *monitor.Monitor satisfies it.
+type Source interface {
+	Snapshots() []monitor.Snapshot
+	Stats() monitor.Stats
+}
+
+// Exporter is a prometheus.Collector over a monitor.
+type Exporter struct {
+	src Source
+
+	mu     sync.Mutex
+	events map[eventKey]uint64
+}
+
+type eventKey struct {
+	target monitor.ID
+	kind   monitor.EventKind
+}
+
+// New returns an Exporter reading src. Feed it the monitor's updates with
+// Run so that it counts events.
+func New(src Source) *Exporter {
+	return &Exporter{src: src, events: map[eventKey]uint64{}}
+}
+
+// Run counts the events of updates until the channel closes or ctx ends.
+// A removed target's counters are forgotten with it, as its other series
+// are.
+func (e *Exporter) Run(ctx context.Context, updates <-chan monitor.Update) {
+	monitor.Consume(ctx, updates, func(u monitor.Update) {
+		if u.Event == nil {
+			return
+		}
+		ev := u.Event
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if ev.Kind == monitor.Removed {
+			for k := range e.events {
+				if k.target == ev.Target {
+					delete(e.events, k)
+				}
+			}
+			return
+		}
+		e.events[eventKey{ev.Target, ev.Kind}]++
+	})
+}
+
+// Handler serves the exporter's series, with the Go runtime's and the
+// process's, in Prometheus' text and protobuf formats. It uses a registry
+// of its own: two exporters in one process do not share series.
+func (e *Exporter) Handler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(e, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+const ns = "pingerplot"
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(ns+"_"+name, help, labels, nil)
+}
+
+var (
+	hopLabels    = []string{"target", "ttl"}
+	targetLabels = []string{"target"}
+)
+
+// The series. Descriptions are immutable values shared by every Exporter.
+var (
+	dTargets = desc("targets", "Targets being monitored.")
+	dRounds  = desc("monitor_rounds_total", "Rounds completed by the monitor, all targets.")
+	dProbes  = desc("monitor_probes_total", "Probes folded into statistics, all targets.")
+	dMissed  = desc("monitor_rounds_late_total", "Rounds that started later than planned by more than a tenth of their interval.")
+	dDropped = desc("monitor_dropped_updates_total", "Updates a subscriber's full channel did not take (event counts may miss some).")
+
+	dInfo        = desc("target_info", "A target: what the user typed (host), the address probed, the probe mode and port.", "target", "host", "addr", "mode", "port")
+	dState       = desc("target_state", "1 for the target's current state (running, paused, alert, no-answer), 0 for the others.", "target", "state")
+	dTRounds     = desc("target_rounds_total", "Rounds completed for the target.", targetLabels...)
+	dPathLen     = desc("target_path_hops", "TTL at which the destination answered in the latest round that reached it; 0 if none has.", targetLabels...)
+	dInterval    = desc("target_interval_seconds", "Time between the starts of the target's rounds.", targetLabels...)
+	dDestLoss    = desc("destination_loss_ratio", "Share of the destination's last alert-window probes lost (0-1).", targetLabels...)
+	dDestRTT     = desc("destination_rtt_seconds", "Mean RTT of the destination's replies in the alert window.", targetLabels...)
+	dDestJitter  = desc("destination_jitter_seconds", "Mean absolute difference of consecutive destination RTTs in the alert window.", targetLabels...)
+	dDestMOS     = desc("destination_mos", "Mean opinion score (1-4.5) from the E-model (ITU-T G.107, simplified) over the alert window.", targetLabels...)
+	dDestR       = desc("destination_r_factor", "E-model transmission rating factor R (0-93.2) over the alert window.", targetLabels...)
+	dDestSamples = desc("destination_window_probes", "Probes in the destination's alert window.", targetLabels...)
+	dAlert       = desc("alert_active", "1 while the alert condition (loss, latency) is raised for the target.", "target", "condition")
+	dEvents      = desc("events_total", "Events of the target by kind (route_change, multipath, alert_raised, ...).", "target", "kind")
+
+	dHopSent    = desc("hop_sent_total", "Probes sent to this TTL.", hopLabels...)
+	dHopRecv    = desc("hop_replies_total", "Replies received from this TTL.", hopLabels...)
+	dHopLast    = desc("hop_rtt_last_seconds", "RTT of the most recent reply at this TTL.", hopLabels...)
+	dHopAvg     = desc("hop_rtt_avg_seconds", "Mean RTT at this TTL since the target was added.", hopLabels...)
+	dHopMin     = desc("hop_rtt_min_seconds", "Best RTT at this TTL.", hopLabels...)
+	dHopMax     = desc("hop_rtt_max_seconds", "Worst RTT at this TTL.", hopLabels...)
+	dHopStdDev  = desc("hop_rtt_stddev_seconds", "Standard deviation of the RTTs at this TTL.", hopLabels...)
+	dHopJitter  = desc("hop_jitter_seconds", "Mean absolute difference of consecutive RTTs at this TTL.", hopLabels...)
+	dHopP50     = desc("hop_rtt_p50_seconds", "Median RTT of the recent replies at this TTL (the history window).", hopLabels...)
+	dHopP95     = desc("hop_rtt_p95_seconds", "95th percentile RTT of the recent replies at this TTL (the history window).", hopLabels...)
+	dHopInfo    = desc("hop_info", "The address that answered most at this TTL, and whether it is the destination.", "target", "ttl", "addr", "destination")
+	dHopRespRcv = desc("hop_responder_replies_total", "Replies from one address at this TTL: ECMP members and reroutes show side by side.", "target", "ttl", "addr")
+)
+
+var allDescs = []*prometheus.Desc{dTargets, dRounds, dProbes, dMissed, dDropped, dInfo, dState, dTRounds, dPathLen,
+	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dAlert, dEvents, dHopSent, dHopRecv,
+	dHopLast, dHopAvg, dHopMin, dHopMax, dHopStdDev, dHopJitter, dHopP50, dHopP95, dHopInfo, dHopRespRcv}
+
+// Describe sends every series' description.
+func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allDescs {
+		ch <- d
+	}
+}
+
+var states = []monitor.State{monitor.Running, monitor.Paused, monitor.Alerting, monitor.NoAnswer}
+
+var conditions = []alert.Condition{alert.Loss, alert.Latency}
+
+// Collect reads the monitor's snapshots and sends their series.
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	snaps := e.src.Snapshots()
+	st := e.src.Stats()
+	gauge(dTargets, float64(len(snaps)))
+	counter(dRounds, float64(st.Rounds))
+	counter(dProbes, float64(st.Probes))
+	counter(dMissed, float64(st.Missed))
+	counter(dDropped, float64(st.Dropped))
+
+	for _, s := range snaps {
+		id := string(s.ID)
+		port := ""
+		switch {
+		case s.Trace.Mode == probe.ICMP:
+		case s.Trace.Port != 0:
+			port = strconv.Itoa(int(s.Trace.Port))
+		case s.Trace.Mode == probe.UDP:
+			port = strconv.Itoa(trace.DefaultUDPPort)
+		default:
+			port = strconv.Itoa(trace.DefaultTCPPort)
+		}
+		gauge(dInfo, 1, id, s.Host, s.Addr.String(), s.Trace.Mode.String(), port)
+		for _, state := range states {
+			gauge(dState, b2f(s.State == state), id, string(state))
+		}
+		counter(dTRounds, float64(s.Rounds), id)
+		gauge(dPathLen, float64(s.Dest.TTL), id)
+		gauge(dInterval, seconds(s.Interval), id)
+		if s.Dest.Sent > 0 {
+			gauge(dDestLoss, s.Dest.LossPct/100, id)
+			gauge(dDestSamples, float64(s.Dest.Sent), id)
+		}
+		if s.Dest.MOS > 0 {
+			// no replies in the window: no latency to speak of (an absent
+			// series, not a zero that a graph would draw as perfect)
+			gauge(dDestRTT, seconds(s.Dest.Latency), id)
+			gauge(dDestJitter, seconds(s.Dest.Jitter), id)
+			gauge(dDestMOS, s.Dest.MOS, id)
+			gauge(dDestR, s.Dest.R, id)
+		}
+		for _, c := range conditions {
+			active := false
+			for _, a := range s.Dest.Active {
+				active = active || a == c
+			}
+			gauge(dAlert, b2f(active), id, string(c))
+		}
+		for _, h := range s.Hops {
+			e.collectHop(ch, id, h.Hop)
+		}
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k, n := range e.events {
+		counter(dEvents, float64(n), string(k.target), string(k.kind))
+	}
+}
+
+func (e *Exporter) collectHop(ch chan<- prometheus.Metric, id string, h hopstat.Hop) {
+	ttl := strconv.Itoa(h.TTL)
+	gauge := func(d *prometheus.Desc, v time.Duration) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, seconds(v), id, ttl)
+	}
+	ch <- prometheus.MustNewConstMetric(dHopSent, prometheus.CounterValue, float64(h.Stats.Sent), id, ttl)
+	ch <- prometheus.MustNewConstMetric(dHopRecv, prometheus.CounterValue, float64(h.Stats.Recv), id, ttl)
+	if h.Stats.Recv > 0 {
+		gauge(dHopLast, h.Stats.Last)
+		gauge(dHopAvg, h.Stats.Avg)
+		gauge(dHopMin, h.Stats.Best)
+		gauge(dHopMax, h.Stats.Worst)
+		gauge(dHopStdDev, h.Stats.StdDev)
+		gauge(dHopJitter, h.Stats.Jitter)
+		if h.Stats.P50 > 0 {
+			gauge(dHopP50, h.Stats.P50)
+			gauge(dHopP95, h.Stats.P95)
+		}
+	}
+	if len(h.Responders) > 0 {
+		ch <- prometheus.MustNewConstMetric(dHopInfo, prometheus.GaugeValue, 1, id, ttl, h.Responders[0].Addr.String(), strconv.FormatBool(h.Reached))
+	}
+	for _, r := range h.Responders {
+		ch <- prometheus.MustNewConstMetric(dHopRespRcv, prometheus.CounterValue, float64(r.Stats.Recv), id, ttl, r.Addr.String())
+	}
+}
+
+func seconds(d time.Duration) float64 { return d.Seconds() }
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

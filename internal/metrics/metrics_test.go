@@ -1,0 +1,240 @@
+package metrics
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/pingerplot/pingerplot/internal/alert"
+	"github.com/pingerplot/pingerplot/internal/hopstat"
+	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/probetest"
+	"github.com/pingerplot/pingerplot/internal/trace"
+)
+
+func ms(n float64) time.Duration { return time.Duration(n * float64(time.Millisecond)) }
+
+// fixed is a Source with hand-made snapshots.
+type fixed struct {
+	snaps []monitor.Snapshot
+	stats monitor.Stats
+}
+
+func (f fixed) Snapshots() []monitor.Snapshot { return f.snaps }
+func (f fixed) Stats() monitor.Stats          { return f.stats }
+
+var (
+	r1   = netip.MustParseAddr("10.0.1.1")
+	r2a  = netip.MustParseAddr("10.0.2.1")
+	r2b  = netip.MustParseAddr("10.0.2.2")
+	dest = netip.MustParseAddr("192.0.2.7")
+)
+
+func sampleSnapshot() monitor.Snapshot {
+	st := func(sent, recv int, last, best, worst, avg time.Duration) hopstat.Stats {
+		return hopstat.Stats{Sent: sent, Recv: recv, Last: last, Best: best, Worst: worst, Avg: avg,
+			StdDev: ms(0.5), Jitter: ms(0.25), P50: avg, P95: worst}
+	}
+	return monitor.Snapshot{
+		Target: monitor.Target{ID: "web", Host: "web.example", Addr: dest, Settings: monitor.Settings{
+			Trace: trace.Config{Mode: probe.TCP, Port: 443}, Interval: 2 * time.Second}},
+		State:  monitor.Alerting,
+		Rounds: 10,
+		Hops: []monitor.Hop{
+			{Hop: hopstat.Hop{TTL: 1, Stats: st(10, 10, ms(1), ms(0.5), ms(2), ms(1)),
+				Responders: []hopstat.Responder{{Addr: r1, Stats: hopstat.Stats{Sent: 10, Recv: 10}}}}},
+			{Hop: hopstat.Hop{TTL: 2, Stats: st(10, 8, ms(3), ms(2), ms(4), ms(3)),
+				Responders: []hopstat.Responder{{Addr: r2a, Stats: hopstat.Stats{Recv: 5}}, {Addr: r2b, Stats: hopstat.Stats{Recv: 3}}}}},
+			{Hop: hopstat.Hop{TTL: 3}}, // silent
+			{Hop: hopstat.Hop{TTL: 4, Reached: true, Stats: st(10, 7, ms(20), ms(10), ms(30), ms(15)),
+				Responders: []hopstat.Responder{{Addr: dest, Stats: hopstat.Stats{Recv: 7}}}}},
+		},
+		Dest: monitor.Destination{TTL: 4, Sent: 10, LossPct: 30, Latency: ms(15), Jitter: ms(2), R: 80, MOS: 4.0,
+			Active: []alert.Condition{alert.Loss}},
+	}
+}
+
+// TestExposition pins the series of one snapshot: names, labels, values
+// in seconds and ratios, silent hops without RTT series, the alert and
+// state enums.
+func TestExposition(t *testing.T) {
+	e := New(fixed{snaps: []monitor.Snapshot{sampleSnapshot()}, stats: monitor.Stats{Targets: 1, Rounds: 10, Probes: 40, Missed: 1, Dropped: 2}})
+	want := `
+# HELP pingerplot_alert_active 1 while the alert condition (loss, latency) is raised for the target.
+# TYPE pingerplot_alert_active gauge
+pingerplot_alert_active{condition="latency",target="web"} 0
+pingerplot_alert_active{condition="loss",target="web"} 1
+# HELP pingerplot_destination_loss_ratio Share of the destination's last alert-window probes lost (0-1).
+# TYPE pingerplot_destination_loss_ratio gauge
+pingerplot_destination_loss_ratio{target="web"} 0.3
+# HELP pingerplot_destination_mos Mean opinion score (1-4.5) from the E-model (ITU-T G.107, simplified) over the alert window.
+# TYPE pingerplot_destination_mos gauge
+pingerplot_destination_mos{target="web"} 4
+# HELP pingerplot_destination_rtt_seconds Mean RTT of the destination's replies in the alert window.
+# TYPE pingerplot_destination_rtt_seconds gauge
+pingerplot_destination_rtt_seconds{target="web"} 0.015
+# HELP pingerplot_hop_info The address that answered most at this TTL, and whether it is the destination.
+# TYPE pingerplot_hop_info gauge
+pingerplot_hop_info{addr="10.0.1.1",destination="false",target="web",ttl="1"} 1
+pingerplot_hop_info{addr="10.0.2.1",destination="false",target="web",ttl="2"} 1
+pingerplot_hop_info{addr="192.0.2.7",destination="true",target="web",ttl="4"} 1
+# HELP pingerplot_hop_replies_total Replies received from this TTL.
+# TYPE pingerplot_hop_replies_total counter
+pingerplot_hop_replies_total{target="web",ttl="1"} 10
+pingerplot_hop_replies_total{target="web",ttl="2"} 8
+pingerplot_hop_replies_total{target="web",ttl="3"} 0
+pingerplot_hop_replies_total{target="web",ttl="4"} 7
+# HELP pingerplot_hop_responder_replies_total Replies from one address at this TTL: ECMP members and reroutes show side by side.
+# TYPE pingerplot_hop_responder_replies_total counter
+pingerplot_hop_responder_replies_total{addr="10.0.1.1",target="web",ttl="1"} 10
+pingerplot_hop_responder_replies_total{addr="10.0.2.1",target="web",ttl="2"} 5
+pingerplot_hop_responder_replies_total{addr="10.0.2.2",target="web",ttl="2"} 3
+pingerplot_hop_responder_replies_total{addr="192.0.2.7",target="web",ttl="4"} 7
+# HELP pingerplot_hop_rtt_avg_seconds Mean RTT at this TTL since the target was added.
+# TYPE pingerplot_hop_rtt_avg_seconds gauge
+pingerplot_hop_rtt_avg_seconds{target="web",ttl="1"} 0.001
+pingerplot_hop_rtt_avg_seconds{target="web",ttl="2"} 0.003
+pingerplot_hop_rtt_avg_seconds{target="web",ttl="4"} 0.015
+# HELP pingerplot_target_info A target: what the user typed (host), the address probed, the probe mode and port.
+# TYPE pingerplot_target_info gauge
+pingerplot_target_info{addr="192.0.2.7",host="web.example",mode="tcp",port="443",target="web"} 1
+# HELP pingerplot_target_state 1 for the target's current state (running, paused, alert, no-answer), 0 for the others.
+# TYPE pingerplot_target_state gauge
+pingerplot_target_state{state="alert",target="web"} 1
+pingerplot_target_state{state="no-answer",target="web"} 0
+pingerplot_target_state{state="paused",target="web"} 0
+pingerplot_target_state{state="running",target="web"} 0
+# HELP pingerplot_monitor_rounds_late_total Rounds that started later than planned by more than a tenth of their interval.
+# TYPE pingerplot_monitor_rounds_late_total counter
+pingerplot_monitor_rounds_late_total 1
+# HELP pingerplot_monitor_dropped_updates_total Updates a subscriber's full channel did not take (event counts may miss some).
+# TYPE pingerplot_monitor_dropped_updates_total counter
+pingerplot_monitor_dropped_updates_total 2
+`
+	names := []string{"pingerplot_alert_active", "pingerplot_destination_loss_ratio", "pingerplot_destination_mos",
+		"pingerplot_destination_rtt_seconds", "pingerplot_hop_info", "pingerplot_hop_replies_total",
+		"pingerplot_hop_responder_replies_total", "pingerplot_hop_rtt_avg_seconds", "pingerplot_target_info",
+		"pingerplot_target_state", "pingerplot_monitor_rounds_late_total", "pingerplot_monitor_dropped_updates_total"}
+	if err := testutil.CollectAndCompare(e, strings.NewReader(want), names...); err != nil {
+		t.Error(err)
+	}
+	if err := testutil.CollectAndCompare(e, strings.NewReader(""), "pingerplot_events_total"); err != nil {
+		t.Errorf("events before any were counted: %v", err)
+	}
+	if problems, err := testutil.CollectAndLint(e); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %+v", err, problems)
+	}
+}
+
+// TestNoRepliesNoLatency: a destination with no replies in its window has
+// no latency, jitter or MOS series (absent, not a zero a graph would draw
+// as perfect), and ICMP targets carry no port.
+func TestNoRepliesNoLatency(t *testing.T) {
+	s := monitor.Snapshot{Target: monitor.Target{ID: "x", Host: "x", Addr: dest, Settings: monitor.Settings{Trace: trace.Config{Mode: probe.ICMP}}},
+		State: monitor.NoAnswer, Hops: []monitor.Hop{{Hop: hopstat.Hop{TTL: 1, Stats: hopstat.Stats{Sent: 3}}}},
+		Dest: monitor.Destination{Sent: 3, LossPct: 100}}
+	e := New(fixed{snaps: []monitor.Snapshot{s}})
+	for _, name := range []string{"pingerplot_destination_rtt_seconds", "pingerplot_destination_jitter_seconds", "pingerplot_destination_mos", "pingerplot_hop_rtt_last_seconds", "pingerplot_hop_info"} {
+		if n := testutil.CollectAndCount(e, name); n != 0 {
+			t.Errorf("%s: %d series; want none", name, n)
+		}
+	}
+	want := `
+# HELP pingerplot_destination_loss_ratio Share of the destination's last alert-window probes lost (0-1).
+# TYPE pingerplot_destination_loss_ratio gauge
+pingerplot_destination_loss_ratio{target="x"} 1
+# HELP pingerplot_target_info A target: what the user typed (host), the address probed, the probe mode and port.
+# TYPE pingerplot_target_info gauge
+pingerplot_target_info{addr="192.0.2.7",host="x",mode="icmp",port="",target="x"} 1
+`
+	if err := testutil.CollectAndCompare(e, strings.NewReader(want), "pingerplot_destination_loss_ratio", "pingerplot_target_info"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestLiveMonitor runs a real monitor over a scripted path that is
+// rerouted: the scrape over HTTP shows every hop, the route-change event
+// counted, the Go and process collectors, and a removed target's series
+// and counters gone.
+func TestLiveMonitor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := probetest.Path(ms(1), ms(2), ms(5))
+		m := monitor.New(monitor.Config{Prober: net})
+		e := New(m)
+		updates, unsubscribe := m.Subscribe(0)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { e.Run(ctx, updates); close(done) }()
+		runDone := make(chan error, 1)
+		go func() { runDone <- m.Run(ctx) }()
+
+		id, err := m.Add(monitor.Target{Host: "dest", Addr: net.Hops[2].Addr, Settings: monitor.Settings{Interval: time.Second}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second)
+		hops := append([]probetest.Hop(nil), net.Hops...)
+		hops[1].Addr = netip.MustParseAddr("10.9.9.9")
+		net.SetHops(hops)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+
+		body := scrape(t, e)
+		for _, want := range []string{
+			`pingerplot_hop_sent_total{target="` + string(id) + `",ttl="3"}`,
+			`pingerplot_hop_responder_replies_total{addr="10.9.9.9",target="` + string(id) + `",ttl="2"}`,
+			`pingerplot_events_total{kind="route_change",target="` + string(id) + `"} 1`,
+			`pingerplot_destination_rtt_seconds{target="` + string(id) + `"} 0.005`,
+			`pingerplot_targets 1`,
+			"go_goroutines ",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("scrape lacks %q", want)
+			}
+		}
+
+		if err := m.Remove(id); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		body = scrape(t, e)
+		if strings.Contains(body, `target="`+string(id)+`"`) {
+			t.Errorf("a removed target still has series:\n%s", grep(body, string(id)))
+		}
+		cancel()
+		<-runDone
+		unsubscribe()
+		<-done
+		m.Close()
+	})
+}
+
+func scrape(t *testing.T, e *Exporter) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	e.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", rec.Code)
+	}
+	b, _ := io.ReadAll(rec.Body)
+	return string(b)
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
