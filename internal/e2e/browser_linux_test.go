@@ -149,7 +149,28 @@ func TestDashboardInBrowser(t *testing.T) {
 		env = append(env, "PP_SCREENSHOTS="+shots)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	finished := runBrowserScenario(t, l, ui, node, script, env, 8*time.Minute, func(need string) error { return applyNeed(l, need) })
+	if finished != nil {
+		for _, f := range finished.Screenshots {
+			before, after, err := shrinkPNG(f)
+			if err != nil {
+				t.Errorf("screenshot %s: %v", f, err)
+				continue
+			}
+			t.Logf("wrote %s (%d KB; %d KB as Chromium wrote it)", f, after/1024, before/1024)
+		}
+	}
+	ui.stop(t)
+}
+
+// runBrowserScenario runs a step script of web/test (dashboard.mjs'
+// protocol: step lines, lab requests answered through need, a final
+// {"done":true}) in the client namespace against ui, logs every step and
+// fails the test on a failed step, an unfinished run or the deadline. It
+// returns the final line, nil when the run did not finish.
+func runBrowserScenario(t *testing.T, l *lab.Lab, ui *uiProc, node, script string, env []string, timeout time.Duration, need func(string) error) *browserStep {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := l.Command(ctx, l.Client, node, script, ui.url)
 	cmd.Env = append(os.Environ(), env...)
@@ -205,7 +226,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		switch {
 		case s.Need != "":
 			reply := map[string]any{"ok": true}
-			if err := applyNeed(l, s.Need); err != nil {
+			if err := need(s.Need); err != nil {
 				reply = map[string]any{"ok": false, "error": err.Error()}
 				t.Errorf("lab change %q: %v", s.Need, err)
 			}
@@ -241,17 +262,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if t.Failed() {
 		t.Logf("pingerplot ui output:\n%s", tail(ui.out.String(), 40))
 	}
-	if finished != nil {
-		for _, f := range finished.Screenshots {
-			before, after, err := shrinkPNG(f)
-			if err != nil {
-				t.Errorf("screenshot %s: %v", f, err)
-				continue
-			}
-			t.Logf("wrote %s (%d KB; %d KB as Chromium wrote it)", f, after/1024, before/1024)
-		}
-	}
-	ui.stop(t)
+	return finished
 }
 
 // applyNeed makes the lab change the browser script asks for.
