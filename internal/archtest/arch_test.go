@@ -25,7 +25,7 @@ var forbidden = map[string][]string{
 	"trace":     {"hopstat", "monitor", "alert", "cli", "report", "resolve", "lab"},
 	"resolve":   {"probe", "trace", "monitor", "cli", "report", "lab"},
 	"report":    {"probe", "monitor", "cli", "lab"},
-	"monitor":   {"cli", "report", "lab", "csvlog", "notify", "session", "web", "metrics", "recorder"},
+	"monitor":   {"cli", "report", "lab", "csvlog", "notify", "session", "web", "metrics", "recorder", "tui"},
 	"csvlog":    {"cli", "lab", "web"},
 	"notify":    {"cli", "lab", "web"},
 	"session":   {"cli", "lab", "web", "probe"},
@@ -35,6 +35,9 @@ var forbidden = map[string][]string{
 	"lab":       {"probe", "trace", "hopstat", "monitor", "cli", "report"},
 	// A subscriber like the others: the monitor feeds it, it feeds no one.
 	"metrics": {"cli", "lab", "web", "report", "csvlog", "notify", "session", "recorder", "config"},
+	// The terminal UI is a subscriber too: it shows snapshots and events
+	// and stores nothing; cli wires it, never the reverse.
+	"tui": {"cli", "lab", "web", "csvlog", "notify", "session", "recorder", "metrics"},
 	// A leaf: the caches that use it know what they look up; it does not.
 	"workqueue": {"packet", "probe", "trace", "hopstat", "alert", "monitor", "cli", "report", "resolve", "geo", "web", "lab"},
 }

@@ -26,6 +26,7 @@ const topUsage = `PingerPlot: a continuous-traceroute network path monitor.
 Usage:
   pingerplot [ui] [--no-browser]       the live dashboard on 127.0.0.1 (the default)
   pingerplot report [flags] TARGET     probe the path N rounds and print the per-hop table (like mtr -r)
+  pingerplot tui [flags] TARGET...     the live per-hop table in the terminal (like mtr)
   pingerplot trace [flags] TARGET      one-shot traceroute, each hop printed as it answers
   pingerplot selftest [HOST]           what this machine allows, and a trace in every mode
   pingerplot headless [--init] CONFIG  monitor the targets of a config file without a UI (docs/config.md)
@@ -47,6 +48,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runUI(ctx, rest, env)
 	case "report":
 		err = runReport(ctx, rest, env)
+	case "tui":
+		err = runTUI(ctx, rest, env)
 	case "trace":
 		err = runTrace(ctx, rest, env)
 	case "selftest":

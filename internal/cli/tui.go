@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/resolve"
+	"github.com/pingerplot/pingerplot/internal/tui"
+)
+
+const tuiSynopsis = `pingerplot tui [flags] TARGET [TARGET...]
+
+The live terminal table, like mtr: every hop of each TARGET, redrawn every round.
+Keys: q quit, p pause/resume, r reset, n names/addresses, d display mode,
+Tab/Shift-Tab or 1-9 switch target, ? help (docs/tui.md).`
+
+func runTUI(ctx context.Context, args []string, env Env) error {
+	// report's flags where they apply: the probe flags, -z, and -i; not
+	// -c or the output formats, since the table runs until q.
+	var pf probeFlags
+	var gf geoFlags
+	fs := flag.NewFlagSet("tui", flag.ContinueOnError)
+	fs.Float64Var(&pf.interval, "i", 1, "")
+	fs.Float64Var(&pf.interval, "interval", 1, "seconds between the starts of rounds")
+	pf.register(fs, false)
+	gf.register(fs)
+	pos, err := parse(fs, args)
+	if err == errHelp {
+		printUsage(env.Stdout, fs, tuiSynopsis)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("want at least one TARGET (a host name or IP address)")
+	}
+	if len(pos) > 9 {
+		return usagef("at most 9 TARGETs (keys 1-9 select them), got %d", len(pos))
+	}
+	mode, err := pf.validate(false)
+	if err != nil {
+		return err
+	}
+	if !(pf.interval > 0) || pf.interval > 3600 {
+		return usagef("interval %v out of range: use more than 0 and at most 3600 seconds", pf.interval)
+	}
+	if err := gf.validate(); err != nil {
+		return err
+	}
+	// Refuse before anything is resolved or sent: a table redrawn in
+	// place is of no use in a pipe or a file.
+	stdout, ok := env.Stdout.(*os.File)
+	if !ok || stdin(env) == nil || !term.IsTerminal(int(stdout.Fd())) {
+		return errors.New("standard output is not a terminal: the live table needs one; use 'pingerplot report' for a table in a pipe or a file")
+	}
+
+	dsts := make([]netip.Addr, len(pos))
+	for i, host := range pos {
+		if dsts[i], err = resolveTarget(ctx, host, pf.v4, pf.v6); err != nil {
+			return err
+		}
+	}
+	prober, err := openProber(pf, mode, dsts[0], env)
+	if err != nil {
+		return err
+	}
+	defer prober.Close()
+	for _, d := range dsts[1:] {
+		if err := prober.Prepare(mode, d.Is6()); err != nil {
+			return err
+		}
+	}
+	as, err := gf.openAS(env)
+	if err != nil {
+		return err
+	}
+	defer as.close()
+
+	// The resolver exists even with -n: n in the table turns names on, as
+	// in mtr, and lookups start only for names that are shown.
+	res := resolve.New(resolve.Config{})
+	defer res.Close()
+	names := func(a netip.Addr) string { n, _ := res.Name(a); return n }
+	m := monitor.New(monitor.Config{Prober: prober, Names: names})
+	defer m.Close()
+
+	tty, err := tui.OpenTTY(stdin(env), stdout)
+	if errors.Is(err, tui.ErrNotTerminal) {
+		return fmt.Errorf("%v: the live table needs a terminal; use 'pingerplot report' for a table in a pipe or a file", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer tty.Close()
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	runDone := make(chan error, 1)
+	go func() { runDone <- m.Run(runCtx) }()
+	defer func() { stop(); <-runDone }()
+
+	targets := make([]monitor.Target, len(pos))
+	for i, host := range pos {
+		targets[i] = monitor.Target{Host: host, Addr: dsts[i], Settings: monitor.Settings{
+			Trace:    pf.traceConfig(dsts[i], mode),
+			Interval: time.Duration(pf.interval * float64(time.Second)),
+			History:  tui.History,
+		}}
+	}
+	cfg := tui.Config{
+		Monitor: m, Targets: targets, Terminal: tty, Resize: tty.Resized(),
+		Names: names, ShowNames: !pf.noDNS,
+		Color: os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb",
+	}
+	if as != nil {
+		cfg.AS = func(a netip.Addr) (uint32, string) { info, _ := as.res.Info(a); return info.ASN, info.ASName }
+	}
+	return tui.Run(ctx, cfg)
+}
+
+// stdin is the process's standard input when env is the real process's
+// (its Stdout is os.Stdout), else nil: Env carries no input, and a
+// command run with other writers (tests) has no terminal to read keys from.
+func stdin(env Env) *os.File {
+	if f, ok := env.Stdout.(*os.File); ok && f == os.Stdout {
+		return os.Stdin
+	}
+	return nil
+}
