@@ -11,7 +11,9 @@
 //
 // heap is the JS heap in use right after a forced garbage collection (CDP
 // HeapProfiler.collectGarbage, then Performance.getMetrics), nodes and
-// listeners the DOM's; frames, p50, p95 and max describe the animation
+// listeners the DOM's (nodes counts detached ones too, so a leak of
+// elements shows), eventNodes the nodes of the event log's rows and events
+// their count by kind; frames, p50, p95 and max describe the animation
 // frames of the last period on the Overview tab (requestAnimationFrame
 // intervals, ms), long the milliseconds of main-thread tasks over 50 ms in
 // that period. The last line is {"done":true,"samples":N}; on a failure it
@@ -148,9 +150,22 @@ try {
     await cdp.send("HeapProfiler.collectGarbage");
     const { metrics } = await cdp.send("Performance.getMetrics");
     const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
+    // The event log's rows are the page's one legitimate growth (bounded:
+    // the newest 2,000 events): counted apart, with their kinds.
+    const ev = await page.evaluate(() => {
+      const tbody = document.querySelector("[data-testid=events-table] tbody");
+      let nodes = 0;
+      const kinds = {};
+      if (tbody) {
+        const w = document.createTreeWalker(tbody, NodeFilter.SHOW_ALL);
+        while (w.nextNode()) nodes++;
+        for (const tr of tbody.querySelectorAll("[data-testid=event-row]")) kinds[tr.dataset.kind] = (kinds[tr.dataset.kind] ?? 0) + 1;
+      }
+      return { nodes, kinds };
+    });
     const sample = {
       t: Math.round((Date.now() - start) / 100) / 10,
-      heap: m.JSHeapUsedSize, nodes: m.Nodes, listeners: m.JSEventListeners,
+      heap: m.JSHeapUsedSize, nodes: m.Nodes, eventNodes: ev.nodes, events: ev.kinds, listeners: m.JSEventListeners,
       frames: fr.frames, p50: round(fr.p50), p95: round(fr.p95), max: round(fr.max), long: Math.round(fr.long),
       rows: await rows.count(), hops: await hopRows.count(),
     };
