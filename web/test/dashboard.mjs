@@ -37,11 +37,11 @@
 // a fixed sleep: the machine this runs on stalls for tens of milliseconds
 // now and then, and the binary runs in real time.
 
-import { chromium } from "playwright-core";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { WAIT, launch, log, out, until } from "./common.mjs";
 
 const url = process.argv[2];
 if (!url || !/^http:\/\/127\.0\.0\.1:\d+\/\?token=./.test(url)) {
@@ -69,14 +69,8 @@ if (PLACES.length !== HOPS.length || ASNS.length !== HOPS.length || !PLACE6) {
 }
 const DEST_TTL = HOPS.length;
 
-/** Default deadline of an expectation: far above anything a healthy run
- * needs (rounds come every 200 ms), so only a real fault trips it. */
-const WAIT = 30_000;
+// ---- the lab channel ----
 
-// ---- output and the lab channel ----
-
-const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
-const log = (...a) => console.error(new Date().toISOString().slice(11, 23), ...a);
 const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 
 /** Asks the test to change the lab and waits until it has. */
@@ -95,30 +89,6 @@ async function need(what) {
 }
 
 // ---- expectations: poll until true or the deadline ----
-
-/**
- * Polls probe() until check(value) holds; returns the value. On timeout the
- * error says what was wanted and what was last seen.
- */
-async function until(what, probe, check = Boolean, timeout = WAIT) {
-  const deadline = Date.now() + timeout;
-  let last;
-  let lastErr;
-  for (let delay = 25; ; delay = Math.min(250, delay * 2)) {
-    try {
-      last = await probe();
-      lastErr = undefined;
-      if (check(last)) return last;
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() > deadline) {
-      const seen = lastErr ? `error ${lastErr.message.split("\n")[0]}` : JSON.stringify(last);
-      throw new Error(`${what}: not within ${timeout / 1000} s (last seen: ${seen})`);
-    }
-    await new Promise((r) => setTimeout(r, delay));
-  }
-}
 
 const text = (loc) => loc.textContent({ timeout: 2000 }).then((s) => (s ?? "").trim());
 const attr = (loc, name) => loc.getAttribute(name, { timeout: 2000 });
@@ -151,13 +121,7 @@ const re = (s) => String(s).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 // ---- the browser ----
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  // chromium.launch gives every run a fresh, temporary user data dir
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run"],
-  timeout: 60_000,
-});
+const browser = await launch(CHROMIUM);
 const context = await browser.newContext({
   viewport: { width: 1280, height: 800 },
   deviceScaleFactor: 2,

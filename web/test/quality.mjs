@@ -15,10 +15,10 @@
 //   PP_ARTIFACTS where a failed step's screenshot goes
 //   PP_CHROMIUM  the browser (default /usr/bin/chromium)
 
-import { chromium } from "playwright-core";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { WAIT, launch, log, out, until } from "./common.mjs";
 
 const url = process.argv[2];
 if (!url || !/^http:\/\/127\.0\.0\.1:\d+\/\?token=./.test(url)) {
@@ -33,41 +33,7 @@ if (!TARGET || HOPS.length < 2 || HOPS[HOPS.length - 1] !== TARGET) {
   console.error("PP_TARGET and PP_HOPS (ending with the target) are required");
   process.exit(2);
 }
-const WAIT = 30_000;
-
-const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
-const log = (...a) => console.error(new Date().toISOString().slice(11, 23), ...a);
-
-async function until(what, probe, check = Boolean, timeout = WAIT) {
-  const deadline = Date.now() + timeout;
-  let last;
-  let lastErr;
-  for (let delay = 25; ; delay = Math.min(250, delay * 2)) {
-    try {
-      last = await probe();
-      lastErr = undefined;
-      if (check(last)) return last;
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() > deadline) {
-      const seen = lastErr ? `error ${lastErr.message.split("\n")[0]}` : JSON.stringify(last);
-      throw new Error(`${what}: not within ${timeout / 1000} s (last seen: ${seen})`);
-    }
-    await new Promise((r) => setTimeout(r, delay));
-  }
-}
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run"],
-  timeout: 60_000,
-});
-process.on("SIGTERM", async () => {
-  await browser.close().catch(() => {});
-  process.exit(1);
-});
+const browser = await launch(CHROMIUM);
 const newPage = async (dpr) => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: dpr, colorScheme: "dark", locale: "en-US" });
   context.setDefaultTimeout(WAIT);

@@ -29,7 +29,7 @@
 //   PP_SAMPLE_S  seconds between samples (default 15)
 //   PP_CHROMIUM  the browser (default /usr/bin/chromium)
 
-import { chromium } from "playwright-core";
+import { launch, log, out } from "./common.mjs";
 
 const url = process.argv[2];
 if (!url || !/^http:\/\/127\.0\.0\.1:\d+\/\?token=./.test(url)) {
@@ -46,20 +46,8 @@ if (TARGETS.length < 2 || !(HOPS > 0) || !(MINUTES > 0) || !(SAMPLE_S >= 5)) {
   process.exit(2);
 }
 
-const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
-const log = (...a) => console.error(new Date().toISOString().slice(11, 23), ...a);
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run"],
-  timeout: 60_000,
-});
+const browser = await launch(CHROMIUM);
 let failed = false;
-process.on("SIGTERM", async () => {
-  await browser.close().catch(() => {});
-  process.exit(1);
-});
 
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2, colorScheme: "dark" });

@@ -1,0 +1,56 @@
+// What the browser scripts of web/test share: their output, the polling
+// expectation every wait goes through, and how Chromium is started.
+
+import { chromium } from "playwright-core";
+
+/** One JSON line on stdout: the protocol the Go tests read. */
+export const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
+
+/** A timestamped line on stderr, which the Go tests show on failure. */
+export const log = (...a) => console.error(new Date().toISOString().slice(11, 23), ...a);
+
+/** Default deadline of an expectation: far above anything a healthy run
+ * needs, so only a real fault trips it. */
+export const WAIT = 30_000;
+
+/**
+ * Polls probe() until check(value) holds; returns the value. On timeout the
+ * error says what was wanted and what was last seen. The machine these run
+ * on stalls for tens of milliseconds now and then, and the binary runs in
+ * real time, so no wait is a fixed sleep.
+ */
+export async function until(what, probe, check = Boolean, timeout = WAIT) {
+  const deadline = Date.now() + timeout;
+  let last;
+  let lastErr;
+  for (let delay = 25; ; delay = Math.min(250, delay * 2)) {
+    try {
+      last = await probe();
+      lastErr = undefined;
+      if (check(last)) return last;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() > deadline) {
+      const seen = lastErr ? `error ${lastErr.message.split("\n")[0]}` : JSON.stringify(last);
+      throw new Error(`${what}: not within ${timeout / 1000} s (last seen: ${seen})`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** Starts headless Chromium (a fresh, temporary profile each time) and
+ * closes it when the Go test sends SIGTERM on its deadline. */
+export async function launch(executablePath) {
+  const browser = await chromium.launch({
+    executablePath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--no-first-run"],
+    timeout: 60_000,
+  });
+  process.on("SIGTERM", async () => {
+    await browser.close().catch(() => {});
+    process.exit(1);
+  });
+  return browser;
+}
