@@ -127,6 +127,10 @@ type Reply struct {
 	// kernel gave one (KernelTS true), else from the user-space clock.
 	RTT      time.Duration
 	KernelTS bool
+	// Closed marks a Reached TCP probe that the destination refused (RST):
+	// the host is there but nothing listens on the port, so a service check
+	// must call it down, not up. Never set for other modes.
+	Closed bool
 	// MPLS holds any RFC 4950 label stack the router attached.
 	MPLS []MPLSLabel
 	// Err is set for Failed probes.

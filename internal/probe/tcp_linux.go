@@ -180,7 +180,7 @@ func tcpResult(fd int, v6 bool, pd *pending, buf, oob []byte, now time.Time) (Re
 		}
 		return Reply{Kind: Reached, From: pd.dst, Sent: pd.sent, RTT: d, KernelTS: kts}, true
 	case e == unix.ECONNREFUSED: // RST: the destination answered, port closed
-		return Reply{Kind: Reached, From: pd.dst, Sent: pd.sent, RTT: d}, true
+		return Reply{Kind: Reached, From: pd.dst, Sent: pd.sent, RTT: d, Closed: true}, true
 	default:
 		// An ICMP error whose details never reached the error queue: the
 		// hop is unknown, which is as good as no answer for this probe.
