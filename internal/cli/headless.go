@@ -117,7 +117,7 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return fmt.Errorf("%s: targets[%d] (%s): %w", path, i, r.Host, err)
 		}
-		if err := prober.Prepare(r.Settings.Trace.Mode, addr.Is6()); err != nil {
+		if err := prober.Prepare(r.Settings.Trace.Mode, addr.Is6(), r.Settings.Trace.FinalHopOnly); err != nil {
 			return fmt.Errorf("%s: targets[%d] (%s): %w", path, i, r.Host, err)
 		}
 		id, err := m.Add(monitor.Target{ID: r.ID, Host: r.Host, Addr: addr, Settings: r.Settings})

@@ -160,7 +160,7 @@ func openProber(pf probeFlags, mode probe.Mode, dst netip.Addr, env Env) (probe.
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Prepare(mode, dst.Is6()); err != nil {
+	if err := p.Prepare(mode, dst.Is6(), false); err != nil {
 		p.Close()
 		return nil, err
 	}

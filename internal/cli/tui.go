@@ -75,7 +75,7 @@ func runTUI(ctx context.Context, args []string, env Env) error {
 	}
 	defer prober.Close()
 	for _, d := range dsts[1:] {
-		if err := prober.Prepare(mode, d.Is6()); err != nil {
+		if err := prober.Prepare(mode, d.Is6(), false); err != nil {
 			return err
 		}
 	}

@@ -147,12 +147,12 @@ func runUI(ctx context.Context, args []string, env Env) error {
 		Resolve: func(ctx context.Context, host string) (netip.Addr, error) {
 			return resolveTarget(ctx, host, false, false)
 		},
-		Prepare: func(mode string, v6 bool) error {
+		Prepare: func(mode string, v6, finalHopOnly bool) error {
 			md, err := probe.ParseMode(mode)
 			if err != nil {
 				return err
 			}
-			return prober.Prepare(md, v6)
+			return prober.Prepare(md, v6, finalHopOnly)
 		},
 		Names: names, UserDir: dir, User: user, Token: token, Listen: ln.Addr(), Logger: logger, App: "pingerplot " + Version,
 		Geo: geoRes, GeoSent: func() int { n, _ := ipwhois.Sent(); return n },
@@ -200,7 +200,7 @@ func resumeTargets(ctx context.Context, m *monitor.Monitor, prober probe.Prober,
 	for _, r := range rs {
 		addr, err := resolveTarget(ctx, r.Host, false, false)
 		if err == nil {
-			err = prober.Prepare(r.Settings.Trace.Mode, addr.Is6())
+			err = prober.Prepare(r.Settings.Trace.Mode, addr.Is6(), r.Settings.Trace.FinalHopOnly)
 		}
 		if err == nil {
 			_, err = m.Add(monitor.Target{ID: r.ID, Host: r.Host, Addr: addr, Settings: r.Settings})

@@ -65,6 +65,6 @@ func (f *fakePath) ProbeAll(ctx context.Context, ps []probe.Probe, _ time.Durati
 func (f *fakePath) Probe(ctx context.Context, p probe.Probe) (probe.Reply, error) {
 	return f.reply(p, f.rounds[p.Dst].Load()), ctx.Err()
 }
-func (f *fakePath) Prepare(probe.Mode, bool) error { return nil }
+func (f *fakePath) Prepare(probe.Mode, bool, bool) error { return nil }
 func (f *fakePath) Backend() string                { return "fake zero-latency path" }
 func (f *fakePath) Close() error                   { return nil }

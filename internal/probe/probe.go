@@ -80,6 +80,10 @@ type Probe struct {
 	Size int
 	// Timeout bounds the wait for a reply; zero means one second.
 	Timeout time.Duration
+	// FinalHopOnly marks a probe of a target monitored at the destination
+	// alone: no router's answer is wanted, so a backend may send it where it
+	// could not trace (Windows TCP without administrator rights).
+	FinalHopOnly bool
 }
 
 // Kind says what answered a probe.
@@ -154,7 +158,10 @@ type Prober interface {
 	ProbeAll(ctx context.Context, ps []Probe, gap time.Duration, onReply func(i int, r Reply) bool) error
 	// Prepare opens what mode needs for one address family now, so that a
 	// missing privilege is reported before a trace starts, with what to do.
-	Prepare(mode Mode, v6 bool) error
+	// finalHopOnly says only the destination will be probed (a service
+	// check, not a trace): some systems allow that with less privilege than
+	// learning the routers' answers needs.
+	Prepare(mode Mode, v6, finalHopOnly bool) error
 	// Backend names the implementation and why it was chosen, for --verbose.
 	Backend() string
 	// Close releases the sockets and waits for the prober's goroutines.

@@ -93,7 +93,7 @@ func (p *linuxProber) Backend() string {
 
 // Prepare opens the sockets mode needs for the given family, returning an
 // error that tells the user what to do when the system refuses.
-func (p *linuxProber) Prepare(mode Mode, v6 bool) error {
+func (p *linuxProber) Prepare(mode Mode, v6, _ bool) error {
 	switch mode {
 	case ICMP:
 		_, err := p.icmpSock(v6)

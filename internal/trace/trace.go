@@ -163,7 +163,7 @@ func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, 
 	for ttl := first; ttl <= last; ttl++ {
 		ps = append(ps, probe.Probe{
 			Dst: t.cfg.Target, TTL: ttl, Mode: t.cfg.Mode, Port: t.cfg.Port,
-			Size: t.cfg.Size, Timeout: t.cfg.Timeout,
+			Size: t.cfg.Size, Timeout: t.cfg.Timeout, FinalHopOnly: t.cfg.FinalHopOnly,
 		})
 	}
 	byTTL := make(map[int]Hop, len(ps))

@@ -273,7 +273,7 @@ func (s *Server) addTarget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.cfg.Prepare != nil {
-		if err := s.cfg.Prepare(st.Trace.Mode.String(), addr.Is6()); err != nil {
+		if err := s.cfg.Prepare(st.Trace.Mode.String(), addr.Is6(), st.Trace.FinalHopOnly); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
@@ -380,8 +380,8 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if st.Trace.Mode != t.Trace.Mode && s.cfg.Prepare != nil {
-		if err := s.cfg.Prepare(st.Trace.Mode.String(), t.Addr.Is6()); err != nil {
+	if (st.Trace.Mode != t.Trace.Mode || st.Trace.FinalHopOnly != t.Trace.FinalHopOnly) && s.cfg.Prepare != nil {
+		if err := s.cfg.Prepare(st.Trace.Mode.String(), t.Addr.Is6(), st.Trace.FinalHopOnly); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
@@ -507,7 +507,7 @@ func (s *Server) loadSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.Prepare != nil {
 		for _, a := range ss.Targets() {
-			if err := s.cfg.Prepare(a.Target.Trace.Mode.String(), a.Target.Addr.Is6()); err != nil {
+			if err := s.cfg.Prepare(a.Target.Trace.Mode.String(), a.Target.Addr.Is6(), a.Target.Trace.FinalHopOnly); err != nil {
 				writeError(w, http.StatusBadRequest, fmt.Sprintf("session target %s: %v; nothing was loaded", a.Target.ID, err))
 				return
 			}

@@ -35,7 +35,7 @@ type Config struct {
 	Resolve func(ctx context.Context, host string) (netip.Addr, error)
 	// Prepare opens what a probe mode needs, so adding a target the system
 	// cannot probe fails at once with the reason. Nil skips the check.
-	Prepare func(mode string, v6 bool) error
+	Prepare func(mode string, v6, finalHopOnly bool) error
 	// Names returns a hop's reverse-DNS name without blocking. Targets
 	// whose settings switch names off (monitor.Settings.NoNames) get none.
 	Names func(netip.Addr) string

@@ -90,7 +90,7 @@ func (n *Network) Probe(ctx context.Context, p probe.Probe) (probe.Reply, error)
 	return probe.Reply{Kind: kind, From: h.Addr, Sent: sent, RTT: h.RTT}, nil
 }
 
-func (n *Network) Prepare(probe.Mode, bool) error { return nil }
+func (n *Network) Prepare(probe.Mode, bool, bool) error { return nil }
 func (n *Network) Backend() string                { return "probetest scripted network" }
 func (n *Network) Close() error                   { return nil }
 
