@@ -66,5 +66,5 @@ func (f *fakePath) Probe(ctx context.Context, p probe.Probe) (probe.Reply, error
 	return f.reply(p, f.rounds[p.Dst].Load()), ctx.Err()
 }
 func (f *fakePath) Prepare(probe.Mode, bool, bool) error { return nil }
-func (f *fakePath) Backend() string                { return "fake zero-latency path" }
-func (f *fakePath) Close() error                   { return nil }
+func (f *fakePath) Backend() string                      { return "fake zero-latency path" }
+func (f *fakePath) Close() error                         { return nil }

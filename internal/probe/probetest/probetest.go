@@ -91,8 +91,8 @@ func (n *Network) Probe(ctx context.Context, p probe.Probe) (probe.Reply, error)
 }
 
 func (n *Network) Prepare(probe.Mode, bool, bool) error { return nil }
-func (n *Network) Backend() string                { return "probetest scripted network" }
-func (n *Network) Close() error                   { return nil }
+func (n *Network) Backend() string                      { return "probetest scripted network" }
+func (n *Network) Close() error                         { return nil }
 
 // Path builds a Network of hops with the given RTTs at addresses
 // 10.0.<i>.1, the last being the destination.
