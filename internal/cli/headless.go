@@ -59,18 +59,53 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer prober.Close()
-	var res *resolve.Resolver
 	names := func(netip.Addr) string { return "" }
 	if !*noDNS {
-		res = resolve.New(resolve.Config{})
+		res := resolve.New(resolve.Config{})
 		defer res.Close()
 		names = func(a netip.Addr) string { n, _ := res.Name(a); return n }
 	}
-	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if *metricsAddr == "" {
+		*metricsAddr = h.MetricsListen
+	}
+	return runHeadlessConfig(ctx, path, h, headlessWiring{
+		Prober: prober, Names: names, MetricsAddr: *metricsAddr, Verbose: *verbose,
+		Lookup: func(ctx context.Context, host string) (netip.Addr, error) {
+			return resolveTarget(ctx, host, false, false)
+		},
+		Stdout: env.Stdout, Stderr: env.Stderr,
+	})
+}
+
+// headlessWiring is what runHeadlessConfig needs from the outside: the
+// prober, the name cache and the host lookup are parameters so that tests
+// run the whole headless wiring over a scripted network.
+type headlessWiring struct {
+	Prober      probe.Prober
+	Names       func(netip.Addr) string // never nil: "" for no name
+	Lookup      func(ctx context.Context, host string) (netip.Addr, error)
+	MetricsAddr string // "" for no metrics endpoint
+	Verbose     bool
+	Stdout      io.Writer
+	Stderr      io.Writer
+}
+
+// runHeadlessConfig monitors the targets of the loaded config h (read from
+// path) until ctx ends, then flushes the records.
+func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w headlessWiring) error {
+	prober, names := w.Prober, w.Names
+	logger := slog.New(slog.NewTextHandler(w.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	m := monitor.New(monitor.Config{Prober: prober, Logger: logger, Names: names})
 	defer m.Close()
 
-	eventPaths := map[monitor.ID]string{}
+	// The event-log routing is complete before the recorder starts and
+	// never written after: the recorder reads it from its own goroutine
+	// for the first events of each target. Config IDs are unique, and the
+	// monitor starts empty, so each target keeps its configured ID.
+	eventPaths := make(map[monitor.ID]string, len(h.Targets))
+	for _, r := range h.Targets {
+		eventPaths[r.ID] = r.EventLogPath
+	}
 	lookup := func(id monitor.ID) (monitor.Target, bool) {
 		for _, t := range m.Targets() {
 			if t.ID == id {
@@ -82,21 +117,18 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 	wh, err := notify.NewWebhook(notify.WebhookConfig{
 		Target: lookup, Logger: logger,
 		OnError: func(id monitor.ID, err error) {
-			fmt.Fprintf(env.Stderr, "%s  %-16s webhook: %v\n", time.Now().Format("2006-01-02 15:04:05"), id, err)
+			fmt.Fprintf(w.Stderr, "%s  %-16s webhook: %v\n", time.Now().Format("2006-01-02 15:04:05"), id, err)
 		},
 	})
 	if err != nil {
 		return err
 	}
 	rec := recorder.New(recorder.Config{
-		Target: lookup, Names: names, Console: env.Stdout, Logger: logger, Webhook: wh,
+		Target: lookup, Names: names, Console: w.Stdout, Logger: logger, Webhook: wh,
 		EventLogPath: func(id monitor.ID) string { return eventPaths[id] },
 	})
-	if *metricsAddr == "" {
-		*metricsAddr = h.MetricsListen
-	}
-	if *metricsAddr != "" {
-		stopMetrics, err := serveMetrics(ctx, *metricsAddr, m, env.Stdout)
+	if w.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(ctx, w.MetricsAddr, m, w.Stdout)
 		if err != nil {
 			return err
 		}
@@ -109,11 +141,11 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 		rec.Run(context.Background(), updates) // ends when the monitor closes the channel
 	}()
 
-	fmt.Fprintf(env.Stdout, "monitoring %d target(s) from %s; Ctrl-C stops\n", len(h.Targets), path)
+	fmt.Fprintf(w.Stdout, "monitoring %d target(s) from %s; Ctrl-C stops\n", len(h.Targets), path)
 	// Targets are added after the recorder subscribed, so their first
 	// events are logged too.
 	for i, r := range h.Targets {
-		addr, err := resolveTarget(ctx, r.Host, false, false)
+		addr, err := w.Lookup(ctx, r.Host)
 		if err != nil {
 			return fmt.Errorf("%s: targets[%d] (%s): %w", path, i, r.Host, err)
 		}
@@ -124,10 +156,14 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return fmt.Errorf("%s: targets[%d] (%s): %w", path, i, r.Host, err)
 		}
-		eventPaths[id] = r.EventLogPath
+		if id != r.ID {
+			// Unreachable while config IDs are unique: say so rather than
+			// log this target's events elsewhere.
+			return fmt.Errorf("%s: targets[%d] (%s): the monitor named it %q, not %q", path, i, r.Host, id, r.ID)
+		}
 	}
-	if *verbose {
-		fmt.Fprintf(env.Stderr, "backend: %s\n", prober.Backend())
+	if w.Verbose {
+		fmt.Fprintf(w.Stderr, "backend: %s\n", prober.Backend())
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- m.Run(ctx) }()
@@ -142,11 +178,11 @@ loop:
 	for {
 		select {
 		case <-tick:
-			printStatus(env.Stdout, m.Snapshots())
+			printStatus(w.Stdout, m.Snapshots())
 			st := m.Stats()
 			now := time.Now()
 			rate := float64(st.Probes-last.Probes) / now.Sub(lastAt).Seconds()
-			fmt.Fprintf(env.Stdout, "%s  engine: %d targets, %d rounds, %d probes (%.0f/s), %d rounds missed their start, %d updates dropped\n",
+			fmt.Fprintf(w.Stdout, "%s  engine: %d targets, %d rounds, %d probes (%.0f/s), %d rounds missed their start, %d updates dropped\n",
 				now.Format("2006-01-02 15:04:05"), st.Targets, st.Rounds, st.Probes, rate, st.Missed, st.Dropped)
 			last, lastAt = st, now
 		case err := <-runErr:
@@ -167,7 +203,7 @@ loop:
 	unsubscribe()
 	<-recDone
 	errs = append(errs, rec.Close(), wh.Close())
-	fmt.Fprintln(env.Stdout, "stopped; logs flushed")
+	fmt.Fprintln(w.Stdout, "stopped; logs flushed")
 	return errors.Join(errs...)
 }
 
