@@ -81,8 +81,13 @@
 //
 // # Subscribers
 //
-// Subscribe delivers every round and event without ever blocking probing:
-// a full channel drops the update for that subscriber and counts it. The
-// per-target event log (Events, bounded by Config.MaxEvents) keeps what a
-// slow subscriber missed; Event.Seq makes gaps visible.
+// Subscribe and SubscribeWith deliver every round and event without ever
+// blocking probing: a full channel drops the update for that subscriber
+// and counts it under the subscriber's name (Stats().Subscribers). A
+// durable subscriber (a log, a notifier, a history store) is then sent a
+// Gap naming the rounds and events it missed, before anything newer; it
+// catches up from the history (Rounds: the last Settings.History rounds,
+// rebuilt) and the per-target event log (Events, bounded by
+// Config.MaxEvents), and reports with Report (a RecordGap event) what
+// these no longer hold. So a record is complete, or says where it is not.
 package monitor

@@ -14,11 +14,16 @@ type slot struct {
 	round uint32
 	addr  uint16 // 1 + index into hopHistory.addrs; 0 for none
 	flags uint8
+	// kind is 1 + the reply's probe.Kind, for rebuilding rounds (Rounds);
+	// 0 when unknown (samples restored from a session), which the flags
+	// stand in for.
+	kind uint8
 }
 
 const (
 	slotLost uint8 = 1 << iota
 	slotReached
+	slotClosed // a TCP destination refused the connection (probe.Reply.Closed)
 )
 
 // maxAddrs bounds a hop's address table; samples from addresses past it

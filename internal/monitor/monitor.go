@@ -65,6 +65,7 @@ type Monitor struct {
 	subMu      sync.RWMutex // guards following
 	subs       []*subscriber
 	subsClosed bool
+	drops      map[string]*atomic.Uint64 // per subscriber name; kept after unsubscribing
 
 	seq                             atomic.Uint64 // the last Event.Seq given
 	rounds, probes, missed, dropped atomic.Uint64
@@ -382,8 +383,11 @@ type Stats struct {
 	// or rounds last longer than the interval.
 	Missed uint64
 	// Dropped counts updates not delivered to subscribers whose channel
-	// was full.
+	// was full, all subscribers together.
 	Dropped uint64
+	// Subscribers are the drops per subscriber name, by name: every name
+	// that ever subscribed, so the counts never go back.
+	Subscribers []SubscriberStats
 }
 
 // Stats returns the monitor's counters.
@@ -392,5 +396,5 @@ func (m *Monitor) Stats() Stats {
 	n := len(m.targets)
 	m.mu.Unlock()
 	return Stats{Targets: n, Rounds: m.rounds.Load(), Probes: m.probes.Load(),
-		Missed: m.missed.Load(), Dropped: m.dropped.Load()}
+		Missed: m.missed.Load(), Dropped: m.dropped.Load(), Subscribers: m.subscriberStats()}
 }

@@ -46,7 +46,7 @@ func restoreState(t Target, names func(netip.Addr) string, hops []Hop, events []
 			if smp.Time.After(s.last) {
 				s.last = smp.Time
 			}
-			s.record(smp.Round, hopstat.Sample{TTL: h.TTL, From: smp.From, RTT: smp.RTT, Lost: smp.Lost, Reached: smp.Reached})
+			s.record(smp.Round, hopstat.Sample{TTL: h.TTL, From: smp.From, RTT: smp.RTT, Lost: smp.Lost, Reached: smp.Reached}, nil)
 			if !smp.Lost {
 				recent[h.TTL] = append(recent[h.TTL], smp.RTT)
 			}

@@ -83,7 +83,7 @@ func (s *state) apply(now time.Time, r trace.Round) (Snapshot, []Event) {
 		if !smp.Lost {
 			s.answers = append(s.answers, hopAnswer{TTL: h.TTL, From: smp.From})
 		}
-		s.record(round, smp)
+		s.record(round, smp, &h.Reply)
 	}
 	s.path.AddRound(s.samples)
 
@@ -157,8 +157,10 @@ func destProbe(r trace.Round) (alert.Probe, bool) {
 	return alert.Probe{Lost: true}, true
 }
 
-// record adds a probe to its hop's history.
-func (s *state) record(round int, smp hopstat.Sample) {
+// record adds a probe to its hop's history; rep is the reply it came
+// from, nil if unknown, kept so that the round can be rebuilt
+// (Monitor.Rounds).
+func (s *state) record(round int, smp hopstat.Sample, rep *probe.Reply) {
 	if smp.TTL < 1 || smp.TTL > hopstat.MaxTTL {
 		return
 	}
@@ -172,6 +174,12 @@ func (s *state) record(round int, smp hopstat.Sample) {
 	}
 	if smp.Reached {
 		sl.flags |= slotReached
+	}
+	if rep != nil {
+		sl.kind = 1 + uint8(rep.Kind)
+		if rep.Closed {
+			sl.flags |= slotClosed
+		}
 	}
 	h.add(s.target.History, sl)
 }

@@ -137,7 +137,12 @@ const (
 	ResumedEvent    EventKind = "resumed"
 	Added           EventKind = "target_added"
 	Removed         EventKind = "target_removed"
-	RecordError     EventKind = "record_error" // a log or export could not be written
+	RecordError     EventKind = "record_error" // a log or export could not be written, a webhook post was given up
+	// RecordGap: rounds or events a durable subscriber should have
+	// recorded were lost for good (dropped from its full channel, and no
+	// longer in the monitor's history). The message says how many and
+	// the time span.
+	RecordGap EventKind = "record_gap"
 )
 
 // Event is something that happened to a target, for the event log, the
