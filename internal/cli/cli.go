@@ -31,6 +31,7 @@ Usage:
   pingerplot selftest [HOST]           what this machine allows, and a trace in every mode
   pingerplot headless [--init] CONFIG  monitor the targets of a config file without a UI (docs/config.md)
   pingerplot help COMMAND              flags of a command
+  pingerplot version                   this build's version, commit and Go version (also --version)
 
 Every probe mode works without root on Linux: see README.md.
 `
@@ -38,6 +39,10 @@ Every probe mode works without root on Linux: see README.md.
 // Run runs the command named by args (without the program name) and
 // returns the process exit status: 0 success, 1 failure, 2 bad usage.
 func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		// Before the dashboard's flags below would take it as an unknown ui flag.
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help" && args[0] != "-help") {
 		// No subcommand: the dashboard, with any flags given.
 		return exitCode(runUI(ctx, args, env), "ui", env)
@@ -56,6 +61,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runSelftest(ctx, rest, env)
 	case "headless":
 		err = runHeadless(ctx, rest, env)
+	case "version":
+		err = runVersion(rest, env)
 	case "help", "-h", "--help", "-help":
 		if len(rest) > 0 {
 			return Run(ctx, []string{rest[0], "--help"}, env)

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pingerplot/pingerplot/internal/buildinfo"
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/geo"
 	"github.com/pingerplot/pingerplot/internal/monitor"
@@ -26,9 +27,6 @@ import (
 	"github.com/pingerplot/pingerplot/internal/resolve"
 	"github.com/pingerplot/pingerplot/internal/web"
 )
-
-// Version names this build in saved sessions and the UI.
-const Version = "0.1.0-dev"
 
 func runUI(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("ui", flag.ContinueOnError)
@@ -154,7 +152,7 @@ func runUI(ctx context.Context, args []string, env Env) error {
 			}
 			return prober.Prepare(md, v6, finalHopOnly)
 		},
-		Names: names, UserDir: dir, User: user, Token: token, Listen: ln.Addr(), Logger: logger, App: "pingerplot " + Version,
+		Names: names, UserDir: dir, User: user, Token: token, Listen: ln.Addr(), Logger: logger, App: "pingerplot " + buildinfo.Version(),
 		Geo: geoRes, GeoSent: func() int { n, _ := ipwhois.Sent(); return n },
 	})
 	go srv.Run(ctx)
