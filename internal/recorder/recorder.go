@@ -20,6 +20,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/csvlog"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/notify"
+	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
 // Config configures a Recorder. Zero fields are off.
@@ -38,6 +39,19 @@ type Config struct {
 	Logger  *slog.Logger
 	Webhook *notify.Webhook
 	TimeNow func() time.Time
+	// Monitor, if set, is where the recorder catches up after a Gap (the
+	// recorder subscribes durably: monitor.SubscriberConfig) and where it
+	// reports what it could not write, as record_error and record_gap
+	// events, so each problem reaches the event log, the console and the
+	// dashboard once. Without it, problems go to Console only.
+	Monitor Source
+}
+
+// Source is what the recorder needs of the monitor: *monitor.Monitor.
+type Source interface {
+	Rounds(id monitor.ID, first, last int) ([]trace.Round, error)
+	Events(id monitor.ID) []monitor.Event
+	Report(id monitor.ID, kind monitor.EventKind, message string) error
 }
 
 // EventLogPathFor is the default event log of a probe log: logs/x.csv →
@@ -64,6 +78,9 @@ type Recorder struct {
 	events   map[string]*csvlog.EventLog
 	failed   map[string]error // open failures that retrying cannot mend
 	reported map[string]bool  // those already told to the user
+	// lastEnd is the end of the latest round logged per target: where a
+	// gap in its probe log begins.
+	lastEnd map[monitor.ID]time.Time
 }
 
 // New returns a Recorder.
@@ -78,7 +95,7 @@ func New(cfg Config) *Recorder {
 		cfg.Names = func(netip.Addr) string { return "" }
 	}
 	return &Recorder{cfg: cfg, probes: map[string]*csvlog.Log{}, events: map[string]*csvlog.EventLog{},
-		failed: map[string]error{}, reported: map[string]bool{}}
+		failed: map[string]error{}, reported: map[string]bool{}, lastEnd: map[monitor.ID]time.Time{}}
 }
 
 // Run consumes updates until the channel closes or ctx ends.
@@ -93,7 +110,94 @@ func (r *Recorder) Handle(u monitor.Update) {
 		r.round(u.Round)
 	case u.Event != nil:
 		r.event(*u.Event)
+	case u.Gap != nil:
+		r.gap(u.Gap)
 	}
+}
+
+// gap catches up with what the monitor dropped from the recorder's
+// channel: the rounds and events its history still holds are recorded as
+// if they had come in time; what it no longer holds gets a gap row in the
+// probe log and a record_gap event.
+func (r *Recorder) gap(g *monitor.Gap) {
+	if r.cfg.Monitor == nil {
+		for _, tg := range g.Targets {
+			r.problem(tg.Target, monitor.RecordGap, GapMessage(tg.Rounds(), tg.Events, time.Time{}, time.Time{}))
+		}
+		return
+	}
+	for _, tg := range g.Targets {
+		if n := tg.Rounds(); n > 0 {
+			rounds, _ := r.cfg.Monitor.Rounds(tg.Target, tg.FirstRound, tg.LastRound)
+			if lost := n - len(rounds); lost > 0 {
+				r.roundGap(tg.Target, tg.FirstRound, lost, rounds)
+			}
+			for i := range rounds {
+				r.round(&monitor.RoundDone{Target: tg.Target, Round: rounds[i]})
+			}
+		}
+		if tg.Events == 0 {
+			continue
+		}
+		found := 0
+		for _, e := range r.cfg.Monitor.Events(tg.Target) {
+			if e.Seq >= tg.FirstSeq && e.Seq <= tg.LastSeq {
+				r.event(e)
+				found++
+			}
+		}
+		if lost := tg.Events - found; lost > 0 {
+			r.problem(tg.Target, monitor.RecordGap, GapMessage(0, lost, time.Time{}, time.Time{}))
+		}
+	}
+}
+
+// roundGap records that n rounds of id from first on are lost for good:
+// a gap row in its probe log, if it has one, and a record_gap event with
+// the span (from the end of the last round logged to the start of the
+// first one caught up, as far as they are known).
+func (r *Recorder) roundGap(id monitor.ID, first, n int, after []trace.Round) {
+	t, ok := r.lookup(id)
+	if !ok || t.LogPath == "" {
+		return // its rounds are not recorded anyway
+	}
+	r.mu.Lock()
+	from := r.lastEnd[id]
+	r.mu.Unlock()
+	var to time.Time
+	if len(after) > 0 {
+		to = after[0].Start
+	}
+	at := from
+	if at.IsZero() {
+		at = r.cfg.TimeNow()
+	}
+	l, err := r.probeLog(t)
+	if err == nil {
+		err = l.WriteGap(string(id), first, at)
+	}
+	r.report(id, t.LogPath, err)
+	r.problem(id, monitor.RecordGap, GapMessage(n, 0, from, to))
+}
+
+// GapMessage words a record gap for a person: how many rounds and events
+// were lost and, when known, the time span.
+func GapMessage(rounds, events int, from, to time.Time) string {
+	var what []string
+	if rounds > 0 {
+		what = append(what, fmt.Sprintf("%d rounds", rounds))
+	}
+	if events > 0 {
+		what = append(what, fmt.Sprintf("%d events", events))
+	}
+	msg := strings.Join(what, " and ") + " not recorded: the recorder fell behind and the monitor's history no longer held them"
+	switch {
+	case !from.IsZero() && !to.IsZero():
+		msg += fmt.Sprintf(" (between %s and %s)", from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+	case !from.IsZero():
+		msg += fmt.Sprintf(" (after %s)", from.UTC().Format(time.RFC3339))
+	}
+	return msg + "; if it recurs, the disk or the machine is too slow for this many targets"
 }
 
 func (r *Recorder) round(d *monitor.RoundDone) {
@@ -105,6 +209,13 @@ func (r *Recorder) round(d *monitor.RoundDone) {
 	if err == nil {
 		err = l.WriteRound(string(d.Target), d.Round, t.Names(r.cfg.Names))
 	}
+	end := d.Round.End
+	if end.IsZero() { // rebuilt from history: only the start is kept
+		end = d.Round.Start
+	}
+	r.mu.Lock()
+	r.lastEnd[d.Target] = end
+	r.mu.Unlock()
 	r.report(d.Target, t.LogPath, err)
 }
 
@@ -209,10 +320,22 @@ func (r *Recorder) report(id monitor.ID, path string, err error) {
 		r.reported[path] = true
 	}
 	r.mu.Unlock()
-	r.cfg.Logger.Error("record not written", "target", string(id), "path", path, "err", err)
-	if r.cfg.Console != nil {
-		fmt.Fprintf(r.cfg.Console, "%s  %-16s %-16s %v\n", r.cfg.TimeNow().Local().Format("2006-01-02 15:04:05"), id, monitor.RecordError, err)
+	r.problem(id, monitor.RecordError, err.Error())
+}
+
+// problem tells the user, once, about a record that failed or a gap: as a
+// monitor event when there is a monitor and the target is still known (it
+// comes back as an update and is written to the event log and the console
+// like any other), else on the console alone.
+func (r *Recorder) problem(id monitor.ID, kind monitor.EventKind, msg string) {
+	if r.cfg.Monitor != nil && r.cfg.Monitor.Report(id, kind, msg) == nil {
+		return
 	}
+	if r.cfg.Console == nil {
+		r.cfg.Logger.Warn("record problem", "target", string(id), "kind", string(kind), "err", msg)
+		return
+	}
+	fmt.Fprintf(r.cfg.Console, "%s  %-16s %-16s %s\n", r.cfg.TimeNow().Local().Format("2006-01-02 15:04:05"), id, kind, msg)
 }
 
 // Close flushes and closes every log.
