@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"sort"
 	"strings"
@@ -84,7 +85,8 @@ type headlessWiring struct {
 	Prober      probe.Prober
 	Names       func(netip.Addr) string // never nil: "" for no name
 	Lookup      func(ctx context.Context, host string) (netip.Addr, error)
-	MetricsAddr string // "" for no metrics endpoint
+	MetricsAddr string       // "" for no metrics endpoint
+	Webhook     *http.Client // nil: the webhook's own client
 	Verbose     bool
 	Stdout      io.Writer
 	Stderr      io.Writer
@@ -94,7 +96,7 @@ type headlessWiring struct {
 // path) until ctx ends, then flushes the records.
 func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w headlessWiring) error {
 	prober, names := w.Prober, w.Names
-	logger := slog.New(slog.NewTextHandler(w.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := slog.New(newConsoleHandler(w.Stderr, slog.LevelWarn))
 	m := monitor.New(monitor.Config{Prober: prober, Logger: logger, Names: names})
 	defer m.Close()
 
@@ -114,17 +116,22 @@ func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w he
 		}
 		return monitor.Target{}, false
 	}
+	// A webhook that gives up says so as a record_error event: in the
+	// event log, on the console, in the metrics. Its failed attempts
+	// before that are not news: the give-up names them.
 	wh, err := notify.NewWebhook(notify.WebhookConfig{
-		Target: lookup, Logger: logger,
+		Target: lookup, Client: w.Webhook,
 		OnError: func(id monitor.ID, err error) {
-			fmt.Fprintf(w.Stderr, "%s  %-16s webhook: %v\n", time.Now().Format("2006-01-02 15:04:05"), id, err)
+			if m.Report(id, monitor.RecordError, err.Error()) != nil { // the target was removed meanwhile
+				consoleLine(w.Stdout, time.Now(), string(id), string(monitor.RecordError), err.Error())
+			}
 		},
 	})
 	if err != nil {
 		return err
 	}
 	rec := recorder.New(recorder.Config{
-		Target: lookup, Names: names, Console: w.Stdout, Logger: logger, Webhook: wh,
+		Target: lookup, Names: names, Console: w.Stdout, Logger: logger, Webhook: wh, Monitor: m,
 		EventLogPath: func(id monitor.ID) string { return eventPaths[id] },
 	})
 	if w.MetricsAddr != "" {
@@ -134,7 +141,7 @@ func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w he
 		}
 		defer stopMetrics()
 	}
-	updates, unsubscribe := m.Subscribe(4096)
+	updates, unsubscribe := m.SubscribeWith(monitor.SubscriberConfig{Name: "recorder", Buffer: 4096, Durable: true})
 	recDone := make(chan struct{})
 	go func() {
 		defer close(recDone)
@@ -182,8 +189,7 @@ loop:
 			st := m.Stats()
 			now := time.Now()
 			rate := float64(st.Probes-last.Probes) / now.Sub(lastAt).Seconds()
-			fmt.Fprintf(w.Stdout, "%s  engine: %d targets, %d rounds, %d probes (%.0f/s), %d rounds missed their start, %d updates dropped\n",
-				now.Format("2006-01-02 15:04:05"), st.Targets, st.Rounds, st.Probes, rate, st.Missed, st.Dropped)
+			consoleLine(w.Stdout, now, "engine", "status", engineStatus(st, rate))
 			last, lastAt = st, now
 		case err := <-runErr:
 			if err != nil && !errors.Is(err, context.Canceled) {
@@ -192,29 +198,32 @@ loop:
 			break loop
 		}
 	}
-	// Stopping: the monitor ends its rounds, the recorder writes what it
-	// was given, the webhook gets a bounded time to deliver, and each
-	// logged target leaves its per-hop summary beside its log.
+	// Stopping: the monitor has ended its rounds; the webhook gets a
+	// bounded time to deliver, and what it gives up on is still an event
+	// the recorder logs; then the recorder writes what it was given
+	// (closing the monitor hands it the last Gap, if any), and each logged
+	// target leaves its per-hop summary beside its log.
 	var errs []error
+	errs = append(errs, wh.Close())
 	for _, snap := range m.Snapshots() {
 		errs = append(errs, rec.WriteSummary(snap))
 	}
 	m.Close()
 	unsubscribe()
 	<-recDone
-	errs = append(errs, rec.Close(), wh.Close())
+	errs = append(errs, rec.Close())
 	fmt.Fprintln(w.Stdout, "stopped; logs flushed")
 	return errors.Join(errs...)
 }
 
-// printStatus prints one line per target.
+// printStatus prints one line per target, in the console layout.
 func printStatus(w io.Writer, snaps []monitor.Snapshot) {
 	sort.Slice(snaps, func(i, j int) bool { return snaps[i].ID < snaps[j].ID })
-	now := time.Now().Format("2006-01-02 15:04:05")
+	now := time.Now()
 	for _, s := range snaps {
 		d := s.Dest
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s  %-16s %-9s %2d hops  round %d", now, s.ID, s.State, len(s.Hops), s.Rounds)
+		fmt.Fprintf(&b, "%-9s %2d hops  round %d", s.State, len(s.Hops), s.Rounds)
 		if d.Sent > 0 {
 			fmt.Fprintf(&b, "  loss %.1f%%  latency %.3f ms  jitter %.3f ms  MOS %.2f", d.LossPct,
 				float64(d.Latency)/float64(time.Millisecond), float64(d.Jitter)/float64(time.Millisecond), d.MOS)
@@ -222,6 +231,24 @@ func printStatus(w io.Writer, snaps []monitor.Snapshot) {
 		if len(d.Active) > 0 {
 			fmt.Fprintf(&b, "  ALERT %v", d.Active)
 		}
-		fmt.Fprintln(w, b.String())
+		consoleLine(w, now, string(s.ID), "status", b.String())
 	}
+}
+
+// engineStatus words the monitor's counters for the status line; updates
+// a subscriber missed are named per subscriber (a durable one, such as
+// the recorder, caught them up or wrote a record_gap).
+func engineStatus(st monitor.Stats, rate float64) string {
+	msg := fmt.Sprintf("%d targets, %d rounds, %d probes (%.0f/s), %d rounds missed their start, %d updates dropped",
+		st.Targets, st.Rounds, st.Probes, rate, st.Missed, st.Dropped)
+	var per []string
+	for _, sub := range st.Subscribers {
+		if sub.Dropped > 0 {
+			per = append(per, fmt.Sprintf("%s %d", sub.Name, sub.Dropped))
+		}
+	}
+	if len(per) > 0 {
+		msg += " (" + strings.Join(per, ", ") + ")"
+	}
+	return msg
 }

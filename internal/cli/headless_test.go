@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -110,5 +112,101 @@ func TestHeadlessEventLogRouting(t *testing.T) {
 		if want := fmt.Sprintf("t%d", i); len(added) != 1 || added[0] != want {
 			t.Errorf("%s: target_added rows for %v; want one for %s", filepath.Base(evPath), added, want)
 		}
+	}
+}
+
+// answer500 is a webhook endpoint that always fails, without a network.
+type answer500 struct {
+	mu    sync.Mutex
+	posts int
+}
+
+func (a *answer500) RoundTrip(r *http.Request) (*http.Response, error) {
+	a.mu.Lock()
+	a.posts++
+	a.mu.Unlock()
+	return &http.Response{StatusCode: 500, Status: "500 Internal Server Error", Body: http.NoBody, Request: r}, nil
+}
+
+// consoleLayout is the one layout of headless's console lines about
+// targets: local time, target, kind, message.
+var consoleLayout = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  \S.{15} \S+ +\S`)
+
+// TestHeadlessConsoleAndGiveUps runs headless with a probe log that cannot
+// be written and a webhook that answers 500 to an alert. Every console
+// line about a target is in one layout (no slog key=value lines), each
+// write failure is printed once, and the webhook's give-up is a
+// record_error event in the event log as well as on the console.
+func TestHeadlessConsoleAndGiveUps(t *testing.T) {
+	dir := t.TempDir()
+	// A regular file where the log's directory should be: no one, root
+	// included, can create the log.
+	if err := os.WriteFile(filepath.Join(dir, "notadir"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `{"version": 1, "status_interval": 4,
+		"defaults": {"interval": 1, "alert_latency_ms": 10, "alert_window": 3},
+		"targets": [{"target": "10.0.3.1", "name": "web", "log_path": "notadir/probes.csv",
+			"event_log_path": "events.csv", "webhook_url": "http://hooks.example/secret-token"}]}`
+	path := filepath.Join(dir, "headless.json")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr syncBuffer
+	hook := &answer500{}
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 12500*time.Millisecond)
+		defer cancel()
+		net := probetest.Path(time.Millisecond, 2*time.Millisecond, 50*time.Millisecond)
+		err := runHeadlessConfig(ctx, path, h, headlessWiring{
+			Prober: net, Names: func(netip.Addr) string { return "" }, Lookup: parseAddr,
+			Webhook: &http.Client{Transport: hook}, Stdout: &stdout, Stderr: &stderr,
+		})
+		// The summary beside the log cannot be written either.
+		if err == nil || !strings.Contains(err.Error(), "summary") {
+			t.Errorf("runHeadlessConfig = %v; want the summary's failure", err)
+		}
+	})
+	out := stdout.String() + stderr.String()
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		switch {
+		case strings.HasPrefix(line, "monitoring "), strings.HasPrefix(line, "stopped;"):
+		case !consoleLayout.MatchString(line) || strings.Contains(line, "level=") || strings.Contains(line, "msg="):
+			t.Errorf("console line %q is not in the console layout", line)
+		}
+	}
+	logLines := strings.Count(out, "probe log")
+	if got := strings.Count(out, "not delivered after 4 attempts"); got != 1 {
+		t.Errorf("the webhook's give-up is printed %d times; want once:\n%s", got, out)
+	}
+	if strings.Contains(out, "secret-token") {
+		t.Errorf("the console shows the webhook URL's path:\n%s", out)
+	}
+	rows := readCSV(t, filepath.Join(dir, "events.csv"))
+	var kinds []string
+	var giveUp, logError bool
+	logRows := 0
+	for _, r := range rows[1:] {
+		kinds = append(kinds, r[2])
+		if r[2] == "record_error" {
+			giveUp = giveUp || strings.Contains(r[4], "webhook") && strings.Contains(r[4], "alert_raised not delivered")
+			if strings.Contains(r[4], "probe log") {
+				logError = true
+				logRows++
+			}
+		}
+	}
+	if logLines != logRows || logLines == 0 {
+		t.Errorf("the probe log's failures: %d console lines, %d event-log rows; want each failure once in both:\n%s", logLines, logRows, out)
+	}
+	if !giveUp || !logError {
+		t.Errorf("event log kinds %v: webhook give-up recorded %v, log failure recorded %v; want both", kinds, giveUp, logError)
+	}
+	if hook.posts != 4 {
+		t.Errorf("webhook got %d posts; want 4 (1 + 3 retries)", hook.posts)
 	}
 }

@@ -39,7 +39,7 @@ func procRSS(pid int) string {
 	return "?"
 }
 
-var engineLine = regexp.MustCompile(`engine: (\d+) targets, (\d+) rounds, (\d+) probes \((\d+)/s\), (\d+) rounds missed`)
+var engineLine = regexp.MustCompile(`engine +status +(\d+) targets, (\d+) rounds, (\d+) probes \((\d+)/s\), (\d+) rounds missed`)
 
 // BenchmarkHeadlessScale monitors hundreds of target addresses behind the
 // lab's routers (4 hops each, plain veth links) at a 1 s interval with the

@@ -34,7 +34,8 @@ type Config struct {
 	// A target whose settings switch names off (monitor.Settings.NoNames)
 	// gets none: its host column stays empty.
 	Names func(netip.Addr) string
-	// Console, if set, gets one line per event.
+	// Console, if set, gets one line per event: local time, target, kind,
+	// message, in columns.
 	Console io.Writer
 	Logger  *slog.Logger
 	Webhook *notify.Webhook
