@@ -30,6 +30,8 @@ Usage:
   pingerplot trace [flags] TARGET      one-shot traceroute, each hop printed as it answers
   pingerplot selftest [HOST]           what this machine allows, and a trace in every mode
   pingerplot headless [--init] CONFIG  monitor the targets of a config file without a UI (docs/config.md)
+  pingerplot autostart VERB            start the dashboard at logon: install, remove, status
+  pingerplot service VERB CONFIG       headless as a system service: install, remove, start, stop, status
   pingerplot help COMMAND              flags of a command
   pingerplot version                   this build's version, commit and Go version (also --version)
 
@@ -61,6 +63,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runSelftest(ctx, rest, env)
 	case "headless":
 		err = runHeadless(ctx, rest, env)
+	case "autostart":
+		err = runAutostart(ctx, rest, env)
+	case "service":
+		err = runService(ctx, rest, env)
 	case "version":
 		err = runVersion(rest, env)
 	case "help", "-h", "--help", "-help":
