@@ -30,7 +30,7 @@ func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, stdout i
 		return nil, fmt.Errorf("metrics: listen on %s: %w; choose another address with --metrics-listen (or metrics_listen in the config)", addr, err)
 	}
 	exp := metrics.New(m)
-	updates, unsubscribe := m.Subscribe(4096)
+	updates, unsubscribe := m.SubscribeWith(monitor.SubscriberConfig{Name: "metrics", Buffer: 4096})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

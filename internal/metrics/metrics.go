@@ -103,7 +103,8 @@ var (
 	dRounds  = desc("monitor_rounds_total", "Rounds completed by the monitor, all targets.")
 	dProbes  = desc("monitor_probes_total", "Probes folded into statistics, all targets.")
 	dMissed  = desc("monitor_rounds_late_total", "Rounds that started later than planned by more than a tenth of their interval.")
-	dDropped = desc("monitor_dropped_updates_total", "Updates a subscriber's full channel did not take (event counts may miss some).")
+	dDropped = desc("monitor_dropped_updates_total", "Updates a subscriber's full channel did not take, all subscribers together.")
+	dSubDrop = desc("subscriber_dropped_total", "Updates the named subscriber's full channel did not take. A durable one (recorder) catches them up from the monitor's history or logs a record_gap event; for metrics, event counts may miss some.", "subscriber")
 
 	dInfo        = desc("target_info", "A target: what the user typed (host), the address probed, the probe mode and port.", "target", "host", "addr", "mode", "port")
 	dState       = desc("target_state", "1 for the target's current state (running, paused, alert, no-answer), 0 for the others.", "target", "state")
@@ -133,7 +134,7 @@ var (
 	dHopRespRcv = desc("hop_responder_replies_total", "Replies from one address at this TTL: ECMP members and reroutes show side by side.", "target", "ttl", "addr")
 )
 
-var allDescs = []*prometheus.Desc{dTargets, dRounds, dProbes, dMissed, dDropped, dInfo, dState, dTRounds, dPathLen,
+var allDescs = []*prometheus.Desc{dTargets, dRounds, dProbes, dMissed, dDropped, dSubDrop, dInfo, dState, dTRounds, dPathLen,
 	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dAlert, dEvents, dHopSent, dHopRecv,
 	dHopLast, dHopAvg, dHopMin, dHopMax, dHopStdDev, dHopJitter, dHopP50, dHopP95, dHopInfo, dHopRespRcv}
 
@@ -163,6 +164,9 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	counter(dProbes, float64(st.Probes))
 	counter(dMissed, float64(st.Missed))
 	counter(dDropped, float64(st.Dropped))
+	for _, sub := range st.Subscribers {
+		counter(dSubDrop, float64(sub.Dropped), sub.Name)
+	}
 
 	for _, s := range snaps {
 		id := string(s.ID)

@@ -67,7 +67,8 @@ func sampleSnapshot() monitor.Snapshot {
 // in seconds and ratios, silent hops without RTT series, the alert and
 // state enums.
 func TestExposition(t *testing.T) {
-	e := New(fixed{snaps: []monitor.Snapshot{sampleSnapshot()}, stats: monitor.Stats{Targets: 1, Rounds: 10, Probes: 40, Missed: 1, Dropped: 2}})
+	e := New(fixed{snaps: []monitor.Snapshot{sampleSnapshot()}, stats: monitor.Stats{Targets: 1, Rounds: 10, Probes: 40, Missed: 1, Dropped: 2,
+		Subscribers: []monitor.SubscriberStats{{Name: "recorder", Dropped: 2}, {Name: "web"}}}})
 	want := `
 # HELP pingerplot_alert_active 1 while the alert condition (loss, latency) is raised for the target.
 # TYPE pingerplot_alert_active gauge
@@ -116,14 +117,19 @@ pingerplot_target_state{state="running",target="web"} 0
 # HELP pingerplot_monitor_rounds_late_total Rounds that started later than planned by more than a tenth of their interval.
 # TYPE pingerplot_monitor_rounds_late_total counter
 pingerplot_monitor_rounds_late_total 1
-# HELP pingerplot_monitor_dropped_updates_total Updates a subscriber's full channel did not take (event counts may miss some).
+# HELP pingerplot_monitor_dropped_updates_total Updates a subscriber's full channel did not take, all subscribers together.
 # TYPE pingerplot_monitor_dropped_updates_total counter
 pingerplot_monitor_dropped_updates_total 2
+# HELP pingerplot_subscriber_dropped_total Updates the named subscriber's full channel did not take. A durable one (recorder) catches them up from the monitor's history or logs a record_gap event; for metrics, event counts may miss some.
+# TYPE pingerplot_subscriber_dropped_total counter
+pingerplot_subscriber_dropped_total{subscriber="recorder"} 2
+pingerplot_subscriber_dropped_total{subscriber="web"} 0
 `
 	names := []string{"pingerplot_alert_active", "pingerplot_destination_loss_ratio", "pingerplot_destination_mos",
 		"pingerplot_destination_rtt_seconds", "pingerplot_hop_info", "pingerplot_hop_replies_total",
 		"pingerplot_hop_responder_replies_total", "pingerplot_hop_rtt_avg_seconds", "pingerplot_target_info",
-		"pingerplot_target_state", "pingerplot_monitor_rounds_late_total", "pingerplot_monitor_dropped_updates_total"}
+		"pingerplot_target_state", "pingerplot_monitor_rounds_late_total", "pingerplot_monitor_dropped_updates_total",
+		"pingerplot_subscriber_dropped_total"}
 	if err := testutil.CollectAndCompare(e, strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}

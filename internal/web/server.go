@@ -121,7 +121,7 @@ func (s *Server) Handler() http.Handler {
 // Run forwards the monitor's updates to connected pages until ctx ends or
 // the monitor closes. One Run at a time: it numbers the round messages.
 func (s *Server) Run(ctx context.Context) {
-	updates, cancel := s.cfg.Monitor.Subscribe(4096)
+	updates, cancel := s.cfg.Monitor.SubscribeWith(monitor.SubscriberConfig{Name: "web", Buffer: 4096})
 	defer cancel()
 	monitor.Consume(ctx, updates, s.forward)
 }
