@@ -100,14 +100,15 @@ func runUI(ctx context.Context, args []string, env Env) error {
 		}
 		return monitor.Target{}, false
 	}
-	wh, err := notify.NewWebhook(notify.WebhookConfig{Target: lookup, Logger: logger})
+	wh, err := notify.NewWebhook(notify.WebhookConfig{Target: lookup, Logger: logger,
+		OnError: func(id monitor.ID, err error) { _ = m.Report(id, monitor.RecordError, err.Error()) }})
 	if err != nil {
 		return err
 	}
 	defer wh.Close()
-	rec := recorder.New(recorder.Config{Target: lookup, Names: names, Logger: logger, Webhook: wh})
+	rec := recorder.New(recorder.Config{Target: lookup, Names: names, Logger: logger, Webhook: wh, Monitor: m})
 	defer rec.Close()
-	updates, unsubscribe := m.Subscribe(4096)
+	updates, unsubscribe := m.SubscribeWith(monitor.SubscriberConfig{Name: "recorder", Buffer: 4096, Durable: true})
 	defer unsubscribe()
 	go rec.Run(ctx, updates)
 	if *metricsAddr != "" {
