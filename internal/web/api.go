@@ -39,6 +39,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/session", s.loadSession)
 	m.HandleFunc("GET /api/targets/{id}/geo", s.getGeo)
 	m.HandleFunc("PUT /api/geo", s.putGeo)
+	m.HandleFunc("GET /api/status", s.getStatus)
 	m.HandleFunc("GET /api/settings", s.getSettings)
 	m.HandleFunc("PUT /api/settings", s.putSettings)
 	m.HandleFunc("GET /api/stream", func(w http.ResponseWriter, r *http.Request) { s.hub.serve(w, r, s.cfg.KeepAlive) })

@@ -451,6 +451,8 @@ const server = createServer(async (req, res) => {
       broadcast("targets", list());
       return send(res, 200, list());
     }
+    case "GET /api/status":
+      return send(res, 200, { targets: targets.size, rounds: 0, probes: 0, missed: 0, dropped: 0, subscribers: [{ name: "recorder", dropped: 0 }, { name: "web", dropped: 0 }], stream: { clients: 0, dropped: 0 } });
     case "GET /api/settings":
       return send(res, 200, { ...user, targets: [...targets.values()].map((x) => ({ target: x.host })) });
     case "PUT /api/settings": {

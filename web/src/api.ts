@@ -2,7 +2,7 @@
 // Bearer header; errors become ApiError with the server's message.
 
 import type {
-  GeoAnswer, PPEvent, Settings, TargetDetail, TargetSummary, UserSettings,
+  EngineStatus, GeoAnswer, PPEvent, Settings, TargetDetail, TargetSummary, UserSettings,
 } from "./types";
 
 export class ApiError extends Error {
@@ -54,6 +54,9 @@ export class Api {
     return { blob: await res.blob(), filename: filenameOf(res) ?? fallback };
   }
 
+  status(): Promise<EngineStatus> {
+    return this.json("GET", "/api/status");
+  }
   targets(): Promise<TargetSummary[]> {
     return this.json("GET", "/api/targets");
   }

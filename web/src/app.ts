@@ -91,6 +91,7 @@ export class App implements Actions {
     this.banner = new Banner(byId("alert-banner"), s, this);
     this.header = new DetailHeader(s);
     this.status = new StatusBar(s);
+    this.status.poll(api);
     this.map = new MapView(s, { onlineChanged: (on) => this.setOnlineLookups(on) });
     this.tabs = new Tabs(byId("tabs"), (name) => this.tabShown(name));
 

@@ -182,3 +182,15 @@ export interface GeoAnswer {
   hops: GeoHop[];
   credits: GeoCredit[];
 }
+
+/** GET /api/status: the engine's counters and what each subscriber of the
+ * monitor failed to take (docs/web-api.md). */
+export interface EngineStatus {
+  targets: number;
+  rounds: number;
+  probes: number;
+  missed: number;
+  dropped: number;
+  subscribers: { name: string; dropped: number }[];
+  stream: { clients: number; dropped: number };
+}

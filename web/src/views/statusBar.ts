@@ -1,17 +1,48 @@
-// The status bar: stream state, the number of targets and alerts, and the
-// selected target's destination MOS (the original showed it there).
+// The status bar: stream state, the number of targets and alerts, the
+// selected target's destination MOS (the original showed it there), and
+// the updates any subscriber of the monitor failed to take.
 
+import type { Api } from "../api";
 import { byId, setText } from "../dom";
 import { clock, mos, mosClass } from "../format";
 import type { Store } from "../store";
+import type { EngineStatus } from "../types";
+
+/** How often the engine's drop counts are fetched. */
+const statusEvery = 10_000;
 
 export class StatusBar {
   private readonly conn = byId("status-conn");
   private readonly counts = byId("status-counts");
   private readonly mos = byId("status-mos");
   private readonly last = byId("status-last");
+  private readonly drops = byId("status-drops");
+  private timer: number | undefined;
 
   constructor(private readonly store: Store) {}
+
+  /** Fetches GET /api/status now and every statusEvery ms. A failed fetch
+   * changes nothing: the stream state already says the server is away. */
+  poll(api: Api): void {
+    const fetchOnce = () => {
+      api.status().then((st) => this.renderDrops(st), () => undefined);
+    };
+    fetchOnce();
+    if (this.timer === undefined) this.timer = window.setInterval(fetchOnce, statusEvery);
+  }
+
+  /** Names every subscriber that missed updates, with how many: a log
+   * (the recorder) caught them up from the monitor's history or wrote a
+   * record_gap event; the page re-fetches what its stream missed. */
+  renderDrops(st: EngineStatus): void {
+    const parts = st.subscribers.filter((x) => x.dropped > 0).map((x) => `${x.name} ${x.dropped}`);
+    if (st.stream.dropped > 0) parts.push(`page stream ${st.stream.dropped}`);
+    this.drops.hidden = parts.length === 0;
+    setText(this.drops, parts.length ? `updates dropped: ${parts.join(" · ")}` : "");
+    this.drops.title = parts.length
+      ? "Updates a slow reader could not take. The logs catch them up from the monitor's history, or record a record_gap event when it no longer holds them."
+      : "";
+  }
 
   render(): void {
     const { store } = this;
