@@ -96,7 +96,7 @@ export interface TargetDetail extends Omit<TargetSummary, "hops"> {
 export type EventKind =
   | "route_change" | "multipath" | "path_length" | "alert_raised" | "alert_cleared"
   | "no_answer" | "settings_changed" | "paused" | "resumed" | "target_added"
-  | "target_removed" | "record_error";
+  | "target_removed" | "record_error" | "record_gap";
 
 export interface PPEvent {
   time: string;

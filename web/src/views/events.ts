@@ -19,6 +19,7 @@ const KIND_LABEL: Record<string, string> = {
   target_added: "added",
   target_removed: "removed",
   record_error: "record error",
+  record_gap: "record gap",
 };
 
 /** Rows kept in the DOM; the store keeps MAX_EVENTS. */
