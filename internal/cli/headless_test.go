@@ -210,3 +210,93 @@ func TestHeadlessConsoleAndGiveUps(t *testing.T) {
 		t.Errorf("webhook got %d posts; want 4 (1 + 3 retries)", hook.posts)
 	}
 }
+
+// endpoints is a fake network of webhook endpoints, by host: "hang" never
+// answers (until the attempt's deadline), "fail" answers 500. It records
+// when each was posted to.
+type endpoints struct {
+	mu    sync.Mutex
+	posts map[string][]time.Time
+}
+
+func (e *endpoints) RoundTrip(r *http.Request) (*http.Response, error) {
+	e.mu.Lock()
+	e.posts[r.URL.Host] = append(e.posts[r.URL.Host], time.Now())
+	e.mu.Unlock()
+	if r.URL.Host == "hang" {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	return &http.Response{StatusCode: 500, Status: "500 Internal Server Error", Body: http.NoBody, Request: r}, nil
+}
+
+// TestHeadlessWebhookFaults: one target's webhook hangs, another's answers
+// 500, a third has none. Probing of all three keeps its pace, each
+// endpoint gets its first post and 3 retries after 1, 2 and 4 s, and each
+// give-up is a record_error event in the target's event log.
+func TestHeadlessWebhookFaults(t *testing.T) {
+	path, h := loadHeadless(t, `{"version": 1, "status_interval": 0,
+		"defaults": {"interval": 1, "alert_latency_ms": 10, "alert_window": 3,
+			"log_path": "probes.csv", "event_log_path": "events.csv"},
+		"targets": [
+			{"target": "10.0.3.1", "name": "hang", "webhook_url": "http://hang/hook"},
+			{"target": "10.0.3.1", "name": "fail", "webhook_url": "http://fail/hook"},
+			{"target": "10.0.3.1", "name": "plain"}]}`)
+	eps := &endpoints{posts: map[string][]time.Time{}}
+	var out syncBuffer
+	const run = 70 * time.Second
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), run)
+		defer cancel()
+		err := runHeadlessConfig(ctx, path, h, headlessWiring{
+			Prober: probetest.Path(time.Millisecond, 2*time.Millisecond, 50*time.Millisecond),
+			Names:  func(netip.Addr) string { return "" }, Lookup: parseAddr,
+			Webhook: &http.Client{Transport: eps}, Stdout: &out, Stderr: &out,
+		})
+		if err != nil {
+			t.Fatalf("runHeadlessConfig: %v", err)
+		}
+	})
+	rows := readCSV(t, filepath.Join(filepath.Dir(path), "events.csv"))
+	giveUps := map[string]string{}
+	for _, r := range rows[1:] {
+		if r[2] == "record_error" {
+			giveUps[r[1]] = r[4]
+		}
+	}
+	for host, want := range map[string]string{"hang": "no answer within 5s", "fail": "500 Internal Server Error"} {
+		posts := eps.posts[host]
+		if len(posts) != 4 {
+			t.Errorf("%s: %d posts; want 4 (1 + 3 retries)", host, len(posts))
+			continue
+		}
+		for i, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+			gap := posts[i+1].Sub(posts[i])
+			if host == "hang" {
+				gap -= 5 * time.Second // each attempt waits out its 5 s timeout first
+			}
+			if gap != wait {
+				t.Errorf("%s: retry %d came %v after the failure; want %v", host, i+1, gap, wait)
+			}
+		}
+		if msg := giveUps[host]; !strings.Contains(msg, "not delivered after 4 attempts") || !strings.Contains(msg, want) {
+			t.Errorf("%s: record_error %q; want the give-up after 4 attempts, saying %q", host, msg, want)
+		}
+	}
+	if _, ok := giveUps["plain"]; ok {
+		t.Errorf("plain: record_error %q; want none", giveUps["plain"])
+	}
+	// Probing is unaffected: every target logged a round a second.
+	perTarget := map[string]map[string]bool{}
+	for _, r := range readCSV(t, filepath.Join(filepath.Dir(path), "probes.csv"))[1:] {
+		if perTarget[r[2]] == nil {
+			perTarget[r[2]] = map[string]bool{}
+		}
+		perTarget[r[2]][r[1]] = true
+	}
+	for _, id := range []string{"hang", "fail", "plain"} {
+		if n := len(perTarget[id]); n < int(run/time.Second)-2 {
+			t.Errorf("%s: %d rounds logged in %v at 1 s; want about %d", id, n, run, int(run/time.Second))
+		}
+	}
+}
