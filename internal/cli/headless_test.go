@@ -18,6 +18,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/probe/probetest"
+	"github.com/pingerplot/pingerplot/internal/resolve"
 )
 
 // syncBuffer is an io.Writer safe for the goroutines that print to the
@@ -299,4 +300,91 @@ func TestHeadlessWebhookFaults(t *testing.T) {
 			t.Errorf("%s: %d rounds logged in %v at 1 s; want about %d", id, n, run, int(run/time.Second))
 		}
 	}
+}
+
+// TestHeadlessSlowDNS: the DNS server does not answer for the first
+// minute (every lookup runs into its timeout), then answers at once.
+// Rounds keep their pace throughout, the first rows have no host name,
+// and names fill in once a lookup is tried again after the failure's
+// negative-cache time (5 minutes).
+func TestHeadlessSlowDNS(t *testing.T) {
+	path, h := loadHeadless(t, `{"version": 1, "status_interval": 0,
+		"defaults": {"interval": 1, "log_path": "probes.csv"},
+		"targets": [{"target": "10.0.3.1", "name": "web"}]}`)
+	var out syncBuffer
+	const run = 7 * time.Minute
+	var lookups, timedOut int
+	synctest.Test(t, func(t *testing.T) {
+		begin := time.Now()
+		var mu sync.Mutex
+		res := resolve.New(resolve.Config{Lookup: func(ctx context.Context, addr string) ([]string, error) {
+			mu.Lock()
+			lookups++
+			mu.Unlock()
+			if time.Since(begin) < time.Minute {
+				<-ctx.Done() // a DNS server that never answers
+				mu.Lock()
+				timedOut++
+				mu.Unlock()
+				return nil, ctx.Err()
+			}
+			return []string{"r-" + addr + ".example."}, nil
+		}})
+		defer res.Close()
+		ctx, cancel := context.WithTimeout(t.Context(), run)
+		defer cancel()
+		err := runHeadlessConfig(ctx, path, h, headlessWiring{
+			Prober: probetest.Path(time.Millisecond, 2*time.Millisecond, 3*time.Millisecond),
+			Names:  func(a netip.Addr) string { n, _ := res.Name(a); return n },
+			Lookup: parseAddr, Stdout: &out, Stderr: &out,
+		})
+		if err != nil {
+			t.Fatalf("runHeadlessConfig: %v", err)
+		}
+	})
+	rows := readCSV(t, filepath.Join(filepath.Dir(path), "probes.csv"))[1:]
+	var starts []time.Time
+	named := map[string]bool{} // round → some hop has a name
+	for _, r := range rows {
+		if r[5] != "" {
+			named[r[1]] = true
+		}
+		if r[3] == "1" {
+			at, err := time.Parse(time.RFC3339Nano, r[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			starts = append(starts, at)
+		}
+	}
+	if n := len(starts); n < int(run/time.Second)-2 {
+		t.Fatalf("%d rounds in %v at 1 s; want about %d: lookups must not delay rounds", n, run, int(run/time.Second))
+	}
+	var worst time.Duration
+	for i := 1; i < len(starts); i++ {
+		worst = max(worst, starts[i].Sub(starts[i-1]))
+	}
+	if worst > 1100*time.Millisecond {
+		t.Errorf("rounds up to %v apart; want 1 s: a timing-out lookup must not delay a round", worst)
+	}
+	if named["1"] || named["30"] {
+		t.Errorf("rounds 1 and 30 have host names; want none while DNS does not answer")
+	}
+	last := rows[len(rows)-1][1]
+	if !named[last] {
+		t.Errorf("the last round (%s) has no host name; want names filled in once DNS answers", last)
+	}
+	if timedOut == 0 {
+		t.Errorf("no lookup timed out; the test did not exercise a dead DNS server")
+	}
+	t.Logf("%d rounds, %d lookups (%d timed out), names from round %d on", len(starts), lookups, timedOut, firstNamed(named, len(starts)))
+}
+
+func firstNamed(named map[string]bool, n int) int {
+	for i := 1; i <= n; i++ {
+		if named[fmt.Sprint(i)] {
+			return i
+		}
+	}
+	return 0
 }
