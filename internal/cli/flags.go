@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
@@ -26,7 +27,7 @@ type probeFlags struct {
 	interval    float64
 	noDNS       bool
 	udp, tcp    bool
-	port        int
+	port        portFlag
 	maxHops     int
 	firstTTL    int
 	size        int
@@ -52,8 +53,8 @@ func (pf *probeFlags) register(fs *flag.FlagSet, withCount bool) {
 	fs.BoolVar(&pf.udp, "udp", false, "probe with UDP datagrams (destination answers port unreachable)")
 	fs.BoolVar(&pf.tcp, "T", false, "")
 	fs.BoolVar(&pf.tcp, "tcp", false, "probe with TCP SYNs (destination answers SYN-ACK or RST)")
-	fs.IntVar(&pf.port, "P", 0, "")
-	fs.IntVar(&pf.port, "port", 0, "destination port for -u/-T (default 33434 UDP, 80 TCP)")
+	fs.Var(&pf.port, "P", "")
+	fs.Var(&pf.port, "port", "destination port for -u/-T (default 33434 UDP, 80 TCP)")
 	fs.IntVar(&pf.maxHops, "m", trace.DefaultMaxHops, "")
 	fs.IntVar(&pf.maxHops, "max-hops", trace.DefaultMaxHops, "largest TTL to probe")
 	fs.IntVar(&pf.firstTTL, "f", 1, "")
@@ -114,8 +115,9 @@ func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	})
 }
 
-// validate checks flag values and returns the probe mode.
-func (pf *probeFlags) validate(withCount bool) (probe.Mode, error) {
+// validate checks flag values and returns the probe mode. withCount checks
+// report's -c and output formats; withInterval checks -i.
+func (pf *probeFlags) validate(withCount, withInterval bool) (probe.Mode, error) {
 	mode := probe.ICMP
 	switch {
 	case pf.udp && pf.tcp:
@@ -131,36 +133,84 @@ func (pf *probeFlags) validate(withCount bool) (probe.Mode, error) {
 	if pf.raw && pf.unpriv {
 		return 0, usagef("--raw and --unprivileged cannot be used together")
 	}
-	if pf.port < 0 || pf.port > 65535 {
-		return 0, usagef("port %d out of range: use 1-65535", pf.port)
+	// The ranges are the config's (one rule for files and flags); only
+	// the names are the flags'.
+	o := config.Options{
+		Mode: new(mode.String()), Timeout: new(config.Seconds(secsDuration(pf.timeout))),
+		Size: new(pf.size), MaxHops: new(pf.maxHops), FirstTTL: new(pf.firstTTL),
 	}
-	if pf.port != 0 && mode == probe.ICMP {
-		return 0, usagef("-P/--port applies to UDP (-u) and TCP (-T) probes only")
+	if pf.port.set {
+		if !config.PortAllowed(mode.String()) {
+			return 0, usagef("-P/--port applies to UDP (-u) and TCP (-T) probes only")
+		}
+		o.Port = new(pf.port.n)
 	}
-	if pf.maxHops < 1 || pf.maxHops > 255 {
-		return 0, usagef("max hops %d out of range: use 1-255", pf.maxHops)
+	if withInterval {
+		o.Interval = new(config.Seconds(secsDuration(pf.interval)))
 	}
-	if pf.firstTTL < 1 || pf.firstTTL > pf.maxHops {
-		return 0, usagef("first TTL %d out of range: use 1-%d (the max hops)", pf.firstTTL, pf.maxHops)
-	}
-	if pf.size < 0 || pf.size > 65000 {
-		return 0, usagef("size %d out of range: use 0-65000 payload bytes", pf.size)
-	}
-	if !(pf.timeout > 0) || pf.timeout > 60 || math.IsInf(pf.timeout, 0) {
-		return 0, usagef("timeout %v out of range: use more than 0 and at most 60 seconds", pf.timeout)
+	if ps := o.Check(); len(ps) > 0 {
+		msgs := make([]string, len(ps))
+		for i, p := range ps {
+			msgs[i] = flagName(p.Key) + ": " + p.Msg
+		}
+		return 0, usageError{strings.Join(msgs, "; ")}
 	}
 	if withCount {
 		if pf.count < 1 {
 			return 0, usagef("count %d out of range: use 1 or more rounds", pf.count)
-		}
-		if !(pf.interval >= 0) || pf.interval > 3600 {
-			return 0, usagef("interval %v out of range: use 0-3600 seconds", pf.interval)
 		}
 		if pf.json && pf.csv {
 			return 0, usagef("--json and --csv cannot be used together")
 		}
 	}
 	return mode, nil
+}
+
+// flagNames are the flags that set option keys of the config, for
+// messages.
+var flagNames = map[string]string{
+	"interval": "-i/--interval", "port": "-P/--port", "timeout": "--timeout", "size": "-s/--size",
+	"max_hops": "-m/--max-hops", "first_ttl": "-f/--first-ttl",
+}
+
+func flagName(key string) string {
+	if f, ok := flagNames[key]; ok {
+		return f
+	}
+	return key
+}
+
+// secsDuration converts seconds from a flag; values beyond any range
+// (NaN, infinities, centuries) become -1 ns, which every range refuses.
+func secsDuration(f float64) time.Duration {
+	if !(f >= -1e9 && f <= 1e9) {
+		return -1
+	}
+	return time.Duration(math.Round(f * float64(time.Second)))
+}
+
+// portFlag is -P/--port: an int that knows whether it was given, so that
+// "-P 0" is refused like "port": 0 in a file rather than read as "the
+// default".
+type portFlag struct {
+	n   int
+	set bool
+}
+
+func (p *portFlag) String() string {
+	if p == nil || !p.set {
+		return "0"
+	}
+	return strconv.Itoa(p.n)
+}
+
+func (p *portFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("not a whole number")
+	}
+	p.n, p.set = n, true
+	return nil
 }
 
 func (pf *probeFlags) privilege() probe.Privilege {
@@ -175,24 +225,27 @@ func (pf *probeFlags) privilege() probe.Privilege {
 
 func (pf *probeFlags) traceConfig(dst netip.Addr, mode probe.Mode) trace.Config {
 	return trace.Config{
-		Target: dst, Mode: mode, Port: uint16(pf.port), Size: pf.size,
+		Target: dst, Mode: mode, Port: uint16(pf.port.n), Size: pf.size,
 		Timeout: time.Duration(pf.timeout * float64(time.Second)), FirstTTL: pf.firstTTL, MaxHops: pf.maxHops,
 	}
 }
 
-// resolveTarget turns a host name or address literal into one address.
+// resolveTarget turns a host name or address literal into one address
+// that a trace can have as its destination. Every entry point (report,
+// trace, tui, selftest, headless, the dashboard's API) goes through it, so
+// they refuse the same targets with the same words.
 func resolveTarget(ctx context.Context, host string, v4, v6 bool) (netip.Addr, error) {
+	if err := config.CheckHost(host); err != nil {
+		return netip.Addr{}, usageError{err.Error()}
+	}
 	if a, err := netip.ParseAddr(host); err == nil {
 		a = a.Unmap()
 		if (v4 && !a.Is4()) || (v6 && !a.Is6()) {
 			return netip.Addr{}, usagef("%s is not an %s address", host, map[bool]string{true: "IPv4", false: "IPv6"}[v4])
 		}
-		if a.Zone() != "" {
-			return a, nil
-		}
-		return a, nil
+		return checkDestination(a)
 	}
-	if strings.ContainsAny(host, " /\\") || host == "" {
+	if strings.ContainsAny(host, " /\\") {
 		return netip.Addr{}, usagef("%q is not a host name or IP address", host)
 	}
 	network := "ip"
@@ -216,12 +269,54 @@ func resolveTarget(ctx context.Context, host string, v4, v6 bool) (netip.Addr, e
 		return netip.Addr{}, fmt.Errorf("unknown host %q: no addresses%s", host, famHint(v4, v6))
 	}
 	// Prefer IPv4 when both exist and no family was asked for, as mtr does.
+	pick := addrs[0].Unmap()
 	for _, a := range addrs {
 		if a.Unmap().Is4() {
-			return a.Unmap(), nil
+			pick = a.Unmap()
+			break
 		}
 	}
-	return addrs[0].Unmap(), nil
+	a, err := checkDestination(pick)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("%s resolves to %w", host, err)
+	}
+	return a, nil
+}
+
+// checkDestination applies config.CheckAddr with this machine's attached
+// networks.
+func checkDestination(a netip.Addr) (netip.Addr, error) {
+	if err := config.CheckAddr(a, attachedPrefixes()); err != nil {
+		return netip.Addr{}, usageError{err.Error()}
+	}
+	return a, nil
+}
+
+// attachedPrefixes lists the interfaces' addresses with their prefix
+// lengths. An error reading them leaves the list empty: the subnet
+// broadcast rule is then skipped, the other rules still apply.
+func attachedPrefixes() []netip.Prefix {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if !ok {
+			continue
+		}
+		ones, bits := n.Mask.Size()
+		if ip.Is4In6() && bits == 128 {
+			ones -= 96 // an IPv4 address with a 16-byte mask
+		}
+		out = append(out, netip.PrefixFrom(ip.Unmap(), ones))
+	}
+	return out
 }
 
 func famHint(v4, v6 bool) string {

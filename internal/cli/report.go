@@ -138,7 +138,7 @@ func openTargetCommand(ctx context.Context, name string, withCount bool, args []
 		return nil, usagef("want exactly one TARGET (a host name or IP address), got %d arguments", len(pos))
 	}
 	c.target = pos[0]
-	if c.mode, err = c.pf.validate(withCount); err != nil {
+	if c.mode, err = c.pf.validate(withCount, withCount); err != nil {
 		return nil, err
 	}
 	if err := c.gf.validate(); err != nil {

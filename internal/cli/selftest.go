@@ -24,7 +24,7 @@ func runSelftest(ctx context.Context, args []string, env Env) error {
 	if len(pos) > 1 {
 		return usagef("want at most one HOST, got %d arguments", len(pos))
 	}
-	if _, err := pf.validate(false); err != nil {
+	if _, err := pf.validate(false, false); err != nil {
 		return err
 	}
 	w := env.Stdout

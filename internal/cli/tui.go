@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/resolve"
 	"github.com/pingerplot/pingerplot/internal/tui"
@@ -46,15 +47,17 @@ func runTUI(ctx context.Context, args []string, env Env) error {
 	if len(pos) > 9 {
 		return usagef("at most 9 TARGETs (keys 1-9 select them), got %d", len(pos))
 	}
-	mode, err := pf.validate(false)
+	mode, err := pf.validate(false, true)
 	if err != nil {
 		return err
 	}
-	if !(pf.interval > 0) || pf.interval > 3600 {
-		return usagef("interval %v out of range: use more than 0 and at most 3600 seconds", pf.interval)
-	}
 	if err := gf.validate(); err != nil {
 		return err
+	}
+	for _, host := range pos {
+		if err := config.CheckHost(host); err != nil {
+			return usageError{err.Error()}
+		}
 	}
 	// Refuse before anything is resolved or sent: a table redrawn in
 	// place is of no use in a pipe or a file.

@@ -18,7 +18,7 @@ func TestTUIUsage(t *testing.T) {
 	}{
 		{[]string{"tui"}, 2, "want at least one TARGET"},
 		{[]string{"tui", "-u", "-T", "192.0.2.1"}, 2, "cannot be used together"},
-		{[]string{"tui", "-i", "0", "192.0.2.1"}, 2, "interval 0 out of range"},
+		{[]string{"tui", "-i", "0", "192.0.2.1"}, 2, "-i/--interval: 0 s is out of range"},
 		{[]string{"tui", "-P", "80", "192.0.2.1"}, 2, "-P/--port applies to UDP"},
 		{[]string{"tui", "-c", "5", "192.0.2.1"}, 2, "flag provided but not defined: -c"},
 		{[]string{"tui", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}, 2, "at most 9 TARGETs"},

@@ -384,7 +384,7 @@ func (o Options) checkTogether(where string, p *problems) {
 	if first > maxHops {
 		p.add(where, "first_ttl: %d is above max_hops (%d)", first, maxHops)
 	}
-	if o.Port != nil && o.mode() == "icmp" {
+	if o.Port != nil && !PortAllowed(o.mode()) {
 		p.add(where, "port: only udp and tcp probes use a port; set \"mode\" to \"udp\" or \"tcp\", or remove \"port\"")
 	}
 }
@@ -462,7 +462,7 @@ func (o Options) settings() monitor.Settings {
 	case "tcp":
 		s.Trace.Port = trace.DefaultTCPPort
 	}
-	if o.Port != nil && o.mode() != "icmp" {
+	if o.Port != nil && PortAllowed(o.mode()) {
 		s.Trace.Port = uint16(*o.Port)
 	}
 	if s.Trace.Size == 0 {

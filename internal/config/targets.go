@@ -118,7 +118,7 @@ func resolve(defaults Options, targets []TargetEntry, dir string, p *problems) [
 	var rs []Resolved
 	for i, e := range targets {
 		where := entryLabel(i, e.Host)
-		if err := checkHost(e.Host); err != nil {
+		if err := CheckHost(e.Host); err != nil {
 			p.add(where, "target: %v", err)
 		}
 		if err := checkName(e.Name); err != nil {
@@ -127,7 +127,7 @@ func resolve(defaults Options, targets []TargetEntry, dir string, p *problems) [
 		n := len(*p)
 		e.Options.check(where, p)
 		o := defaults.Merge(e.Options)
-		if e.Options.Port == nil && o.mode() == "icmp" {
+		if e.Options.Port == nil && !PortAllowed(o.mode()) {
 			o.Port = nil // a default port for the targets that probe UDP or TCP
 		}
 		o.checkTogether(where, p)

@@ -142,7 +142,7 @@ func TestLossAtDestination(t *testing.T) {
 			t.Run(f.name+"/"+m.name, func(t *testing.T) {
 				t.Parallel()
 				dst, hops := labTarget(l, f)
-				args := append([]string{"-c", fmt.Sprint(n), "-i", "0.005", "--timeout", "0.2", f.flag}, m.flags...)
+				args := append([]string{"-c", fmt.Sprint(n), "-i", "0.05", "--timeout", "0.2", f.flag}, m.flags...)
 				rep := reportJSON(t, l, true, append(args, dst.String())...)
 				checkPath(t, rep, hops)
 				for _, h := range rep.Hops[:len(rep.Hops)-1] {

@@ -25,8 +25,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"unknown host", []string{"report", "-c", "1", "no-such-host.invalid"}, 1, []string{`"no-such-host.invalid"`, "IP address"}},
 		{"unknown flag", []string{"report", "--bogus", dst}, 2, []string{"flag provided but not defined: -bogus", "--help"}},
-		{"port out of range", []string{"report", "-T", "-P", "70000", dst}, 2, []string{"port 70000 out of range", "1-65535"}},
-		{"negative port", []string{"trace", "-u", "--port", "-1", dst}, 2, []string{"port -1 out of range"}},
+		{"port out of range", []string{"report", "-T", "-P", "70000", dst}, 2, []string{"-P/--port: 70000 is out of range", "1 to 65535"}},
+		{"negative port", []string{"trace", "-u", "--port", "-1", dst}, 2, []string{"-P/--port: -1 is out of range"}},
 		{"port with icmp", []string{"report", "-P", "80", dst}, 2, []string{"-P/--port applies to UDP"}},
 		{"raw without privilege", []string{"report", "--raw", "-c", "1", dst}, 1, []string{"CAP_NET_RAW", "setcap cap_net_raw+ep"}},
 		{"raw udp without privilege", []string{"trace", "--raw", "-u", dst}, 1, []string{"CAP_NET_RAW"}},
@@ -35,10 +35,19 @@ func TestBadInput(t *testing.T) {
 		{"udp and tcp", []string{"report", "-u", "-T", dst}, 2, []string{"cannot be used together"}},
 		{"no target", []string{"report"}, 2, []string{"want exactly one TARGET"}},
 		{"two targets", []string{"trace", dst, dst}, 2, []string{"want exactly one TARGET"}},
-		{"max hops", []string{"report", "-m", "300", dst}, 2, []string{"max hops 300 out of range"}},
-		{"timeout", []string{"report", "--timeout", "0", dst}, 2, []string{"timeout 0 out of range"}},
+		{"max hops", []string{"report", "-m", "300", dst}, 2, []string{"-m/--max-hops: 300 is out of range"}},
+		{"timeout", []string{"report", "--timeout", "0", dst}, 2, []string{"--timeout: 0 s is out of range"}},
 		{"family mismatch", []string{"report", "-6", dst}, 2, []string{"not an IPv6 address"}},
 		{"unknown command", []string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
+		{"port 0", []string{"report", "-T", "-P", "0", dst}, 2, []string{"-P/--port: 0 is out of range"}},
+		{"interval 0", []string{"report", "-i", "0", dst}, 2, []string{"-i/--interval: 0 s is out of range", "0.05 s"}},
+		{"invalid address", []string{"report", "10.77.5.300"}, 2, []string{`"10.77.5.300" is not a valid IPv4 address: 300 is above 255`}},
+		{"multicast", []string{"trace", "224.0.0.1"}, 2, []string{"224.0.0.1 is a multicast group address"}},
+		{"multicast v6", []string{"report", "ff02::1"}, 2, []string{"ff02::1 is a multicast group address"}},
+		{"limited broadcast", []string{"trace", "255.255.255.255"}, 2, []string{"is the broadcast address"}},
+		{"subnet broadcast", []string{"report", "10.0.0.255"}, 2, []string{"10.0.0.255 is the broadcast address of 10.0.0.0/24"}},
+		{"unspecified", []string{"report", "0.0.0.0"}, 2, []string{"unspecified address"}},
+		{"unspecified v6", []string{"trace", "::"}, 2, []string{"unspecified address"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -152,7 +152,7 @@ func BenchmarkVersusMtr(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				// pingerplot, as root like mtr so both use their best backends.
-				cmd := l.Command(ctx, l.Client, binary(b), append(append([]string{"report", "--json", "-n", "-c", fmt.Sprint(n), "-i", "0.02"}, m.flags...), l.TargetAddr4.String())...)
+				cmd := l.Command(ctx, l.Client, binary(b), append(append([]string{"report", "--json", "-n", "-c", fmt.Sprint(n), "-i", "0.05"}, m.flags...), l.TargetAddr4.String())...)
 				out, err := cmd.Output()
 				if err != nil {
 					b.Fatalf("pingerplot: %v", err)
@@ -170,7 +170,7 @@ func BenchmarkVersusMtr(b *testing.B) {
 						ourErr = append(ourErr, fmt.Sprintf("%+.3f", *h.MedianMs-msf(expectedRTT(k+1))))
 					}
 				}
-				mcmd := l.Command(ctx, l.Client, "mtr", append(append([]string{"--raw", "-n", "-c", fmt.Sprint(n), "-i", "0.02"}, m.flags...), l.TargetAddr4.String())...)
+				mcmd := l.Command(ctx, l.Client, "mtr", append(append([]string{"--raw", "-n", "-c", fmt.Sprint(n), "-i", "0.05"}, m.flags...), l.TargetAddr4.String())...)
 				mout, err := mcmd.Output()
 				if err != nil {
 					b.Fatalf("mtr: %v", err)

@@ -183,7 +183,7 @@ func TestSilentRouter(t *testing.T) {
 			t.Run(f.name+"/"+m.name, func(t *testing.T) {
 				t.Parallel()
 				dst, want := labTarget(l, f)
-				args := append([]string{"-c", "10", "-i", "0.02", "--timeout", "0.3", f.flag}, m.flags...)
+				args := append([]string{"-c", "10", "-i", "0.05", "--timeout", "0.3", f.flag}, m.flags...)
 				rep := reportJSON(t, l, true, append(args, dst.String())...)
 				if len(rep.Hops) != len(want) {
 					t.Fatalf("got %d hops; want %d: %+v", len(rep.Hops), len(want), rep.Hops)
@@ -225,7 +225,7 @@ func TestTwoSilentHopsRoundTakesOneTimeout(t *testing.T) {
 		for _, m := range modes {
 			t.Run(f.name+"/"+m.name, func(t *testing.T) {
 				dst, _ := labTarget(l, f)
-				args := append([]string{"-c", fmt.Sprint(rounds), "-i", "0", "--timeout", "0.4", f.flag}, m.flags...)
+				args := append([]string{"-c", fmt.Sprint(rounds), "-i", "0.05", "--timeout", "0.4", f.flag}, m.flags...)
 				rep := reportJSON(t, l, true, append(args, dst.String())...)
 				took := rep.End.Sub(rep.Start)
 				// Each round waits one timeout for the silent hops; allow

@@ -109,7 +109,7 @@ func captureInside(t *testing.T) {
 				if len(m) > 0 && m[0] == "-T" && priv == "--raw" {
 					continue
 				}
-				args := append([]string{"report", "-n", "-c", "2", "-i", "0.02", "-s", "64", priv}, m...)
+				args := append([]string{"report", "-n", "-c", "2", "-i", "0.05", "-s", "64", priv}, m...)
 				if out, err := exec.Command(bin, append(args, dst)...).CombinedOutput(); err != nil {
 					t.Fatalf("%v: %v\n%s", args, err, out)
 				}
