@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/pingerplot/pingerplot/internal/hopstat"
 	"github.com/pingerplot/pingerplot/internal/monitor"
@@ -131,7 +130,7 @@ func headerLine(p painter, s monitor.Snapshot, now time.Time, width int) string 
 		tag = "  [no answer]"
 	}
 	right := now.Format("2006-01-02 15:04:05")
-	used := utf8.RuneCountInString(left) + visibleLen(tag)
+	used := cells(left) + visibleLen(tag)
 	gap := width - used - len(right)
 	if gap < 2 {
 		return left + tag
@@ -224,19 +223,6 @@ func hostText(addr, host string) string {
 	return addr
 }
 
-// fit pads or cuts s to exactly w characters; a cut ends in "…" so a
-// truncated name is not mistaken for a whole one.
-func fit(s string, w int) string {
-	n := utf8.RuneCountInString(s)
-	if n <= w {
-		return s + strings.Repeat(" ", w-n)
-	}
-	if w <= 1 {
-		return string([]rune(s)[:max(w, 0)])
-	}
-	return string([]rune(s)[:w-1]) + "…"
-}
-
 // msText formats milliseconds in 6 characters with the precision that fits:
 // microseconds below 10 ms (where they matter on a LAN), 0.1 ms from
 // 100 ms. "-" when there is no value.
@@ -320,7 +306,8 @@ func (p painter) paint(sgr, s string) string {
 	return sgr + s + sgrReset
 }
 
-// visibleLen is the width of s on screen: runes outside escape sequences.
+// visibleLen is the width of s on screen in terminal cells: the cells of
+// the runes outside escape sequences.
 func visibleLen(s string) int {
 	n, esc := 0, false
 	for _, r := range s {
@@ -330,14 +317,15 @@ func visibleLen(s string) int {
 		case r == 0x1b:
 			esc = true
 		default:
-			n++
+			n += runeWidth(r)
 		}
 	}
 	return n
 }
 
-// clip cuts s to w visible characters, keeping escape sequences whole and
-// closing a colour it cut into.
+// clip cuts s to w cells, keeping escape sequences whole and closing a
+// colour it cut into. A wide character that would straddle the edge is
+// left out.
 func clip(s string, w int) string {
 	if visibleLen(s) <= w {
 		return s
@@ -355,11 +343,12 @@ func clip(s string, w int) string {
 			b.WriteRune(r)
 			continue
 		}
-		if n == w {
+		rw := runeWidth(r)
+		if n+rw > w {
 			break
 		}
 		b.WriteRune(r)
-		n++
+		n += rw
 	}
 	if colored {
 		b.WriteString(sgrReset)
