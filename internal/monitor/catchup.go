@@ -88,10 +88,18 @@ func (sl slot) replyKind() probe.Kind {
 // and publishes it like the monitor's own: the way a subscriber that keeps
 // records (a log, a webhook) says it could not, so the user sees it in the
 // event log, on the console and in the dashboard. It fails for an unknown
-// target and for other kinds, which only the monitor decides.
+// target, for other kinds, which only the monitor decides, and with
+// ErrClosed once Close has ended the subscriptions (no subscriber would
+// get the event: the caller records it itself).
 func (m *Monitor) Report(id ID, kind EventKind, message string) error {
 	if kind != RecordError && kind != RecordGap {
 		return fmt.Errorf("monitor: Report takes %s or %s events, not %s", RecordError, RecordGap, kind)
+	}
+	m.subMu.RLock()
+	closed := m.subsClosed
+	m.subMu.RUnlock()
+	if closed {
+		return ErrClosed
 	}
 	tg, err := m.target(id)
 	if err != nil {

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -273,6 +274,9 @@ func TestReport(t *testing.T) {
 			t.Errorf("Report(unknown target): nil error; want one")
 		}
 		h.finish()
+		if err := h.m.Report(id, RecordGap, "after close"); !errors.Is(err, ErrClosed) {
+			t.Errorf("Report after Close = %v; want ErrClosed (no subscriber would get it)", err)
+		}
 		if got := h.events(id, RecordGap); len(got) != 1 {
 			t.Errorf("record_gap events %q; want one", got)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/probe/probetest"
+	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
 // TestSlowRecorderLosesNoRound runs a real monitor over a scripted network
@@ -184,4 +185,49 @@ func readRows(t *testing.T, path string) [][]string {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return rows
+}
+
+// closedSource is a monitor that has closed: its history is gone and it
+// takes no more reports.
+type closedSource struct{}
+
+func (closedSource) Rounds(monitor.ID, int, int) ([]trace.Round, error) { return nil, nil }
+func (closedSource) Events(monitor.ID) []monitor.Event                  { return nil }
+func (closedSource) Report(monitor.ID, monitor.EventKind, string) error { return monitor.ErrClosed }
+
+// TestGapAfterClose: the last Gap arrives as the monitor closes, when it
+// no longer publishes reports; the recorder writes the gap row and the
+// record_gap event itself.
+func TestGapAfterClose(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "p.csv")
+	var console strings.Builder
+	r := New(Config{
+		Target: func(id monitor.ID) (monitor.Target, bool) {
+			return monitor.Target{ID: id, Settings: monitor.Settings{LogPath: logPath}}, true
+		},
+		Monitor: closedSource{}, Console: &console,
+	})
+	r.Handle(monitor.Update{Round: &monitor.RoundDone{Target: "a", Round: round(1)}})
+	r.Handle(monitor.Update{Gap: &monitor.Gap{Targets: []monitor.TargetGap{
+		{Target: "a", FirstRound: 2, LastRound: 9, Events: 2, FirstSeq: 5, LastSeq: 7}}}})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rows := readRows(t, logPath)
+	if last := rows[len(rows)-1]; last[1] != "2" || last[7] != "gap" {
+		t.Errorf("last probe-log row %q; want the gap row from round 2", last)
+	}
+	var gaps []string
+	for _, e := range readRows(t, EventLogPathFor(logPath))[1:] {
+		if e[2] == string(monitor.RecordGap) {
+			gaps = append(gaps, e[4])
+		}
+	}
+	if len(gaps) != 2 || !strings.HasPrefix(gaps[0], "8 rounds not recorded") || !strings.HasPrefix(gaps[1], "2 events not recorded") {
+		t.Errorf("record_gap events %q; want 8 rounds, then 2 events", gaps)
+	}
+	if n := strings.Count(console.String(), "record_gap"); n != 2 {
+		t.Errorf("console has %d record_gap lines; want 2:\n%s", n, console.String())
+	}
 }

@@ -325,18 +325,18 @@ func (r *Recorder) report(id monitor.ID, path string, err error) {
 }
 
 // problem tells the user, once, about a record that failed or a gap: as a
-// monitor event when there is a monitor and the target is still known (it
-// comes back as an update and is written to the event log and the console
-// like any other), else on the console alone.
+// monitor event when the monitor takes it (it comes back as an update and
+// is written to the event log and the console like any other). When it
+// does not (no monitor, a target removed, a monitor closed while the last
+// Gap is caught up), the recorder writes the event itself.
 func (r *Recorder) problem(id monitor.ID, kind monitor.EventKind, msg string) {
 	if r.cfg.Monitor != nil && r.cfg.Monitor.Report(id, kind, msg) == nil {
 		return
 	}
 	if r.cfg.Console == nil {
 		r.cfg.Logger.Warn("record problem", "target", string(id), "kind", string(kind), "err", msg)
-		return
 	}
-	fmt.Fprintf(r.cfg.Console, "%s  %-16s %-16s %s\n", r.cfg.TimeNow().Local().Format("2006-01-02 15:04:05"), id, kind, msg)
+	r.event(monitor.Event{Time: r.cfg.TimeNow(), Target: id, Kind: kind, Message: msg})
 }
 
 // Close flushes and closes every log.
