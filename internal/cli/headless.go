@@ -96,6 +96,10 @@ type headlessWiring struct {
 // path) until ctx ends, then flushes the records.
 func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w headlessWiring) error {
 	prober, names := w.Prober, w.Names
+	targets, err := checkHeadlessTargets(ctx, path, h, w)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(newConsoleHandler(w.Stderr, slog.LevelWarn))
 	m := monitor.New(monitor.Config{Prober: prober, Logger: logger, Names: names})
 	defer m.Close()
@@ -151,24 +155,11 @@ func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w he
 	fmt.Fprintf(w.Stdout, "monitoring %d target(s) from %s; Ctrl-C stops\n", len(h.Targets), path)
 	// Targets are added after the recorder subscribed, so their first
 	// events are logged too.
-	for i, r := range h.Targets {
-		addr, err := w.Lookup(ctx, r.Host)
-		if err != nil {
-			return fmt.Errorf("%s: targets[%d] (%s): %w", path, i, r.Host, err)
-		}
-		if err := prober.Prepare(r.Settings.Trace.Mode, addr.Is6(), r.Settings.Trace.FinalHopOnly); err != nil {
-			return fmt.Errorf("%s: targets[%d] (%s): %w", path, i, r.Host, err)
-		}
-		id, err := m.Add(monitor.Target{ID: r.ID, Host: r.Host, Addr: addr, Settings: r.Settings})
-		if err != nil {
-			return fmt.Errorf("%s: targets[%d] (%s): %w", path, i, r.Host, err)
-		}
-		if id != r.ID {
-			// Unreachable while config IDs are unique: say so rather than
-			// log this target's events elsewhere.
-			return fmt.Errorf("%s: targets[%d] (%s): the monitor named it %q, not %q", path, i, r.Host, id, r.ID)
-		}
+	stopTargets, err := targets.start(ctx, m, w)
+	if err != nil {
+		return err
 	}
+	defer stopTargets()
 	if w.Verbose {
 		fmt.Fprintf(w.Stderr, "backend: %s\n", prober.Backend())
 	}
@@ -203,6 +194,7 @@ loop:
 	// the recorder logs; then the recorder writes what it was given
 	// (closing the monitor hands it the last Gap, if any), and each logged
 	// target leaves its per-hop summary beside its log.
+	stopTargets() // no target is added from here on
 	var errs []error
 	errs = append(errs, wh.Close())
 	for _, snap := range m.Snapshots() {
