@@ -35,7 +35,11 @@ func (b winServiceBackend) install(ctx context.Context, r serviceRequest) error 
 		fmt.Fprintf(b.env.Stderr, "warning: %s is in your user profile, which %s cannot read: the service would fail to start.\n"+
 			"  Move the config (and its logs) to %s and install from there.\n", r.config, w.Account(), filepath.Join(programData(), "PingerPlot"))
 	}
-	if err := w.Install(ctx); err != nil {
+	notes, err := w.Install(ctx)
+	for _, n := range notes {
+		fmt.Fprintf(b.env.Stderr, "note: %s\n", n)
+	}
+	if err != nil {
 		return adminErr(err, r)
 	}
 	fmt.Fprintf(b.env.Stdout, "installed and started the service %s (%s, automatic start, restarts on failure)\nevents: Event Viewer, Windows Logs, Application, source %s\n", r.name, w.Account(), r.name)
@@ -95,14 +99,11 @@ func (b winServiceBackend) status(_ context.Context, r serviceRequest) error {
 }
 
 func (b winServiceBackend) run(_ context.Context, r serviceRequest) error {
-	ok, err := service.IsWindowsService()
-	if err != nil {
-		return fmt.Errorf("find out whether the service manager started this: %w", err)
-	}
-	if !ok {
-		return usagef("service run is what the service manager starts; to run the monitor in this console: pingerplot headless %s", r.config)
-	}
-	return service.RunWin(r.name, func(ctx context.Context, stdout, stderr io.Writer) error {
+	err := service.RunWin(r.name, func(ctx context.Context, stdout, stderr io.Writer) error {
 		return runHeadless(ctx, []string{r.config}, Env{Stdout: stdout, Stderr: stderr})
 	})
+	if errors.Is(err, service.ErrNotService) {
+		return usagef("service run is what the service manager starts; to run the monitor in this console: pingerplot headless %s", r.config)
+	}
+	return err
 }

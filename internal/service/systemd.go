@@ -331,7 +331,7 @@ func firstLine(b []byte) string {
 // with tee, then the commands, each through sudo.
 func ManualInstall(u Unit) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sudo tee %s >/dev/null <<'EOF'\n%sEOF\n", filepath.Join(UnitDir, u.File()), u.Text())
+	fmt.Fprintf(&b, "sudo tee %s >/dev/null <<'EOF'\n%sEOF\n", path.Join(UnitDir, u.File()), u.Text())
 	for _, c := range InstallCommands(u, false) {
 		fmt.Fprintf(&b, "sudo %s\n", strings.Join(c, " "))
 	}
@@ -345,7 +345,7 @@ func ManualRemove(name string) string {
 	for _, c := range before {
 		fmt.Fprintf(&b, "sudo %s\n", strings.Join(c, " "))
 	}
-	fmt.Fprintf(&b, "sudo rm %s\n", filepath.Join(UnitDir, name+".service"))
+	fmt.Fprintf(&b, "sudo rm %s\n", path.Join(UnitDir, name+".service"))
 	for _, c := range after {
 		fmt.Fprintf(&b, "sudo %s\n", strings.Join(c, " "))
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
@@ -35,59 +36,106 @@ func (w WinService) config() mgr.Config {
 		DisplayName:      w.DisplayName(),
 		Description:      w.Description(),
 		ServiceStartName: w.Account(),
-		// Started after the boot rush, when the network is more likely up;
-		// recovery restarts it if a name still does not resolve.
-		DelayedAutoStart: true,
-		// A service SID ("NT SERVICE\NAME") an administrator can grant a
-		// log folder to.
-		SidType: windows.SERVICE_SID_TYPE_UNRESTRICTED,
 	}
 }
 
+// setRefinements sets what Windows has had since Vista but a service
+// manager may lack (Wine's answers ERROR_INVALID_LEVEL): a delayed
+// automatic start, after the boot rush, when the network is more likely
+// up (recovery restarts it if a name still does not resolve); and a
+// service SID ("NT SERVICE\NAME") an administrator can grant a log folder
+// to. Levels the manager does not know are skipped and named in the
+// returned notes; any other failure is an error.
+func setRefinements(h windows.Handle) ([]string, error) {
+	var notes []string
+	delayed := windows.SERVICE_DELAYED_AUTO_START_INFO{IsDelayedAutoStartUp: 1}
+	sidType := uint32(windows.SERVICE_SID_TYPE_UNRESTRICTED)
+	for _, c := range []struct {
+		level uint32
+		info  *byte
+		what  string
+	}{
+		{windows.SERVICE_CONFIG_DELAYED_AUTO_START_INFO, (*byte)(unsafe.Pointer(&delayed)), "a delayed automatic start"},
+		{windows.SERVICE_CONFIG_SERVICE_SID_INFO, (*byte)(unsafe.Pointer(&sidType)), "a service SID"},
+	} {
+		err := windows.ChangeServiceConfig2(h, c.level, c.info)
+		if errors.Is(err, windows.ERROR_INVALID_LEVEL) {
+			notes = append(notes, "this service manager does not support "+c.what+"; left out")
+			continue
+		}
+		if err != nil {
+			return notes, fmt.Errorf("set %s: %w", c.what, err)
+		}
+	}
+	return notes, nil
+}
+
+// update rewrites an existing service's configuration. Not through
+// mgr.Service.UpdateConfig, which also sets the SID type and would fail
+// where setRefinements only notes it.
+func (w WinService) update(s *mgr.Service) error {
+	c := w.config()
+	ptr := func(v string) *uint16 { p, _ := windows.UTF16PtrFromString(v); return p } // our strings hold no NUL
+	err := windows.ChangeServiceConfig(s.Handle, c.ServiceType, c.StartType, c.ErrorControl,
+		ptr(commandLine(w.Binary, w.Args())), nil, nil, nil, ptr(c.ServiceStartName), ptr(""), ptr(c.DisplayName))
+	if err != nil {
+		return fmt.Errorf("update the service %s: %w", w.Name, err)
+	}
+	d := windows.SERVICE_DESCRIPTION{Description: ptr(c.Description)}
+	if err := windows.ChangeServiceConfig2(s.Handle, windows.SERVICE_CONFIG_DESCRIPTION, (*byte)(unsafe.Pointer(&d))); err != nil {
+		return fmt.Errorf("update the service %s's description: %w", w.Name, err)
+	}
+	return nil
+}
+
 // Install creates the service, or updates the one of the same name,
-// registers its event source, and starts it.
-func (w WinService) Install(ctx context.Context) error {
+// registers its event source, and starts it. The notes say what this
+// service manager could not do (see setRefinements).
+func (w WinService) Install(ctx context.Context) (notes []string, err error) {
 	m, err := connect()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer m.Disconnect()
 	s, err := m.OpenService(w.Name)
 	if err == nil {
 		// Reinstalling: stop, rewrite the configuration, start again.
-		if err := stopAndWait(ctx, s); err != nil {
-			s.Close()
-			return err
+		err = stopAndWait(ctx, s)
+		if err == nil {
+			err = w.update(s)
 		}
-		c := w.config()
-		c.BinaryPathName = commandLine(w.Binary, w.Args())
-		err = s.UpdateConfig(c)
 		if err != nil {
 			s.Close()
-			return fmt.Errorf("update the service %s: %w", w.Name, err)
+			return nil, err
 		}
 	} else {
 		s, err = m.CreateService(w.Name, w.Binary, w.config(), w.Args()...)
 		if err != nil {
-			return fmt.Errorf("create the service %s: %w", w.Name, err)
+			return nil, fmt.Errorf("create the service %s: %w", w.Name, err)
 		}
 	}
 	defer s.Close()
+	if notes, err = setRefinements(s.Handle); err != nil {
+		return notes, fmt.Errorf("configure the service %s: %w", w.Name, err)
+	}
 	var actions []mgr.RecoveryAction
 	for _, d := range RecoveryDelays() {
 		actions = append(actions, mgr.RecoveryAction{Type: mgr.ServiceRestart, Delay: d})
 	}
 	if err := s.SetRecoveryActions(actions, uint32(RecoveryReset/time.Second)); err != nil {
-		return fmt.Errorf("set the service's restart on failure: %w", err)
+		return notes, fmt.Errorf("set the service's restart on failure: %w", err)
 	}
 	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
-		return fmt.Errorf("set the service's restart on failure: %w", err)
+		if !errors.Is(err, windows.ERROR_INVALID_LEVEL) {
+			return notes, fmt.Errorf("set the service's restart on failure: %w", err)
+		}
+		notes = append(notes, "this service manager does not support restarting after a non-zero exit code, only after a crash")
 	}
 	if err := eventlog.InstallAsEventCreate(w.Name, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil &&
 		!strings.Contains(err.Error(), "registry key already exists") {
-		return fmt.Errorf("register the event source %s: %w", w.Name, err)
+		return notes, fmt.Errorf("register the event source %s: %w", w.Name, err)
 	}
-	return startAndWait(ctx, s)
+	return notes, startAndWait(ctx, s)
 }
 
 // commandLine is what CreateService makes of a binary and its arguments.
@@ -252,15 +300,16 @@ func StatusWin(name string) (WinStatus, error) {
 	if err != nil {
 		return WinStatus{}, fmt.Errorf("ask the service %s its state: %w", name, err)
 	}
-	c, err := s.Config()
+	c, delayed, err := queryConfig(sh)
 	if err != nil {
 		return WinStatus{}, fmt.Errorf("read the service %s's configuration: %w", name, err)
 	}
-	ws := WinStatus{Installed: true, State: stateName(st.State), PID: st.ProcessId, Command: c.BinaryPathName, Account: c.ServiceStartName}
+	ws := WinStatus{Installed: true, State: stateName(st.State), PID: st.ProcessId,
+		Command: windows.UTF16PtrToString(c.BinaryPathName), Account: windows.UTF16PtrToString(c.ServiceStartName)}
 	switch c.StartType {
 	case mgr.StartAutomatic:
 		ws.StartType = "automatic"
-		if c.DelayedAutoStart {
+		if delayed {
 			ws.StartType += " (delayed)"
 		}
 	case mgr.StartManual:
@@ -273,25 +322,41 @@ func StatusWin(name string) (WinStatus, error) {
 	return ws, nil
 }
 
-// IsWindowsService reports whether the service manager started this
-// process.
-func IsWindowsService() (bool, error) { return svc.IsWindowsService() }
-
 // Monitor is the work a service does: it runs until ctx is cancelled,
 // writing what it has to say to stdout and stderr, and returns nil then.
 type Monitor func(ctx context.Context, stdout, stderr io.Writer) error
 
 // RunWin hands this process to the service manager as the named service
 // and runs m until the service is stopped. Its output goes to the
-// Application event log, one event per line.
+// Application event log, one event per line. Run from anywhere but the
+// service manager, it returns ErrNotService at once.
+//
+// Whether the service manager started us is learnt from the dispatcher
+// itself (ERROR_FAILED_SERVICE_CONTROLLER_CONNECT), not guessed from the
+// parent process's name and session as svc.IsWindowsService does.
 func RunWin(name string, m Monitor) error {
-	elog, err := eventlog.Open(name)
-	if err != nil {
-		return fmt.Errorf("open the event log source %s (pingerplot service install registers it): %w", name, err)
+	var log eventLog = discardLog{}
+	if elog, err := eventlog.Open(name); err == nil {
+		defer elog.Close()
+		log = elog
 	}
-	defer elog.Close()
-	return svc.Run(name, &handler{run: m, log: elog})
+	// Without its event source (removed by hand), the monitor still runs:
+	// its logs and webhooks are what matter.
+	err := svc.Run(name, &handler{run: m, log: log})
+	if errors.Is(err, windows.ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+		return ErrNotService
+	}
+	return err
 }
+
+// ErrNotService is RunWin's error outside the service manager.
+var ErrNotService = errors.New("not started by the service manager")
+
+type discardLog struct{}
+
+func (discardLog) Info(uint32, string) error    { return nil }
+func (discardLog) Warning(uint32, string) error { return nil }
+func (discardLog) Error(uint32, string) error   { return nil }
 
 // eventLog is what the handler needs of *eventlog.Log.
 type eventLog interface {
@@ -378,5 +443,28 @@ func (h *handler) stop(cancel context.CancelFunc, done <-chan error, s chan<- sv
 			_ = h.log.Error(EventFailed, fmt.Sprintf("the monitor did not stop within %v; logs may be incomplete", wait))
 			return true, 2
 		}
+	}
+}
+
+// queryConfig reads a service's configuration and whether its automatic
+// start is delayed. Not through mgr.Service.Config, which fails as a whole
+// where the service manager lacks one of the optional levels it asks for.
+func queryConfig(h windows.Handle) (*windows.QUERY_SERVICE_CONFIG, bool, error) {
+	n := uint32(1024)
+	for {
+		b := make([]byte, n)
+		c := (*windows.QUERY_SERVICE_CONFIG)(unsafe.Pointer(&b[0]))
+		err := windows.QueryServiceConfig(h, c, n, &n)
+		if errors.Is(err, windows.ERROR_INSUFFICIENT_BUFFER) && n > uint32(len(b)) {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		var d windows.SERVICE_DELAYED_AUTO_START_INFO
+		var need uint32
+		err = windows.QueryServiceConfig2(h, windows.SERVICE_CONFIG_DELAYED_AUTO_START_INFO,
+			(*byte)(unsafe.Pointer(&d)), uint32(unsafe.Sizeof(d)), &need)
+		return c, err == nil && d.IsDelayedAutoStartUp != 0, nil
 	}
 }
