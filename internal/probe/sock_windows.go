@@ -4,62 +4,303 @@ package probe
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
 
-// sockProber is the Windows backend's TCP and UDP half. The windowsProber
+// sockProber is the Windows backend's TCP and UDP half; the windowsProber
 // routes ICMP to its own code and TCP/UDP here.
+//
+// Without administrator rights only a TCP service check (final hop only) is
+// possible: a timed connect tells "up", "port closed" and "no answer" apart
+// (tcp_windows.go). Everything else needs the routers' ICMP errors, which
+// Windows hands only to a raw ICMP socket, and raw sockets need
+// administrator rights: with them, probes leave from ordinary sockets with
+// the TTL set per probe and a raw socket per source address reads the
+// answers, matched on the probe headers they quote (raw_windows.go).
+// Without them, such probes are refused with what to do instead, never
+// shown as hops that all timed out.
 type sockProber struct {
-	cfg   Config
+	now   func() time.Time
 	admin bool
+	magic uint32 // payload token that marks this prober's UDP probes
 
-	mu     sync.Mutex
-	closed bool
+	mu       sync.Mutex
+	closed   bool
+	closing  chan struct{}
+	eps      map[netip.Addr]*sockEndpoint // raw endpoints by local source address
+	srcCache map[netip.Addr]netip.Addr    // source address per destination
+	why      []string                     // backend decisions, for notes()
+	noted    map[string]bool
+	readers  sync.WaitGroup // one reader goroutine per raw or UDP socket
 }
 
 // newSockProber returns a prober for TCP and UDP; admin says whether this
-// process runs elevated (raw ICMP sockets are allowed).
+// process runs elevated (raw sockets are allowed).
 func newSockProber(cfg Config, admin bool) *sockProber {
-	if cfg.TimeNow == nil {
-		cfg.TimeNow = time.Now
+	var m [4]byte
+	_, _ = rand.Read(m[:])
+	s := &sockProber{
+		now:      cfg.TimeNow,
+		admin:    admin,
+		magic:    binary.BigEndian.Uint32(m[:]),
+		closing:  make(chan struct{}),
+		eps:      make(map[netip.Addr]*sockEndpoint),
+		srcCache: make(map[netip.Addr]netip.Addr),
+		noted:    make(map[string]bool),
 	}
-	return &sockProber{cfg: cfg, admin: admin}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
 }
 
-// prepare checks that mode can be probed for the family now.
+// prepare checks that mode can be probed for the family now and says what
+// to do when it cannot.
 func (s *sockProber) prepare(mode Mode, v6, finalHopOnly bool) error {
 	if mode != TCP && mode != UDP {
-		return fmt.Errorf("windows socket prober: mode %v is not TCP or UDP", mode)
+		return fmt.Errorf("the Windows socket prober handles TCP and UDP, not %v", mode)
 	}
-	return errors.New("TCP and UDP probing on Windows is not finished yet: use ICMP (the default)")
-}
-
-// probeAll sends ps gap apart and reports each answer through onReply.
-func (s *sockProber) probeAll(ctx context.Context, ps []Probe, gap time.Duration, onReply func(int, Reply) bool) error {
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
 		return ErrClosed
 	}
-	for i := range ps {
-		if !onReply(i, Reply{Kind: Failed, Sent: s.cfg.TimeNow(), Err: errors.New("TCP and UDP probing on Windows is not finished yet")}) {
-			break
+	if err := sockRefusal(mode, v6, finalHopOnly, s.admin); err != nil {
+		s.noteOnce(fmt.Sprintf("refused %v/%v", mode, v6), "%s/%s: refused without administrator rights (%s)",
+			upperMode(mode), wsFamily(v6), refusalReason(mode, finalHopOnly))
+		return err
+	}
+	if mode == TCP && finalHopOnly {
+		if err := checkTCPSocket(v6); err != nil {
+			return err
+		}
+		s.noteOnce(fmt.Sprintf("tcp final %v", v6), "TCP/%s final hop only: a timed connect() per probe from an ordinary socket, "+
+			"accepted = up (RTT = handshake time), refused (RST) = port closed, no answer = lost (no administrator rights needed)", wsFamily(v6))
+		return nil
+	}
+	if err := checkRawSocket(v6); err != nil {
+		return err
+	}
+	what := "UDP datagrams from one ordinary socket per source address with the sequence in the UDP checksum (Paris)"
+	if mode == TCP {
+		what = "a connect() per probe from a source port of its own; SYN-ACK or RST through the connect"
+	}
+	s.noteOnce(fmt.Sprintf("trace %v %v", mode, v6), "%s/%s trace (administrator): %s, TTL set per probe; routers' answers from a raw %s socket "+
+		"bound to the source address, matched on the quoted probe headers", upperMode(mode), wsFamily(v6), what, icmpName(v6))
+	return nil
+}
+
+func refusalReason(mode Mode, finalHopOnly bool) string {
+	if mode == UDP && finalHopOnly {
+		return "a UDP probe's answer is an ICMP port unreachable, readable only on a raw socket"
+	}
+	return "a trace needs the routers' ICMP answers, readable only on a raw socket"
+}
+
+func icmpName(v6 bool) string {
+	if v6 {
+		return "ICMPv6"
+	}
+	return "ICMP"
+}
+
+// probeAll sends ps gap apart and reports each answer through onReply, on
+// the calling goroutine. UDP probes wait in their endpoint's table and time
+// out on one timer for the batch; TCP probes each wait in a connect of
+// their own (a goroutine parked on the runtime's I/O completion port, not
+// a thread).
+func (s *sockProber) probeAll(ctx context.Context, ps []Probe, gap time.Duration, onReply func(int, Reply) bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-s.closing:
+		return ErrClosed
+	default:
+	}
+	results := make(chan answer, len(ps))
+	type waiting struct {
+		tbl      *table
+		seq      uint16
+		deadline time.Time
+	}
+	wait := make([]waiting, len(ps)) // tbl nil: not waiting in a table
+	resolved := make([]bool, len(ps))
+	left := len(ps)
+	tctx, cancelTCP := context.WithCancel(ctx)
+	defer cancelTCP()
+	var tcpWG sync.WaitGroup
+	stopped := false
+
+	resolve := func(i int, r Reply) {
+		if resolved[i] || stopped {
+			return
+		}
+		resolved[i] = true
+		left--
+		if !onReply(i, r) {
+			stopped = true
 		}
 	}
-	return ctx.Err()
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+		for i := range wait {
+			if wait[i].tbl != nil && !resolved[i] {
+				wait[i].tbl.take(wait[i].seq)
+			}
+		}
+		cancelTCP()
+		tcpWG.Wait()
+	}()
+
+	for i, pr := range ps {
+		if stopped {
+			return nil
+		}
+		if i > 0 && gap > 0 {
+			t := time.NewTimer(gap)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
+		}
+		pr, err := checkSockProbe(pr)
+		if err == nil {
+			err = sockRefusal(pr.Mode, pr.Dst.Is6(), pr.FinalHopOnly, s.admin)
+		}
+		if err != nil {
+			resolve(i, Reply{Kind: Failed, Err: err})
+			continue
+		}
+		var ep *sockEndpoint
+		if !(pr.Mode == TCP && pr.FinalHopOnly) {
+			if ep, err = s.endpoint(pr.Dst); err != nil {
+				resolve(i, Reply{Kind: Failed, Err: err})
+				continue
+			}
+		}
+		if pr.Mode == TCP {
+			tcpWG.Add(1)
+			go func() {
+				defer tcpWG.Done()
+				s.probeTCP(tctx, ep, pr, i, results)
+			}()
+			continue
+		}
+		tbl, seq, sent, err := s.sendUDP(ep, pr, i, results)
+		if err != nil {
+			resolve(i, Reply{Kind: Failed, Sent: sent, Err: err})
+			continue
+		}
+		wait[i] = waiting{tbl: tbl, seq: seq, deadline: sent.Add(pr.Timeout)}
+	}
+
+	for left > 0 && !stopped {
+		var next time.Time
+		for i := range wait {
+			if wait[i].tbl != nil && !resolved[i] && (next.IsZero() || wait[i].deadline.Before(next)) {
+				next = wait[i].deadline
+			}
+		}
+		var tc <-chan time.Time
+		if !next.IsZero() {
+			d := time.Until(next)
+			if timer == nil {
+				timer = time.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			tc = timer.C
+		}
+		select {
+		case a := <-results:
+			resolve(a.idx, a.r)
+		case <-tc:
+			now := time.Now()
+			for i := range wait {
+				w := wait[i]
+				if w.tbl != nil && !resolved[i] && !now.Before(w.deadline) && w.tbl.take(w.seq) != nil {
+					resolve(i, Reply{Kind: Timeout, Sent: w.deadline.Add(-ps[i].Timeout)})
+				}
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closing:
+			return ErrClosed
+		}
+	}
+	return nil
+}
+
+// sourceFor returns the local address Windows would send from towards dst.
+// Connecting a datagram socket sends nothing.
+func (s *sockProber) sourceFor(dst netip.Addr) (netip.Addr, error) {
+	s.mu.Lock()
+	src, ok := s.srcCache[dst]
+	s.mu.Unlock()
+	if ok {
+		return src, nil
+	}
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("no route to %v from this computer: %w", dst, err)
+	}
+	src = c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+	c.Close()
+	s.mu.Lock()
+	s.srcCache[dst] = src
+	s.mu.Unlock()
+	return src, nil
 }
 
 // notes describes the backend's decisions for Backend() and --verbose.
-func (s *sockProber) notes() []string { return nil }
+func (s *sockProber) notes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.why...)
+}
 
-// close releases the prober's sockets.
+// noteOnce records a decision the first time key is seen.
+func (s *sockProber) noteOnce(key, format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.noted[key] {
+		return
+	}
+	s.noted[key] = true
+	s.why = append(s.why, fmt.Sprintf(format, args...))
+}
+
+// close releases the prober's sockets and waits for its readers. Batches
+// still running end with ErrClosed.
 func (s *sockProber) close() error {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
 	s.closed = true
+	close(s.closing)
+	eps := s.eps
+	s.eps = nil
 	s.mu.Unlock()
-	return nil
+	var errs []error
+	for _, ep := range eps {
+		errs = append(errs, ep.close())
+	}
+	s.readers.Wait()
+	return errors.Join(errs...)
 }

@@ -1,0 +1,322 @@
+//go:build windows
+
+package probe
+
+// The administrator half of the Windows TCP/UDP backend: a raw ICMP (ICMPv6)
+// socket per local source address reads the routers' answers to probes
+// sent from ordinary sockets.
+//
+// What Windows delivers to a raw socket is set out in Microsoft's "TCP/IP
+// raw sockets" page (Winsock documentation): a received datagram is copied
+// to every SOCK_RAW socket whose protocol matches the datagram's, whose
+// bound local address (if any) is the datagram's destination, and whose
+// connected foreign address (if any) is its source; an IPv4 raw socket
+// reads the IP header in front of the data, an IPv6 one only what follows
+// the last IPv6 header; such a socket may see many datagrams that are not
+// its own, so an application must pick out its own. Hence one socket per
+// source address, bound to it (Winsock also wants a raw socket bound before
+// it receives), and every message matched on the probe it quotes:
+// destination, ports, and for UDP the checksum that carries the sequence.
+//
+// SIO_RCVALL is not used. Its page describes it as receiving all IPv4 or
+// IPv6 packets passing through an interface (RCVALL_ON also makes the card
+// promiscuous; RCVALL_IPLEVEL at the IP level only): a capture facility for
+// a socket of protocol IPPROTO_IP bound to one interface, which would hand
+// this process every packet of the host, not a condition for ICMP errors
+// addressed to this host to reach a protocol-1 raw socket. Windows Defender
+// Firewall may still drop inbound ICMP before any socket sees it; then the
+// routers stay silent and docs/windows.md says which rule to add.
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// sockEndpoint is everything bound to one local source address: the raw
+// socket that reads answers, the UDP socket probes leave from, and the
+// probes in flight.
+type sockEndpoint struct {
+	src netip.Addr
+	v6  bool
+	raw *net.IPConn
+
+	mu    sync.Mutex
+	ports *portPool
+	tcp   map[uint16]*tcpWait // TCP trace probes in flight, by source port
+	udp   *net.UDPConn        // opened by the first UDP probe
+	uport uint16
+	upend *table // UDP probes in flight, by sequence (= UDP checksum)
+
+	// sendMu makes "set the TTL, send" one step on the shared UDP socket:
+	// Windows has no per-datagram TTL that all supported versions honour.
+	sendMu sync.Mutex
+}
+
+// tcpWait is a TCP trace probe waiting for its connect or a router.
+type tcpWait struct {
+	pd     *pending
+	cancel func() // ends the connect once a router has answered
+}
+
+// checkRawSocket opens and closes a raw ICMP socket of the family, so that
+// a system that refuses one is reported before a trace starts.
+func checkRawSocket(v6 bool) error {
+	af, proto := windows.AF_INET, windows.IPPROTO_ICMP
+	if v6 {
+		af, proto = windows.AF_INET6, windows.IPPROTO_ICMPV6
+	}
+	h, err := windows.Socket(af, windows.SOCK_RAW, proto)
+	if err != nil {
+		return rawOpenError(err, v6)
+	}
+	windows.Closesocket(h)
+	return nil
+}
+
+func rawOpenError(err error, v6 bool) error {
+	if errors.Is(err, windows.WSAEACCES) {
+		return fmt.Errorf("Windows refused a raw %s socket, which TCP and UDP traces need: run PingerPlot as administrator "+
+			"(security software may block raw sockets even then), or use ICMP (the default), or final-hop-only for a TCP service check: %w", icmpName(v6), err)
+	}
+	return fmt.Errorf("open raw %s socket: %w", icmpName(v6), err)
+}
+
+// endpoint returns the endpoint of the source address towards dst, opening
+// its raw socket and starting its reader the first time.
+func (s *sockProber) endpoint(dst netip.Addr) (*sockEndpoint, error) {
+	src, err := s.sourceFor(dst)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if ep := s.eps[src]; ep != nil {
+		return ep, nil
+	}
+	network := "ip4:icmp"
+	if src.Is6() {
+		network = "ip6:ipv6-icmp"
+	}
+	c, err := net.ListenIP(network, &net.IPAddr{IP: src.AsSlice(), Zone: src.Zone()})
+	if err != nil {
+		return nil, rawOpenError(err, src.Is6())
+	}
+	ep := &sockEndpoint{
+		src:   src,
+		v6:    src.Is6(),
+		raw:   c,
+		ports: newPortPool(tcpTracePortLo, tcpTracePortHi, tcpTracePortLo+uint16(s.magic%(tcpTracePortHi-tcpTracePortLo))),
+		tcp:   make(map[uint16]*tcpWait),
+	}
+	s.eps[src] = ep
+	s.readers.Add(1)
+	go s.readRaw(ep)
+	return ep, nil
+}
+
+// readRaw reads the endpoint's raw socket until it is closed. It owns buf.
+func (s *sockProber) readRaw(ep *sockEndpoint) {
+	defer s.readers.Done()
+	buf := make([]byte, 2048)
+	for {
+		n, from, err := ep.raw.ReadFromIP(buf)
+		now := time.Now()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// A datagram larger than buf (WSAEMSGSIZE) or a transient
+			// error: nothing of ours is lost that a timeout will not show.
+			continue
+		}
+		fa, _ := netip.AddrFromSlice(from.IP)
+		s.handleRaw(ep, buf[:n], fa, now)
+	}
+}
+
+// handleRaw matches one message read from a raw socket to the TCP or UDP
+// probe it quotes, if it is one of ours, and delivers its answer.
+func (s *sockProber) handleRaw(ep *sockEndpoint, b []byte, sender netip.Addr, now time.Time) {
+	m, from, err := parseRawICMP(b, ep.v6, sender)
+	if err != nil {
+		return
+	}
+	k, ok := quoteOf(m)
+	if !ok {
+		return
+	}
+	kind, ignore := classify(ep.v6, k.mode, m.Type, m.Code)
+	if ignore {
+		return
+	}
+	var pd *pending
+	switch k.mode {
+	case UDP:
+		ep.mu.Lock()
+		tbl, port := ep.upend, ep.uport
+		ep.mu.Unlock()
+		if tbl == nil || k.sport != port {
+			return
+		}
+		if p := tbl.peek(k.check); p == nil || p.dst != k.dst || p.port != k.dport {
+			return
+		}
+		if pd = tbl.take(k.check); pd == nil {
+			return
+		}
+	case TCP:
+		ep.mu.Lock()
+		w := ep.tcp[k.sport]
+		if w == nil || w.pd.dst != k.dst || w.pd.port != k.dport {
+			ep.mu.Unlock()
+			return
+		}
+		delete(ep.tcp, k.sport)
+		pd = w.pd
+		ep.mu.Unlock()
+		w.cancel()
+	}
+	d, _ := rtt(pd.sent, time.Time{}, now)
+	pd.deliver(Reply{Kind: kind, From: from, ICMPType: m.Type, ICMPCode: m.Code, Sent: pd.sent, RTT: d, MPLS: m.MPLS})
+}
+
+// udpSock returns the endpoint's UDP socket, opening it and starting its
+// reader the first time.
+func (s *sockProber) udpSock(ep *sockEndpoint) (*net.UDPConn, uint16, *table, error) {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if ep.udp != nil {
+		return ep.udp, ep.uport, ep.upend, nil
+	}
+	network := "udp4"
+	if ep.v6 {
+		network = "udp6"
+	}
+	c, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ep.src, 0)))
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("open a UDP socket on %v: %w", ep.src, err)
+	}
+	// Windows reports a port unreachable to a UDP socket as WSAECONNRESET
+	// on its next receive; the raw socket reads that answer instead, so the
+	// socket is told not to (SIO_UDP_CONNRESET off).
+	if rc, err := c.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) {
+			off := uint32(0)
+			var ret uint32
+			_ = windows.WSAIoctl(windows.Handle(fd), windows.SIO_UDP_CONNRESET, (*byte)(unsafe.Pointer(&off)),
+				uint32(unsafe.Sizeof(off)), nil, 0, &ret, nil, 0)
+		})
+	}
+	ep.udp = c
+	ep.uport = c.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+	ep.upend = newTable(uint16(s.magic>>16), true)
+	s.readers.Add(1)
+	go s.readUDP(ep, c, ep.upend)
+	return ep.udp, ep.uport, ep.upend, nil
+}
+
+// readUDP reads datagrams that open ports send back: such an answer carries
+// nothing of ours, so it answers the oldest probe to that address and port.
+func (s *sockProber) readUDP(ep *sockEndpoint, c *net.UDPConn, tbl *table) {
+	defer s.readers.Done()
+	buf := make([]byte, 2048)
+	for {
+		_, from, err := c.ReadFromUDPAddrPort(buf)
+		now := time.Now()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		pd := tbl.takeOldest(from.Addr().Unmap(), from.Port())
+		if pd == nil {
+			continue
+		}
+		d, _ := rtt(pd.sent, time.Time{}, now)
+		pd.deliver(Reply{Kind: Reached, From: from.Addr().Unmap(), Sent: pd.sent, RTT: d})
+	}
+}
+
+// sendUDP registers and sends one UDP probe. The probe waits in tbl under
+// seq until an answer or the caller's timeout takes it.
+func (s *sockProber) sendUDP(ep *sockEndpoint, pr Probe, idx int, results chan<- answer) (*table, uint16, time.Time, error) {
+	c, port, tbl, err := s.udpSock(ep)
+	if err != nil {
+		return nil, 0, time.Time{}, err
+	}
+	pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL, idx: idx, done: results}
+	seq, ok := tbl.add(pd)
+	if !ok {
+		return nil, 0, time.Time{}, errors.New("too many UDP probes in flight on one socket")
+	}
+	to := netip.AddrPortFrom(pr.Dst, pr.Port)
+	payload, err := udpProbePayload(netip.AddrPortFrom(ep.src, port), to, seq, pr.Size, s.magic)
+	if err != nil {
+		tbl.take(seq)
+		return nil, 0, time.Time{}, err
+	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		tbl.take(seq)
+		return nil, 0, time.Time{}, err
+	}
+	ep.sendMu.Lock()
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = setHopLimit(windows.Handle(fd), ep.v6, pr.TTL) }); err != nil {
+		serr = err
+	}
+	var sent time.Time
+	if serr == nil {
+		sent = s.now()
+		tbl.mu.Lock()
+		pd.sent = sent
+		tbl.mu.Unlock()
+		_, serr = c.WriteToUDPAddrPort(payload, to)
+	}
+	ep.sendMu.Unlock()
+	if serr != nil {
+		tbl.take(seq)
+		return nil, 0, sent, fmt.Errorf("send UDP probe to %v (ttl %d): %w", pr.Dst, pr.TTL, serr)
+	}
+	return tbl, seq, sent, nil
+}
+
+// setHopLimit sets the TTL (IPv4) or unicast hop limit (IPv6) of a socket.
+func setHopLimit(h windows.Handle, v6 bool, ttl int) error {
+	if v6 {
+		return windows.SetsockoptInt(h, windows.IPPROTO_IPV6, windows.IPV6_UNICAST_HOPS, ttl)
+	}
+	return windows.SetsockoptInt(h, windows.IPPROTO_IP, windows.IP_TTL, ttl)
+}
+
+// close closes the endpoint's sockets, which ends its readers.
+func (ep *sockEndpoint) close() error {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	err := ep.raw.Close()
+	if ep.udp != nil {
+		err = errors.Join(err, ep.udp.Close())
+	}
+	return err
+}
+
+// errno extracts the Winsock error number from a net error, 0 if none.
+func errno(err error) (uint32, bool) {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return uint32(en), true
+	}
+	return 0, false
+}
