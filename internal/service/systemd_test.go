@@ -333,3 +333,15 @@ func TestUnitVerifiesWithSystemd(t *testing.T) {
 		}
 	}
 }
+
+// docs/service.md shows the unit the code writes, word for word.
+func TestDocsShowTheUnit(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "service.md"))
+	if err != nil {
+		t.Fatalf("read docs/service.md: %v", err)
+	}
+	u := Unit{Name: "pingerplot-monitor", Binary: "/usr/local/bin/pingerplot", Config: "/etc/pingerplot/monitor.json"}
+	if !strings.Contains(string(doc), "```ini\n"+u.Text()+"```\n") {
+		t.Errorf("docs/service.md does not show the unit Unit.Text() writes for monitor.json; paste this in:\n%s", u.Text())
+	}
+}
