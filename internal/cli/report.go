@@ -42,6 +42,8 @@ func runReport(ctx context.Context, args []string, env Env) error {
 	path := hopstat.Path{Window: pf.count}
 	start := time.Now()
 	rounds, reached := 0, false
+	unsent, probes := 0, 0
+	var sendErr error
 	interval := time.Duration(pf.interval * float64(time.Second))
 	for i := 1; i <= pf.count; i++ {
 		roundStart := time.Now()
@@ -51,6 +53,11 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		}
 		rounds++
 		reached = reached || r.Reached
+		n, cause := r.Unsent()
+		if n > 0 && sendErr == nil {
+			sendErr = cause
+		}
+		unsent, probes = unsent+n, probes+len(r.Hops)
 		path.AddRound(Samples(r))
 		for _, h := range r.Hops {
 			if !h.Reply.From.IsValid() {
@@ -68,6 +75,10 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	end := time.Now()
+	if probes > 0 && unsent == probes {
+		// Not a table of 100 % loss: nothing was asked of the network.
+		return nothingSentError{dst: dst, cause: sendErr}
+	}
 	var namer report.Namer
 	if res != nil {
 		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -86,6 +97,9 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		Backend: prober.Backend(),
 		Start:   start, End: end, Rounds: rounds, Reached: reached,
 		Hops: report.Hops(path.Hops(), namer),
+	}
+	if unsent > 0 {
+		rep.Unsent, rep.SendError = unsent, sendErr.Error()
 	}
 	as.fill(rep.Hops, env)
 	switch {

@@ -44,11 +44,35 @@ func traceOnce(ctx context.Context, prober probe.Prober, pf probeFlags, as *asLo
 		res = resolve.New(resolve.Config{})
 		defer res.Close()
 	}
+	// A refusal of the local system usually repeats at every TTL (no
+	// route is no route): it is printed once, with the TTLs it covers.
+	var lastErr string
+	sameFrom, sameTo := 0, 0
+	flush := func() {
+		if sameTo > sameFrom {
+			fmt.Fprintf(env.Stdout, "%3d  to %d: the same error\n", sameFrom+1, sameTo)
+		}
+		sameFrom, sameTo, lastErr = 0, 0, ""
+	}
 	r, err := tr.Round(ctx, 1, func(h trace.Hop) {
+		if h.Reply.Kind == probe.Failed && lastErr != "" && fmt.Sprint(h.Reply.Err) == lastErr {
+			sameTo = h.TTL
+			return
+		}
+		flush()
 		fmt.Fprintln(env.Stdout, hopLine(ctx, h, res, as))
+		if h.Reply.Kind == probe.Failed {
+			lastErr, sameFrom, sameTo = fmt.Sprint(h.Reply.Err), h.TTL, h.TTL
+		}
 	})
+	flush()
 	if err != nil {
 		return err
+	}
+	if n, cause := r.Unsent(); r.NothingSent() {
+		return nothingSentError{dst: dst, cause: cause}
+	} else if n > 0 {
+		fmt.Fprintf(env.Stdout, "%d of %d probes could not be sent: %v\n", n, len(r.Hops), cause)
 	}
 	if !r.Reached {
 		fmt.Fprintf(env.Stdout, "destination %s not reached\n", dst)
@@ -56,13 +80,27 @@ func traceOnce(ctx context.Context, prober probe.Prober, pf probeFlags, as *asLo
 	return nil
 }
 
+// nothingSentError is a run in which the local system refused every
+// probe: nothing was asked of the network, so there is no result, only
+// the cause (no route, no permission) to fix. The command exits 1.
+type nothingSentError struct {
+	dst   netip.Addr
+	cause error
+}
+
+func (e nothingSentError) Error() string {
+	return fmt.Sprintf("no probe to %s could be sent, the local system refused them: %v", e.dst, e.cause)
+}
+
+func (e nothingSentError) Unwrap() error { return e.cause }
+
 func hopLine(ctx context.Context, h trace.Hop, res *resolve.Resolver, as *asLookup) string {
 	rep := h.Reply
 	switch rep.Kind {
 	case probe.Timeout:
 		return fmt.Sprintf("%3d  *", h.TTL)
 	case probe.Failed:
-		return fmt.Sprintf("%3d  error: %v", h.TTL, rep.Err)
+		return fmt.Sprintf("%3d  not sent: %v", h.TTL, rep.Err)
 	}
 	name := ""
 	if res != nil && rep.From.IsValid() {

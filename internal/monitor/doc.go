@@ -44,9 +44,13 @@
 // destination does not answer this probe type"); it never raises alerts
 // until it answers. A new mode or port asks a new question: whether the
 // destination answers, its window and its raised alerts (cleared with an
-// event) start over. A target's State is, by precedence: Paused, Alerting
-// (some alert raised), NoAnswer, Running. A target with FinalHopOnly shows
-// only the destination's hop.
+// event) start over. A round in which the local system refused every
+// probe (no route, no permission) asked the network nothing: it is not a
+// loss and does not count towards NoAnswer; the target is CannotSend until
+// a probe leaves again, with one SendFailed event naming the cause and one
+// SendResumed when it ends. A target's State is, by precedence: Paused,
+// CannotSend, Alerting (some alert raised), NoAnswer, Running. A target
+// with FinalHopOnly shows only the destination's hop.
 //
 // # Route changes
 //

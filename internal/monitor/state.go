@@ -47,6 +47,9 @@ type state struct {
 	everAnswered bool // the destination answered this probe type
 	unanswered   int  // rounds since the probe type was set, while !everAnswered
 	noAnswerSaid bool
+	// cannotSend: the latest round sent nothing (the local system refused
+	// every probe); such rounds say nothing of the destination.
+	cannotSend bool
 
 	rounds        int
 	started, last time.Time
@@ -102,10 +105,23 @@ func (s *state) apply(now time.Time, r trace.Round) (Snapshot, []Event) {
 		s.dest.reset()
 		s.everAnswered = true
 	}
-	if p, ok := destProbe(r); ok {
+	// A round the local system refused entirely asked the network
+	// nothing: it is neither a loss for the alerts nor a sign that the
+	// destination blocks the probe type. It is said once, with its cause.
+	nothingSent := r.NothingSent()
+	switch {
+	case nothingSent && !s.cannotSend:
+		_, cause := r.Unsent()
+		events = append(events, s.event(now, SendFailed, 0,
+			fmt.Sprintf("no probe could be sent, the local system refused them: %v", cause)))
+	case !nothingSent && s.cannotSend:
+		events = append(events, s.event(now, SendResumed, 0, "probes are sent again"))
+	}
+	s.cannotSend = nothingSent
+	if p, ok := destProbe(r); ok && !nothingSent {
 		s.dest.add(p)
 	}
-	if !s.everAnswered {
+	if !s.everAnswered && !nothingSent {
 		s.unanswered++
 	}
 	s.probes = s.dest.appendTo(s.probes[:0])
@@ -226,11 +242,14 @@ func (s *state) alertEvent(now time.Time, c alert.Change, why string) Event {
 	return e
 }
 
-// stateName applies the precedence Paused > Alerting > NoAnswer > Running.
+// stateName applies the precedence Paused > CannotSend > Alerting >
+// NoAnswer > Running.
 func (s *state) stateName() State {
 	switch {
 	case s.paused:
 		return Paused
+	case s.cannotSend:
+		return CannotSend
 	case len(s.alerts.Active()) > 0:
 		return Alerting
 	case s.noAnswer():

@@ -76,6 +76,10 @@ const (
 	// NoAnswer: the destination has never answered this probe type (it
 	// blocks it); such a target never raises an alert.
 	NoAnswer State = "no-answer"
+	// CannotSend: the local system refused every probe of the latest
+	// round (no route, no permission): nothing was asked of the network,
+	// so nothing is known of the destination.
+	CannotSend State = "cannot-send"
 )
 
 // Sample is one probe in a hop's history.
@@ -126,12 +130,16 @@ type Snapshot struct {
 type EventKind string
 
 const (
-	RouteChange     EventKind = "route_change" // a hop's address changed
-	Multipath       EventKind = "multipath"    // a hop alternates between addresses (ECMP); TTL 0: the path length alternates
-	PathLength      EventKind = "path_length"  // the destination moved to another TTL
-	AlertRaised     EventKind = "alert_raised"
-	AlertCleared    EventKind = "alert_cleared"
-	NoAnswerEvent   EventKind = "no_answer" // the destination does not answer this probe type
+	RouteChange   EventKind = "route_change" // a hop's address changed
+	Multipath     EventKind = "multipath"    // a hop alternates between addresses (ECMP); TTL 0: the path length alternates
+	PathLength    EventKind = "path_length"  // the destination moved to another TTL
+	AlertRaised   EventKind = "alert_raised"
+	AlertCleared  EventKind = "alert_cleared"
+	NoAnswerEvent EventKind = "no_answer" // the destination does not answer this probe type
+	// SendFailed: the local system refused every probe of a round (the
+	// message names the cause); SendResumed: probes leave again.
+	SendFailed      EventKind = "send_failed"
+	SendResumed     EventKind = "send_resumed"
 	SettingsChanged EventKind = "settings_changed"
 	PausedEvent     EventKind = "paused"
 	ResumedEvent    EventKind = "resumed"

@@ -261,7 +261,10 @@ func (p *linuxProber) answerErr(s *sharedSock, tbl *table, seq uint16, mode Mode
 		r = Reply{Kind: kind, From: m.offender, ICMPType: m.ee.Type, ICMPCode: m.ee.Code}
 		r.MPLS = mplsFromErrQueue(m)
 	case unix.SO_EE_ORIGIN_LOCAL:
-		r = Reply{Kind: Failed, Err: fmt.Errorf("local error for probe to %v: %w", pd.dst, unix.Errno(m.ee.Errno))}
+		// The local system gave up on the probe after accepting it (the
+		// route or the neighbour went away): it never left, as a send
+		// refused at once.
+		r = Reply{Kind: Failed, Err: sendError(unix.Errno(m.ee.Errno), Probe{Dst: pd.dst, TTL: pd.ttl, Mode: mode})}
 	default:
 		return
 	}

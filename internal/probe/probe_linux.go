@@ -122,11 +122,15 @@ func sendPort(s *sharedSock, pr Probe) uint16 {
 	return 0
 }
 
-// sendError explains a failed send in the user's terms.
+// sendError explains a probe the local system refused to send, in the
+// user's terms: at send time, or later from the error queue (a local
+// error, such as a route that went away).
 func sendError(err error, pr Probe) error {
 	switch {
 	case errors.Is(err, unix.ENETUNREACH):
 		return fmt.Errorf("send to %v: no route to that network from this host (check the routing table): %w", pr.Dst, err)
+	case errors.Is(err, unix.EHOSTUNREACH):
+		return fmt.Errorf("send to %v: no route to that host from this host (an unreachable route, or no neighbour answers on the local link): %w", pr.Dst, err)
 	case errors.Is(err, unix.EMSGSIZE):
 		return fmt.Errorf("send to %v: packet larger than the path MTU; use a smaller -s/--size: %w", pr.Dst, err)
 	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):

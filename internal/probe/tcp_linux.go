@@ -149,14 +149,19 @@ func (p *linuxProber) probeTCP(ctx context.Context, pr Probe) (Reply, error) {
 // tcpResult reads what ended a connection attempt. ok is false while the
 // attempt is still in progress (a stale wakeup).
 func tcpResult(fd int, v6 bool, pd *pending, buf, oob []byte, now time.Time) (Reply, bool) {
-	// A router's time exceeded is in the error queue, with its address.
-	if m, err := readMsg(fd, buf, oob, unix.MSG_ERRQUEUE); err == nil &&
-		(m.ee.Origin == unix.SO_EE_ORIGIN_ICMP || m.ee.Origin == unix.SO_EE_ORIGIN_ICMP6) && m.offender.IsValid() {
-		kind, ignore := classify(v6, TCP, m.ee.Type, m.ee.Code)
-		if !ignore {
-			d, kts := rtt(pd.sent, m.kernelTS, now)
-			return Reply{Kind: kind, From: m.offender, ICMPType: m.ee.Type, ICMPCode: m.ee.Code,
-				Sent: pd.sent, RTT: d, KernelTS: kts, MPLS: mplsFromErrQueue(m)}, true
+	// A router's time exceeded is in the error queue, with its address;
+	// so is a local error (the SYN never left).
+	if m, err := readMsg(fd, buf, oob, unix.MSG_ERRQUEUE); err == nil {
+		switch {
+		case (m.ee.Origin == unix.SO_EE_ORIGIN_ICMP || m.ee.Origin == unix.SO_EE_ORIGIN_ICMP6) && m.offender.IsValid():
+			kind, ignore := classify(v6, TCP, m.ee.Type, m.ee.Code)
+			if !ignore {
+				d, kts := rtt(pd.sent, m.kernelTS, now)
+				return Reply{Kind: kind, From: m.offender, ICMPType: m.ee.Type, ICMPCode: m.ee.Code,
+					Sent: pd.sent, RTT: d, KernelTS: kts, MPLS: mplsFromErrQueue(m)}, true
+			}
+		case m.ee.Origin == unix.SO_EE_ORIGIN_LOCAL:
+			return Reply{Kind: Failed, Sent: pd.sent, Err: sendError(unix.Errno(m.ee.Errno), Probe{Dst: pd.dst, TTL: pd.ttl, Mode: TCP})}, true
 		}
 	}
 	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
@@ -181,6 +186,10 @@ func tcpResult(fd int, v6 bool, pd *pending, buf, oob []byte, now time.Time) (Re
 		return Reply{Kind: Reached, From: pd.dst, Sent: pd.sent, RTT: d, KernelTS: kts}, true
 	case e == unix.ECONNREFUSED: // RST: the destination answered, port closed
 		return Reply{Kind: Reached, From: pd.dst, Sent: pd.sent, RTT: d, Closed: true}, true
+	case e == unix.EACCES || e == unix.EPERM:
+		// Only this host says these (a firewall rule on output): the
+		// SYN never left.
+		return Reply{Kind: Failed, Sent: pd.sent, Err: sendError(e, Probe{Dst: pd.dst, TTL: pd.ttl, Mode: TCP})}, true
 	default:
 		// An ICMP error whose details never reached the error queue: the
 		// hop is unknown, which is as good as no answer for this probe.

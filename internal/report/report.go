@@ -29,7 +29,12 @@ type Report struct {
 	End           time.Time `json:"end"`
 	Rounds        int       `json:"rounds"`
 	Reached       bool      `json:"reached"`
-	Hops          []Hop     `json:"hops"`
+	// Unsent counts the probes the local system refused to send (no
+	// route, no permission); they are counted as lost in the hops, and
+	// SendError is the first one's cause. Absent when every probe left.
+	Unsent    int    `json:"unsent,omitempty"`
+	SendError string `json:"send_error,omitempty"`
+	Hops      []Hop  `json:"hops"`
 }
 
 // Settings are the probe settings of the run.

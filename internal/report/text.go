@@ -40,6 +40,9 @@ func WriteText(w io.Writer, r Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if r.Unsent > 0 {
+		fmt.Fprintf(w, "%d probes could not be sent (counted as lost): %s\n", r.Unsent, r.SendError)
+	}
 	if !r.Reached {
 		_, err := fmt.Fprintf(w, "Destination %s did not answer %s probes.\n", r.Addr, strings.ToUpper(r.Mode))
 		return err

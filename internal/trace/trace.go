@@ -105,6 +105,29 @@ type Round struct {
 	Reached bool
 }
 
+// Unsent counts the round's probes that never left this host (Kind
+// Failed: the local system refused to send them, for want of a route or
+// of permission) and returns the first one's error, which names the
+// cause. Such a probe is not a lost probe: nothing was asked of the
+// network. A round with Unsent equal to len(Hops) learned nothing.
+func (r Round) Unsent() (n int, first error) {
+	for _, h := range r.Hops {
+		if h.Reply.Kind == probe.Failed {
+			if n == 0 {
+				first = h.Reply.Err
+			}
+			n++
+		}
+	}
+	return n, first
+}
+
+// NothingSent reports whether no probe of the round left this host.
+func (r Round) NothingSent() bool {
+	n, _ := r.Unsent()
+	return len(r.Hops) > 0 && n == len(r.Hops)
+}
+
 // Tracer probes one target round after round. It is not safe for
 // concurrent Rounds: rounds of one target never overlap.
 type Tracer struct {
