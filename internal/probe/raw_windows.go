@@ -48,12 +48,13 @@ type sockEndpoint struct {
 	v6  bool
 	raw *net.IPConn
 
-	mu    sync.Mutex
-	ports *portPool
-	tcp   map[uint16]*tcpWait // TCP trace probes in flight, by source port
-	udp   *net.UDPConn        // opened by the first UDP probe
-	uport uint16
-	upend *table // UDP probes in flight, by sequence (= UDP checksum)
+	mu      sync.Mutex
+	ports   *portPool
+	tcp     map[uint16]*tcpWait // TCP trace probes in flight, by source port
+	udp     windows.Handle      // opened by the first UDP probe (udpOpen)
+	udpOpen bool
+	uport   uint16
+	upend   *table // UDP probes in flight, by sequence (= UDP checksum)
 
 	// sendMu makes "set the TTL, send" one step on the shared UDP socket:
 	// Windows has no per-datagram TTL that all supported versions honour.
@@ -169,10 +170,14 @@ func (s *sockProber) handleRaw(ep *sockEndpoint, b []byte, sender netip.Addr, no
 		if tbl == nil || k.sport != port {
 			return
 		}
-		if p := tbl.peek(k.check); p == nil || p.dst != k.dst || p.port != k.dport {
+		seq, ok := udpQuotedSeq(m, s.magic)
+		if !ok {
 			return
 		}
-		if pd = tbl.take(k.check); pd == nil {
+		if p := tbl.peek(seq); p == nil || p.dst != k.dst || p.port != k.dport {
+			return
+		}
+		if pd = tbl.take(seq); pd == nil {
 			return
 		}
 	case TCP:
@@ -192,67 +197,82 @@ func (s *sockProber) handleRaw(ep *sockEndpoint, b []byte, sender netip.Addr, no
 }
 
 // udpSock returns the endpoint's UDP socket, opening it and starting its
-// reader the first time.
-func (s *sockProber) udpSock(ep *sockEndpoint) (*net.UDPConn, uint16, *table, error) {
+// reader the first time. It is a plain Winsock socket, not a net.UDPConn:
+// Go's net package disables SIO_UDP_CONNRESET and SIO_UDP_NETRESET on every
+// UDP socket and fails when the system refuses either (Wine 8 has no
+// SIO_UDP_NETRESET), and this socket needs neither: the raw socket reads
+// the ICMP answers, and its reader ignores the errors they cause.
+func (s *sockProber) udpSock(ep *sockEndpoint) (windows.Handle, uint16, *table, error) {
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
-	if ep.udp != nil {
+	if ep.udpOpen {
 		return ep.udp, ep.uport, ep.upend, nil
 	}
-	network := "udp4"
+	af := windows.AF_INET
 	if ep.v6 {
-		network = "udp6"
+		af = windows.AF_INET6
 	}
-	c, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ep.src, 0)))
+	h, err := windows.Socket(af, windows.SOCK_DGRAM, windows.IPPROTO_UDP)
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("open a UDP socket on %v: %w", ep.src, err)
+		return 0, 0, nil, fmt.Errorf("open a UDP socket: %w", err)
 	}
+	if err := windows.Bind(h, winSockaddr(ep.src, 0)); err != nil {
+		windows.Closesocket(h)
+		return 0, 0, nil, fmt.Errorf("bind a UDP socket to %v: %w", ep.src, err)
+	}
+	sa, err := windows.Getsockname(h)
+	if err != nil {
+		windows.Closesocket(h)
+		return 0, 0, nil, fmt.Errorf("read the UDP socket's port: %w", err)
+	}
+	_, port := winAddrOf(sa)
 	// Windows reports a port unreachable to a UDP socket as WSAECONNRESET
-	// on its next receive; the raw socket reads that answer instead, so the
-	// socket is told not to (SIO_UDP_CONNRESET off).
-	if rc, err := c.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) {
-			off := uint32(0)
-			var ret uint32
-			_ = windows.WSAIoctl(windows.Handle(fd), windows.SIO_UDP_CONNRESET, (*byte)(unsafe.Pointer(&off)),
-				uint32(unsafe.Sizeof(off)), nil, 0, &ret, nil, 0)
-		})
-	}
-	ep.udp = c
-	ep.uport = c.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+	// on its next receive; the raw socket reads that answer, so this one is
+	// told not to where the system allows it.
+	off := uint32(0)
+	var ret uint32
+	_ = windows.WSAIoctl(h, windows.SIO_UDP_CONNRESET, (*byte)(unsafe.Pointer(&off)), uint32(unsafe.Sizeof(off)), nil, 0, &ret, nil, 0)
+	ep.udp, ep.uport, ep.udpOpen = h, port, true
 	ep.upend = newTable(uint16(s.magic>>16), true)
 	s.readers.Add(1)
-	go s.readUDP(ep, c, ep.upend)
+	go s.readUDP(h, ep.upend)
 	return ep.udp, ep.uport, ep.upend, nil
 }
 
 // readUDP reads datagrams that open ports send back: such an answer carries
 // nothing of ours, so it answers the oldest probe to that address and port.
-func (s *sockProber) readUDP(ep *sockEndpoint, c *net.UDPConn, tbl *table) {
+// It blocks in recvfrom on a thread of its own until the socket is closed.
+func (s *sockProber) readUDP(h windows.Handle, tbl *table) {
 	defer s.readers.Done()
 	buf := make([]byte, 2048)
 	for {
-		_, from, err := c.ReadFromUDPAddrPort(buf)
+		_, sa, err := windows.Recvfrom(h, buf, 0)
 		now := time.Now()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			select {
+			case <-s.closing:
 				return
+			default:
 			}
-			continue
+			if errors.Is(err, windows.WSAENOTSOCK) || errors.Is(err, windows.WSAEINTR) {
+				return // closed
+			}
+			continue // a reported ICMP error (WSAECONNRESET) or a truncated datagram
 		}
-		pd := tbl.takeOldest(from.Addr().Unmap(), from.Port())
+		addr, port := winAddrOf(sa)
+		pd := tbl.takeOldest(addr, port)
 		if pd == nil {
 			continue
 		}
 		d, _ := rtt(pd.sent, time.Time{}, now)
-		pd.deliver(Reply{Kind: Reached, From: from.Addr().Unmap(), Sent: pd.sent, RTT: d})
+		pd.deliver(Reply{Kind: Reached, From: addr, Sent: pd.sent, RTT: d})
 	}
 }
 
 // sendUDP registers and sends one UDP probe. The probe waits in tbl under
 // seq until an answer or the caller's timeout takes it.
 func (s *sockProber) sendUDP(ep *sockEndpoint, pr Probe, idx int, results chan<- answer) (*table, uint16, time.Time, error) {
-	c, port, tbl, err := s.udpSock(ep)
+	h, port, tbl, err := s.udpSock(ep)
 	if err != nil {
 		return nil, 0, time.Time{}, err
 	}
@@ -267,23 +287,15 @@ func (s *sockProber) sendUDP(ep *sockEndpoint, pr Probe, idx int, results chan<-
 		tbl.take(seq)
 		return nil, 0, time.Time{}, err
 	}
-	rc, err := c.SyscallConn()
-	if err != nil {
-		tbl.take(seq)
-		return nil, 0, time.Time{}, err
-	}
 	ep.sendMu.Lock()
-	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = setHopLimit(windows.Handle(fd), ep.v6, pr.TTL) }); err != nil {
-		serr = err
-	}
+	serr := setHopLimit(h, ep.v6, pr.TTL)
 	var sent time.Time
 	if serr == nil {
 		sent = s.now()
 		tbl.mu.Lock()
 		pd.sent = sent
 		tbl.mu.Unlock()
-		_, serr = c.WriteToUDPAddrPort(payload, to)
+		serr = windows.Sendto(h, payload, 0, winSockaddr(pr.Dst, pr.Port))
 	}
 	ep.sendMu.Unlock()
 	if serr != nil {
@@ -291,6 +303,23 @@ func (s *sockProber) sendUDP(ep *sockEndpoint, pr Probe, idx int, results chan<-
 		return nil, 0, sent, fmt.Errorf("send UDP probe to %v (ttl %d): %w", pr.Dst, pr.TTL, serr)
 	}
 	return tbl, seq, sent, nil
+}
+
+func winSockaddr(a netip.Addr, port uint16) windows.Sockaddr {
+	if a.Is4() {
+		return &windows.SockaddrInet4{Port: int(port), Addr: a.As4()}
+	}
+	return &windows.SockaddrInet6{Port: int(port), Addr: a.As16()}
+}
+
+func winAddrOf(sa windows.Sockaddr) (netip.Addr, uint16) {
+	switch sa := sa.(type) {
+	case *windows.SockaddrInet4:
+		return netip.AddrFrom4(sa.Addr), uint16(sa.Port)
+	case *windows.SockaddrInet6:
+		return netip.AddrFrom16(sa.Addr).Unmap(), uint16(sa.Port)
+	}
+	return netip.Addr{}, 0
 }
 
 // setHopLimit sets the TTL (IPv4) or unicast hop limit (IPv6) of a socket.
@@ -306,8 +335,9 @@ func (ep *sockEndpoint) close() error {
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
 	err := ep.raw.Close()
-	if ep.udp != nil {
-		err = errors.Join(err, ep.udp.Close())
+	if ep.udpOpen {
+		ep.udpOpen = false
+		err = errors.Join(err, windows.Closesocket(ep.udp))
 	}
 	return err
 }

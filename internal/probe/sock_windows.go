@@ -8,10 +8,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/windows"
 )
 
 // sockProber is the Windows backend's TCP and UDP half; the windowsProber
@@ -89,7 +90,7 @@ func (s *sockProber) prepare(mode Mode, v6, finalHopOnly bool) error {
 	if err := checkRawSocket(v6); err != nil {
 		return err
 	}
-	what := "UDP datagrams from one ordinary socket per source address with the sequence in the UDP checksum (Paris)"
+	what := "UDP datagrams from one ordinary socket per source address, fixed ports (Paris), the sequence in a payload token and in the UDP checksum"
 	if mode == TCP {
 		what = "a connect() per probe from a source port of its own; SYN-ACK or RST through the connect"
 	}
@@ -246,7 +247,8 @@ func (s *sockProber) probeAll(ctx context.Context, ps []Probe, gap time.Duration
 }
 
 // sourceFor returns the local address Windows would send from towards dst.
-// Connecting a datagram socket sends nothing.
+// Connecting a datagram socket sends nothing. (A plain Winsock socket, for
+// the reason udpSock gives.)
 func (s *sockProber) sourceFor(dst netip.Addr) (netip.Addr, error) {
 	s.mu.Lock()
 	src, ok := s.srcCache[dst]
@@ -254,12 +256,23 @@ func (s *sockProber) sourceFor(dst netip.Addr) (netip.Addr, error) {
 	if ok {
 		return src, nil
 	}
-	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
+	af := windows.AF_INET
+	if dst.Is6() {
+		af = windows.AF_INET6
+	}
+	h, err := windows.Socket(af, windows.SOCK_DGRAM, windows.IPPROTO_UDP)
 	if err != nil {
+		return netip.Addr{}, fmt.Errorf("find the source address towards %v: %w", dst, err)
+	}
+	defer windows.Closesocket(h)
+	if err := windows.Connect(h, winSockaddr(dst, 9)); err != nil {
 		return netip.Addr{}, fmt.Errorf("no route to %v from this computer: %w", dst, err)
 	}
-	src = c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
-	c.Close()
+	sa, err := windows.Getsockname(h)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("find the source address towards %v: %w", dst, err)
+	}
+	src, _ = winAddrOf(sa)
 	s.mu.Lock()
 	s.srcCache[dst] = src
 	s.mu.Unlock()

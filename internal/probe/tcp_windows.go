@@ -136,6 +136,19 @@ func (s *sockProber) probeTCP(ctx context.Context, ep *sockEndpoint, pr Probe, i
 		}
 		conn.Close()
 	}
+	if ep != nil && err != nil && dctx.Err() == nil {
+		if code, ok := errno(err); ok {
+			if k, _, _ := connectOutcome(code); k == Unreachable {
+				// An ICMP error ended the connect (some stacks do even
+				// without TCP_FAIL_CONNECT_ON_ICMP_ERROR, Wine's Linux
+				// underneath among them). The raw socket reads the same
+				// message with the router's address: give its reader
+				// until the timeout to claim the probe (it ends the wait
+				// when it does), and only then report the bare error.
+				<-dctx.Done()
+			}
+		}
+	}
 	if ep != nil && !ep.dropTCP(sport) {
 		return // a router's answer was delivered by the raw reader
 	}
@@ -155,7 +168,7 @@ func (s *sockProber) probeTCP(ctx context.Context, ep *sockEndpoint, pr Probe, i
 	case err == nil:
 		pd.deliver(Reply{Kind: Reached, From: pr.Dst, Sent: sent, RTT: d})
 		return
-	case errors.Is(dctx.Err(), context.DeadlineExceeded):
+	case errors.Is(dctx.Err(), context.DeadlineExceeded) && !isUnreachable(err):
 		pd.deliver(Reply{Kind: Timeout, Sent: sent})
 		return
 	}
@@ -176,6 +189,16 @@ func (s *sockProber) probeTCP(ctx context.Context, ep *sockEndpoint, pr Probe, i
 		r.Err = fmt.Errorf("TCP probe to %v: %s: %w", raddr, why, err)
 	}
 	pd.deliver(r)
+}
+
+// isUnreachable reports a connect ended by an ICMP unreachable.
+func isUnreachable(err error) bool {
+	code, ok := errno(err)
+	if !ok {
+		return false
+	}
+	k, _, _ := connectOutcome(code)
+	return k == Unreachable
 }
 
 // bindRefused reports a dial that failed binding its chosen source port.

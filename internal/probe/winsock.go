@@ -237,6 +237,25 @@ func parseRawICMP(b []byte, v6 bool, from netip.Addr) (packet.Message, netip.Add
 	return m, m.IP.Src, err
 }
 
+// udpQuotedSeq reads a UDP probe's sequence number from the datagram an
+// ICMP error quotes: from the token after the compensation word when the
+// router quoted that far (RFC 1812 routers quote up to 576 bytes), else
+// from the UDP checksum. The token comes first because the checksum is the
+// stack's to compute: Linux behind a virtual interface (veth, as in Wine in
+// the lab) leaves it unfinished for offload, and a router on that link
+// quotes the partial sum, the same for every probe of the flow. The
+// checksum is the answer for routers that quote only the 8 bytes RFC 792
+// requires.
+func udpQuotedSeq(m packet.Message, magic uint32) (uint16, bool) {
+	if p := m.Quote.UDP.Payload; len(p) >= 2+packet.TokenLen {
+		if seq, ok := packet.Token(p[2:], magic); ok {
+			return seq, true
+		}
+	}
+	c := m.Quote.UDP.Checksum
+	return c, c != 0
+}
+
 // udpProbePayload returns the payload of a UDP probe sent from an ordinary
 // socket bound to src to dst, chosen so that the UDP checksum the stack
 // computes over it equals seq: the probe's sequence number then travels in

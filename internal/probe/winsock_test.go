@@ -311,3 +311,37 @@ func TestUDPProbePayloadChecksum(t *testing.T) {
 		t.Error("udpProbePayload(seq 0) = nil error; want one (0 means no checksum)")
 	}
 }
+
+func TestUDPQuotedSeq(t *testing.T) {
+	src, dst, r := mustAddr("192.0.2.10"), mustAddr("198.51.100.7"), mustAddr("203.0.113.1")
+	const magic = 0xa1b2c3d4
+	withToken := func(seq uint16, mg uint32, check uint16) []byte {
+		b := []byte{0xc0, 0x01, 0x82, 0x9a, 0, 18, byte(check >> 8), byte(check), 0xee, 0xee}
+		tok := make([]byte, packet.TokenLen)
+		packet.PutToken(tok, seq, mg)
+		return append(b, tok...)
+	}
+	tests := []struct {
+		name   string
+		udp    []byte // the quoted UDP header and payload
+		want   uint16
+		wantOK bool
+	}{
+		{"token wins over a partial checksum", withToken(0x1234, magic, 0x18a1), 0x1234, true},
+		{"foreign token: checksum", withToken(0x1234, 0x01020304, 0x4321), 0x4321, true},
+		{"8-byte quote: checksum", []byte{0xc0, 0x01, 0x82, 0x9a, 0, 18, 0x43, 0x21}, 0x4321, true},
+		{"8-byte quote without checksum", []byte{0xc0, 0x01, 0x82, 0x9a, 0, 18, 0, 0}, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, err := parseRawICMP(icmpError(t, false, r, 11, 0, quotedProbe(t, src, dst, packet.ProtoUDP, tt.udp)), false, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := udpQuotedSeq(m, magic)
+			if ok != tt.wantOK || (ok && got != tt.want) {
+				t.Errorf("udpQuotedSeq = %#04x, %v; want %#04x, %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
