@@ -249,7 +249,12 @@ func TestHeadlessTwoTargetsKillAndRestart(t *testing.T) {
 		t.Logf("%s: %d rows after two kills and a clean stop", filepath.Base(p), len(rows)-1)
 	}
 	// A clean stop leaves each target's self-documenting summary beside its log.
-	sum, err := os.ReadFile(filepath.Join(dir, "logs/v6.summary.csv"))
+	// Its name carries the target and the stop time (each run keeps its own).
+	sums, _ := filepath.Glob(filepath.Join(dir, "logs/v6.summary.v6.*Z.csv"))
+	if len(sums) != 1 {
+		t.Fatalf("summaries after a clean stop: %v; want one logs/v6.summary.v6.<time>.csv", sums)
+	}
+	sum, err := os.ReadFile(sums[0])
 	if err != nil {
 		t.Fatalf("no summary after a clean stop: %v", err)
 	}

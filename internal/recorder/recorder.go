@@ -64,10 +64,21 @@ func EventLogPathFor(logPath string) string {
 	return strings.TrimSuffix(logPath, ".csv") + ".events.csv"
 }
 
-// SummaryPathFor is where the per-hop summary of a probe log goes when
-// monitoring stops: logs/x.csv → logs/x.summary.csv.
-func SummaryPathFor(logPath string) string {
-	return strings.TrimSuffix(logPath, ".csv") + ".summary.csv"
+// SummaryPathFor is where the per-hop summary of target id, whose probe
+// log is logPath, goes when monitoring stops at (the end of its latest
+// round): logs/x.csv → logs/x.summary.ID.20260304T050607Z.csv. Each run
+// leaves its own file, so earlier runs' summaries are kept, and targets
+// that share a probe log do not overwrite each other's. Characters of
+// the ID that do not belong in a file name become "_".
+func SummaryPathFor(logPath string, id monitor.ID, at time.Time) string {
+	safe := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.':
+			return r
+		}
+		return '_'
+	}, string(id))
+	return strings.TrimSuffix(logPath, ".csv") + ".summary." + safe + "." + at.UTC().Format("20060102T150405Z") + ".csv"
 }
 
 // Recorder writes the records. Logs are opened on first use and shared by
@@ -296,7 +307,11 @@ func (r *Recorder) WriteSummary(snap monitor.Snapshot) error {
 		return nil
 	}
 	sum := csvlog.FromSnapshot(snap, snap.Names(r.cfg.Names))
-	err := config.WriteAtomic(SummaryPathFor(snap.LogPath), 0o644, func(w io.Writer) error {
+	at := snap.Last
+	if at.IsZero() {
+		at = time.Now() // no round ended: the stop is now
+	}
+	err := config.WriteAtomic(SummaryPathFor(snap.LogPath, snap.ID, at), 0o644, func(w io.Writer) error {
 		return csvlog.WriteSummary(w, sum)
 	})
 	if err != nil {

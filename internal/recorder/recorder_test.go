@@ -162,7 +162,11 @@ func TestRecorderNoNames(t *testing.T) {
 		if err := r.WriteSummary(snap); err != nil {
 			t.Fatal(err)
 		}
-		b, err := os.ReadFile(SummaryPathFor(tg.LogPath))
+		files, _ := filepath.Glob(filepath.Join(dir, string(id)+".summary."+string(id)+".*.csv"))
+		if len(files) != 1 {
+			t.Fatalf("summaries of %s: %v; want one", id, files)
+		}
+		b, err := os.ReadFile(files[0])
 		if err != nil {
 			t.Fatal(err)
 		}
