@@ -14,11 +14,11 @@ import (
 // fakeEvents is winEvents in memory: waitAny blocks on a condition variable
 // until one of its events is set.
 type fakeEvents struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	next   uintptr
-	signalled   map[uintptr]bool
-	closed map[uintptr]bool
+	mu        sync.Mutex
+	cond      *sync.Cond
+	next      uintptr
+	signalled map[uintptr]bool
+	closed    map[uintptr]bool
 }
 
 func newFakeEvents() *fakeEvents {
