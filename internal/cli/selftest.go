@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 
 	"github.com/pingerplot/pingerplot/internal/privilege"
 	"github.com/pingerplot/pingerplot/internal/probe"
@@ -30,32 +31,11 @@ func runSelftest(ctx context.Context, args []string, env Env) error {
 	}
 	w := env.Stdout
 	r := privilege.Check()
-	fmt.Fprintf(w, "System: %s %s, uid %d, gid %d\n", r.OS, r.Kernel, r.UID, r.GID)
-	fmt.Fprintf(w, "Ping sockets: net.ipv4.ping_group_range = %q; includes your groups: %v\n", r.PingGroupRange, yes(r.PingGroupIncludesUs))
-	fmt.Fprintf(w, "  IPv4 ping socket: %s\n  IPv6 ping socket: %s\n", ok(r.PingSocket4), ok(r.PingSocket6))
-	fmt.Fprintf(w, "CAP_NET_RAW: %s; raw ICMP socket IPv4: %s, IPv6: %s\n", yes(r.CapNetRaw), ok(r.RawSocket4), ok(r.RawSocket6))
-	fmt.Fprintf(w, "IPv6: %s\n", yes(r.IPv6))
-	fmt.Fprintf(w, "TCP answers on the error queue (kernel 5.8+): %s\n", yes(r.TCPErrQueue))
-
-	fmt.Fprintln(w, "\nProbe modes:")
-	icmp := "no: " + fixICMP
-	switch {
-	case r.RawSocket4 == nil:
-		icmp = "yes (raw sockets)"
-	case r.PingSocket4 == nil:
-		icmp = "yes (unprivileged ping sockets)"
+	if r.OS == "windows" {
+		printWindowsAllowed(w, r)
+	} else {
+		printLinuxAllowed(w, r)
 	}
-	fmt.Fprintf(w, "  ICMP: %s\n", icmp)
-	udp := "yes (unprivileged UDP socket with the error queue)"
-	if r.RawSocket4 == nil {
-		udp = "yes (raw sockets, Paris flow identity)"
-	}
-	fmt.Fprintf(w, "  UDP:  %s\n", udp)
-	tcp := "yes (unprivileged connect with the error queue)"
-	if !r.TCPErrQueue {
-		tcp = "no: the kernel is older than 5.8 and does not report routers' answers to TCP probes"
-	}
-	fmt.Fprintf(w, "  TCP:  %s\n", tcp)
 	if len(pos) == 0 {
 		fmt.Fprintln(w, "\nGive a HOST to trace it in every mode.")
 		return nil
@@ -92,6 +72,64 @@ func runSelftest(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("no probe mode can trace %s from this machine", pos[0])
 	}
 	return nil
+}
+
+// printWindowsAllowed is the Windows half of selftest's report: ICMP needs
+// no administrator rights (the ICMP helper API), a TCP service check needs
+// none either (a timed connect), TCP and UDP traces need them (the routers'
+// answers arrive only on a raw socket).
+func printWindowsAllowed(w io.Writer, r privilege.Report) {
+	fmt.Fprintf(w, "System: windows %s, running as administrator: %s\n", r.Kernel, yes(r.Admin))
+	fmt.Fprintf(w, "ICMP helper API (IcmpSendEcho2, no administrator rights needed): IPv4: %s, IPv6: %s\n", ok(r.ICMPAPI4), ok(r.ICMPAPI6))
+	fmt.Fprintf(w, "Raw sockets (administrator only): IPv4: %s, IPv6: %s\n", ok(r.RawSocket4), ok(r.RawSocket6))
+	fmt.Fprintf(w, "IPv6: %s\n", yes(r.IPv6))
+
+	fmt.Fprintln(w, "\nProbe modes:")
+	icmp := "yes (ICMP helper API, no administrator rights needed)"
+	if r.ICMPAPI4 != nil {
+		icmp = "no: the ICMP helper API does not open (" + r.ICMPAPI4.Error() + ")"
+	}
+	fmt.Fprintf(w, "  ICMP: %s\n", icmp)
+	udp := "no: UDP probes need administrator rights (the answers arrive on a raw socket): run PingerPlot as administrator, or use ICMP"
+	trace := "no: TCP traces need administrator rights (routers' answers arrive on a raw socket): run PingerPlot as administrator, or use ICMP"
+	if r.RawSocket4 == nil {
+		udp = "yes (administrator: UDP datagrams with the TTL set, answers from a raw ICMP socket)"
+		trace = "yes (administrator: a connect per probe with the TTL set, routers' answers from a raw ICMP socket)"
+	}
+	fmt.Fprintf(w, "  UDP:  %s\n", udp)
+	fmt.Fprintf(w, "  TCP service check (final hop only): yes (a timed connect, no administrator rights needed)\n")
+	fmt.Fprintf(w, "  TCP trace: %s\n", trace)
+}
+
+// printLinuxAllowed is the Linux report, unchanged from before Windows
+// had one of its own.
+func printLinuxAllowed(w io.Writer, r privilege.Report) {
+	fmt.Fprintf(w, "System: %s %s, uid %d, gid %d\n", r.OS, r.Kernel, r.UID, r.GID)
+	fmt.Fprintf(w, "Ping sockets: net.ipv4.ping_group_range = %q; includes your groups: %v\n", r.PingGroupRange, yes(r.PingGroupIncludesUs))
+	fmt.Fprintf(w, "  IPv4 ping socket: %s\n  IPv6 ping socket: %s\n", ok(r.PingSocket4), ok(r.PingSocket6))
+	fmt.Fprintf(w, "CAP_NET_RAW: %s; raw ICMP socket IPv4: %s, IPv6: %s\n", yes(r.CapNetRaw), ok(r.RawSocket4), ok(r.RawSocket6))
+	fmt.Fprintf(w, "IPv6: %s\n", yes(r.IPv6))
+	fmt.Fprintf(w, "TCP answers on the error queue (kernel 5.8+): %s\n", yes(r.TCPErrQueue))
+
+	fmt.Fprintln(w, "\nProbe modes:")
+	icmp := "no: " + fixICMP
+	switch {
+	case r.RawSocket4 == nil:
+		icmp = "yes (raw sockets)"
+	case r.PingSocket4 == nil:
+		icmp = "yes (unprivileged ping sockets)"
+	}
+	fmt.Fprintf(w, "  ICMP: %s\n", icmp)
+	udp := "yes (unprivileged UDP socket with the error queue)"
+	if r.RawSocket4 == nil {
+		udp = "yes (raw sockets, Paris flow identity)"
+	}
+	fmt.Fprintf(w, "  UDP:  %s\n", udp)
+	tcp := "yes (unprivileged connect with the error queue)"
+	if !r.TCPErrQueue {
+		tcp = "no: the kernel is older than 5.8 and does not report routers' answers to TCP probes"
+	}
+	fmt.Fprintf(w, "  TCP:  %s\n", tcp)
 }
 
 const fixICMP = `allow ping sockets (sudo sysctl -w net.ipv4.ping_group_range="0 2147483647") or grant raw sockets (sudo setcap cap_net_raw+ep $(command -v pingerplot))`

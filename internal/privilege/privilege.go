@@ -28,4 +28,12 @@ type Report struct {
 	// TCPErrQueue: the kernel (5.8 or later) reports routers' answers to
 	// TCP probes on the error queue, which unprivileged TCP traces need.
 	TCPErrQueue bool
+
+	// Windows only. Admin: the process token is elevated (run as
+	// administrator), which raw sockets, and so TCP and UDP traces, need.
+	Admin bool
+	// ICMPAPI4/6 are the errors from opening the ICMP helper API's handles
+	// (IcmpCreateFile, Icmp6CreateFile), which ICMP probes use without
+	// administrator rights (nil = it opened).
+	ICMPAPI4, ICMPAPI6 error
 }
