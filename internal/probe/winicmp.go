@@ -62,32 +62,96 @@ const (
 	ipStatusIndicationFirst = ipAddrDeleted
 )
 
-// ipStatusNames names the documented codes, for errors a user can search for.
-var ipStatusNames = map[uint32]string{
-	ipSuccess: "IP_SUCCESS", ipBufTooSmall: "IP_BUF_TOO_SMALL",
-	ipDestNetUnreachable: "IP_DEST_NET_UNREACHABLE", ipDestHostUnreachable: "IP_DEST_HOST_UNREACHABLE",
-	ipDestProtUnreachable: "IP_DEST_PROT_UNREACHABLE", ipDestPortUnreachable: "IP_DEST_PORT_UNREACHABLE",
-	ipNoResources: "IP_NO_RESOURCES", ipBadOption: "IP_BAD_OPTION", ipHWError: "IP_HW_ERROR",
-	ipPacketTooBig: "IP_PACKET_TOO_BIG", ipReqTimedOut: "IP_REQ_TIMED_OUT", ipBadReq: "IP_BAD_REQ",
-	ipBadRoute: "IP_BAD_ROUTE", ipTTLExpiredTransit: "IP_TTL_EXPIRED_TRANSIT",
-	ipTTLExpiredReassem: "IP_TTL_EXPIRED_REASSEM", ipParamProblem: "IP_PARAM_PROBLEM",
-	ipSourceQuench: "IP_SOURCE_QUENCH", ipOptionTooBig: "IP_OPTION_TOO_BIG",
-	ipBadDestination: "IP_BAD_DESTINATION",
-	11019:            "IP_ADDR_DELETED", 11020: "IP_SPEC_MTU_CHANGE", 11021: "IP_MTU_CHANGE", 11022: "IP_UNLOAD",
-	11023: "IP_ADDR_ADDED", 11024: "IP_MEDIA_CONNECT", 11025: "IP_MEDIA_DISCONNECT",
-	11026: "IP_BIND_ADAPTER", 11027: "IP_UNBIND_ADAPTER", 11028: "IP_DEVICE_DOES_NOT_EXIST",
-	11029: "IP_DUPLICATE_ADDRESS", 11030: "IP_INTERFACE_METRIC_CHANGE", 11031: "IP_RECONFIG_SECFLTR",
-	11032: "IP_NEGOTIATING_IPSEC", 11033: "IP_INTERFACE_WOL_CAPABILITY_CHANGE", ipDuplicateIPAdd: "IP_DUPLICATE_IPADD",
-	ipDestUnreachable: "IP_DEST_UNREACHABLE", ipTimeExceeded: "IP_TIME_EXCEEDED", ipBadHeader: "IP_BAD_HEADER",
-	ipUnrecognizedNextHdr: "IP_UNRECOGNIZED_NEXT_HEADER", ipICMPError: "IP_ICMP_ERROR",
-	ipDestScopeMismatch: "IP_DEST_SCOPE_MISMATCH", ipGeneralFailure: "IP_GENERAL_FAILURE", ipPending: "IP_PENDING",
-}
-
 // ipStatusName returns the ipexport.h name of code, or IP_STATUS_<n> for a
-// code with no documented name.
+// code with no documented name, for errors a user can search for.
 func ipStatusName(code uint32) string {
-	if n, ok := ipStatusNames[code]; ok {
-		return n
+	switch code {
+	case ipSuccess:
+		return "IP_SUCCESS"
+	case ipBufTooSmall:
+		return "IP_BUF_TOO_SMALL"
+	case ipDestNetUnreachable:
+		return "IP_DEST_NET_UNREACHABLE"
+	case ipDestHostUnreachable:
+		return "IP_DEST_HOST_UNREACHABLE"
+	case ipDestProtUnreachable:
+		return "IP_DEST_PROT_UNREACHABLE"
+	case ipDestPortUnreachable:
+		return "IP_DEST_PORT_UNREACHABLE"
+	case ipNoResources:
+		return "IP_NO_RESOURCES"
+	case ipBadOption:
+		return "IP_BAD_OPTION"
+	case ipHWError:
+		return "IP_HW_ERROR"
+	case ipPacketTooBig:
+		return "IP_PACKET_TOO_BIG"
+	case ipReqTimedOut:
+		return "IP_REQ_TIMED_OUT"
+	case ipBadReq:
+		return "IP_BAD_REQ"
+	case ipBadRoute:
+		return "IP_BAD_ROUTE"
+	case ipTTLExpiredTransit:
+		return "IP_TTL_EXPIRED_TRANSIT"
+	case ipTTLExpiredReassem:
+		return "IP_TTL_EXPIRED_REASSEM"
+	case ipParamProblem:
+		return "IP_PARAM_PROBLEM"
+	case ipSourceQuench:
+		return "IP_SOURCE_QUENCH"
+	case ipOptionTooBig:
+		return "IP_OPTION_TOO_BIG"
+	case ipBadDestination:
+		return "IP_BAD_DESTINATION"
+	case ipAddrDeleted:
+		return "IP_ADDR_DELETED"
+	case 11020:
+		return "IP_SPEC_MTU_CHANGE"
+	case 11021:
+		return "IP_MTU_CHANGE"
+	case 11022:
+		return "IP_UNLOAD"
+	case 11023:
+		return "IP_ADDR_ADDED"
+	case 11024:
+		return "IP_MEDIA_CONNECT"
+	case 11025:
+		return "IP_MEDIA_DISCONNECT"
+	case 11026:
+		return "IP_BIND_ADAPTER"
+	case 11027:
+		return "IP_UNBIND_ADAPTER"
+	case 11028:
+		return "IP_DEVICE_DOES_NOT_EXIST"
+	case 11029:
+		return "IP_DUPLICATE_ADDRESS"
+	case 11030:
+		return "IP_INTERFACE_METRIC_CHANGE"
+	case 11031:
+		return "IP_RECONFIG_SECFLTR"
+	case 11032:
+		return "IP_NEGOTIATING_IPSEC"
+	case 11033:
+		return "IP_INTERFACE_WOL_CAPABILITY_CHANGE"
+	case ipDuplicateIPAdd:
+		return "IP_DUPLICATE_IPADD"
+	case ipDestUnreachable:
+		return "IP_DEST_UNREACHABLE"
+	case ipTimeExceeded:
+		return "IP_TIME_EXCEEDED"
+	case ipBadHeader:
+		return "IP_BAD_HEADER"
+	case ipUnrecognizedNextHdr:
+		return "IP_UNRECOGNIZED_NEXT_HEADER"
+	case ipICMPError:
+		return "IP_ICMP_ERROR"
+	case ipDestScopeMismatch:
+		return "IP_DEST_SCOPE_MISMATCH"
+	case ipGeneralFailure:
+		return "IP_GENERAL_FAILURE"
+	case ipPending:
+		return "IP_PENDING"
 	}
 	return fmt.Sprintf("IP_STATUS_%d", code)
 }
