@@ -14,7 +14,9 @@ import (
 // writes a temporary file in the same directory (a rename is atomic only
 // within one file system), flushes it to disk, renames it over path and
 // flushes the directory so the rename itself is durable. On any error the
-// old file is untouched and the temporary file removed.
+// old file is untouched and the temporary file removed. Where another
+// program may hold the file open for a moment and so block the rename
+// (Windows), the rename is retried for a bounded time (replaceFile).
 func WriteAtomic(path string, perm fs.FileMode, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -47,7 +49,7 @@ func WriteAtomic(path string, perm fs.FileMode, write func(io.Writer) error) (er
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = replaceFile(tmp, path); err != nil {
 		return err
 	}
 	syncDir(dir)
