@@ -34,11 +34,12 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-# The folder Go's os.UserConfigDir gives, plus pingerplot/geo.
+# The folder Go's os.UserConfigDir gives, plus pingerplot/geo; on Windows
+# os.UserCacheDir (%LocalAppData%), which does not roam with the profile.
 if [ -z "$dest" ]; then
   case "$(uname -s)" in
     Darwin) base="$HOME/Library/Application Support" ;;
-    MINGW*|MSYS*|CYGWIN*) base="${APPDATA:?APPDATA is not set}" ;;
+    MINGW*|MSYS*|CYGWIN*) base="${LOCALAPPDATA:?LOCALAPPDATA is not set}" ;;
     *) base="${XDG_CONFIG_HOME:-$HOME/.config}" ;;
   esac
   dest="$base/pingerplot/geo"

@@ -40,7 +40,10 @@ func DefaultUser() UserSettings {
 const SettingsFile = "settings.json"
 
 // DefaultDir returns where user settings live: os.UserConfigDir()/pingerplot
-// (~/.config/pingerplot on Linux, %AppData%\pingerplot on Windows).
+// (~/.config/pingerplot on Linux, %AppData%\pingerplot on Windows). On
+// Windows that is the roaming profile, which is right for a small file of
+// preferences that should follow the user; downloaded databases and
+// caches go to %LocalAppData% instead (geo.DefaultDir, geo.DefaultCacheFile).
 func DefaultDir() (string, error) {
 	d, err := os.UserConfigDir()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -228,16 +229,32 @@ func (o *Offline) Close() error {
 	return errors.Join(errs...)
 }
 
-// DirName is the folder, inside the PingerPlot config directory, that
-// FindDBs searches by default.
+// DirName is the folder, inside the PingerPlot config directory (the
+// local application data directory on Windows), that FindDBs searches by
+// default.
 const DirName = "geo"
 
 // DefaultDir returns where offline databases are looked for:
-// os.UserConfigDir()/pingerplot/geo (~/.config/pingerplot/geo on Linux,
-// ~/Library/Application Support/pingerplot/geo on macOS,
-// %AppData%\pingerplot\geo on Windows).
+// ~/.config/pingerplot/geo on Linux, ~/Library/Application
+// Support/pingerplot/geo on macOS, %LocalAppData%\pingerplot\geo on
+// Windows (see dirFor).
 func DefaultDir() (string, error) {
-	d, err := os.UserConfigDir()
+	return dirFor(runtime.GOOS, os.UserConfigDir, os.UserCacheDir)
+}
+
+// dirFor is DefaultDir on goos, given os.UserConfigDir and os.UserCacheDir.
+// On Windows the config directory is %AppData%, the roaming profile,
+// which is copied to a server at every logoff and back at every logon on
+// managed networks: no place for databases of tens of megabytes that can
+// be downloaded again. They go to %LocalAppData% (os.UserCacheDir), which
+// stays on the machine. Elsewhere they stay beside the settings, where
+// users and scripts/fetch-geo-db.sh have always put them.
+func dirFor(goos string, configDir, cacheDir func() (string, error)) (string, error) {
+	base := configDir
+	if goos == "windows" {
+		base = cacheDir
+	}
+	d, err := base()
 	if err != nil {
 		return "", err
 	}
