@@ -18,6 +18,7 @@ type TTY struct {
 	in, out *os.File
 	ownIn   bool // in was opened by OpenTTY and is closed by Close
 	state   *term.State
+	outMode func() error // restores the output's mode (enableVT)
 	resize  <-chan os.Signal
 	stop    func()
 }
@@ -44,8 +45,16 @@ func OpenTTY(in, out *os.File) (*TTY, error) {
 		}
 		return nil, fmt.Errorf("put the terminal in raw mode: %w", err)
 	}
-	t := &TTY{in: keys, out: out, ownIn: own, state: st}
-	t.resize, t.stop = notifyResize()
+	outMode, err := enableVT(out)
+	if err != nil {
+		term.Restore(int(keys.Fd()), st)
+		if own {
+			keys.Close()
+		}
+		return nil, err
+	}
+	t := &TTY{in: keys, out: out, ownIn: own, state: st, outMode: outMode}
+	t.resize, t.stop = notifyResize(out)
 	return t, nil
 }
 
@@ -63,7 +72,7 @@ func (t *TTY) Resized() <-chan os.Signal { return t.resize }
 // the OS allows.
 func (t *TTY) Close() error {
 	t.stop()
-	err := term.Restore(int(t.in.Fd()), t.state)
+	err := errors.Join(term.Restore(int(t.in.Fd()), t.state), t.outMode())
 	if t.ownIn {
 		t.in.Close()
 	}

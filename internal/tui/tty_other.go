@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package tui
 
@@ -8,5 +8,8 @@ import "os"
 // open here.
 func openKeys(stdin *os.File) (*os.File, bool) { return stdin, false }
 
+// enableVT assumes a terminal that reads control sequences.
+func enableVT(*os.File) (func() error, error) { return func() error { return nil }, nil }
+
 // notifyResize: no SIGWINCH here; the next update redraws at the new size.
-func notifyResize() (<-chan os.Signal, func()) { return nil, func() {} }
+func notifyResize(*os.File) (<-chan os.Signal, func()) { return nil, func() {} }

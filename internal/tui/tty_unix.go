@@ -19,7 +19,10 @@ func openKeys(stdin *os.File) (*os.File, bool) {
 	return f, true
 }
 
-func notifyResize() (<-chan os.Signal, func()) {
+// enableVT has nothing to do: a Unix terminal reads control sequences.
+func enableVT(*os.File) (func() error, error) { return func() error { return nil }, nil }
+
+func notifyResize(*os.File) (<-chan os.Signal, func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGWINCH)
 	return ch, func() { signal.Stop(ch) }
