@@ -26,7 +26,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/web"
 )
 
-func runUI(ctx context.Context, args []string, env Env) error {
+func runUI(ctx context.Context, args []string, env Env) (err error) {
 	fs := flag.NewFlagSet("ui", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1", "address to listen on; anything but loopback exposes the probe engine to the network (the token is still required)")
 	port := fs.Int("port", 0, "port to listen on (0 picks a free one)")
@@ -36,6 +36,7 @@ func runUI(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(noDNS, "n", false, "")
 	verbose := fs.Bool("verbose", false, "log what the server does")
 	metricsAddr := fs.String("metrics-listen", "", metricsHelp)
+	tray := fs.Bool("tray", false, trayHelp)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot [ui] [flags]\n\nStarts the monitor and its live web dashboard on 127.0.0.1 and opens it in the browser.")
@@ -54,6 +55,9 @@ func runUI(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return usagef("--listen %q is not an IP address", *listen)
 	}
+	// Started from Explorer: the icon, and no console window to close.
+	ctx, sh := startShell(ctx, args, *tray, env)
+	defer func() { sh.close(err) }()
 	dir := *configDir
 	if dir == "" {
 		if dir, err = config.DefaultDir(); err != nil {
@@ -161,9 +165,14 @@ func runUI(ctx context.Context, args []string, env Env) error {
 	}
 	go func() { _ = m.Run(ctx) }()
 
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Requests live in ctx, so a stop ends the pages' event streams at
+	// once instead of Shutdown waiting for them to go idle, which they
+	// never do.
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	url := fmt.Sprintf("http://%s/?token=%s", hostForURL(ln.Addr()), token)
 	fmt.Fprintf(env.Stdout, "PingerPlot dashboard: %s\n(Ctrl-C stops)\n", url)
+	sh.ready(url)
 	if !*noBrowser {
 		if err := openBrowser(url); err != nil {
 			fmt.Fprintf(env.Stderr, "could not open a browser (%v); open the URL above yourself\n", err)
@@ -178,7 +187,9 @@ func runUI(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Well inside the 5 s Windows allows a console program whose window
+	// is closed, so the monitor and the logs below are closed too.
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(sctx)
 	m.Close()
