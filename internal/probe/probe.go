@@ -172,7 +172,7 @@ type Prober interface {
 var ErrClosed = errors.New("prober closed")
 
 // ErrUnsupportedPlatform is returned by New on operating systems with no backend yet.
-var ErrUnsupportedPlatform = errors.New("this operating system is not supported yet: PingerPlot's probe backend runs on Linux today (macOS and Windows are planned)")
+var ErrUnsupportedPlatform = errors.New("this operating system is not supported yet: PingerPlot's probe backends run on Linux and Windows (macOS is planned)")
 
 // Privilege selects which backend family New may use.
 type Privilege uint8
