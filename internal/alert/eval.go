@@ -35,18 +35,27 @@ func (r Rules) size() int {
 type Probe struct {
 	RTT  time.Duration
 	Lost bool
+	// Refused: the destination answered by refusing the connection (TCP
+	// RST: nothing listens on the port). An answer, so not lost, but not
+	// the service answering either.
+	Refused bool
 }
 
 // Result is the destination's quality over the alert window.
 type Result struct {
 	Sent, Recv int // probes in the window, and how many were answered
-	LossPct    float64
+	// Refused is how many of the Recv answers were refusals (TCP RST).
+	Refused int
+	LossPct float64
 	// Latency is the mean RTT of the window's replies, Jitter the mean
 	// absolute difference of consecutive replies' RTTs (losses skipped).
 	// Both are zero when nothing was answered.
 	Latency, Jitter time.Duration
-	// R and MOS score the window (see MOS); zero when nothing was answered,
-	// since a score needs a latency.
+	// R and MOS score the window as a service would be experienced (see
+	// MOS): a refused probe is a call that could not be placed, so it
+	// counts as lost there, and latency and jitter come from the accepted
+	// answers alone. Both are zero when nothing was accepted, since a
+	// score needs a latency: a closed port has no MOS.
 	R, MOS float64
 	// Full reports that the window holds Rules.Window probes. Alerts
 	// change state only on a full window.
@@ -64,31 +73,72 @@ func Evaluate(r Rules, recent []Probe) Result {
 	if res.Sent == 0 {
 		return res
 	}
-	var sum, jsum time.Duration
-	var prev time.Duration
+	// all: every answer, refusals included (the path's latency);
+	// accepted: the service's answers alone (the MOS's).
+	var all, accepted rttMean
 	for _, p := range recent {
 		if p.Lost {
 			continue
 		}
-		if res.Recv > 0 {
-			d := p.RTT - prev
-			if d < 0 {
-				d = -d
-			}
-			jsum += d
-		}
-		prev = p.RTT
-		sum += p.RTT
+		all.add(p.RTT)
 		res.Recv++
+		if p.Refused {
+			res.Refused++
+			continue
+		}
+		accepted.add(p.RTT)
 	}
 	res.LossPct = 100 * float64(res.Sent-res.Recv) / float64(res.Sent)
 	if res.Recv == 0 {
 		return res
 	}
-	res.Latency = time.Duration(math.Round(float64(sum) / float64(res.Recv)))
-	if res.Recv > 1 {
-		res.Jitter = time.Duration(math.Round(float64(jsum) / float64(res.Recv-1)))
+	res.Latency, res.Jitter = all.mean()
+	if accepted.n == 0 {
+		return res
 	}
-	res.R, res.MOS = MOS(res.Latency, res.Jitter, res.LossPct)
+	lat, jit := accepted.mean()
+	unplaced := 100 * float64(res.Sent-accepted.n) / float64(res.Sent)
+	res.R, res.MOS = MOS(lat, jit, unplaced)
 	return res
+}
+
+// RefusedPct is the share of the window's answers that were refusals, in
+// percent: the closed rule's value. Zero with no answers.
+func (r Result) RefusedPct() float64 {
+	if r.Recv == 0 {
+		return 0
+	}
+	return 100 * float64(r.Refused) / float64(r.Recv)
+}
+
+// rttMean accumulates the mean RTT and the mean absolute difference of
+// consecutive RTTs of a series of replies.
+type rttMean struct {
+	n         int
+	sum, jsum time.Duration
+	prev      time.Duration
+}
+
+func (m *rttMean) add(rtt time.Duration) {
+	if m.n > 0 {
+		d := rtt - m.prev
+		if d < 0 {
+			d = -d
+		}
+		m.jsum += d
+	}
+	m.prev = rtt
+	m.sum += rtt
+	m.n++
+}
+
+func (m *rttMean) mean() (latency, jitter time.Duration) {
+	if m.n == 0 {
+		return 0, 0
+	}
+	latency = time.Duration(math.Round(float64(m.sum) / float64(m.n)))
+	if m.n > 1 {
+		jitter = time.Duration(math.Round(float64(m.jsum) / float64(m.n-1)))
+	}
+	return latency, jitter
 }

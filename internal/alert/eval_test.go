@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// probes parses a window written as "10 12 x 11": RTTs in milliseconds,
-// x for a lost probe.
+// probes parses a window written as "10 12 x r11": RTTs in milliseconds,
+// x for a lost probe, r before the RTT of a refusal (TCP RST).
 func probes(t *testing.T, s string) []Probe {
 	t.Helper()
 	var out []Probe
@@ -17,11 +17,12 @@ func probes(t *testing.T, s string) []Probe {
 			out = append(out, Probe{Lost: true})
 			continue
 		}
-		v, err := strconv.ParseFloat(f, 64)
+		refused := strings.HasPrefix(f, "r")
+		v, err := strconv.ParseFloat(strings.TrimPrefix(f, "r"), 64)
 		if err != nil {
 			t.Fatalf("bad probe %q in %q", f, s)
 		}
-		out = append(out, Probe{RTT: ms(v)})
+		out = append(out, Probe{RTT: ms(v), Refused: refused})
 	}
 	return out
 }
@@ -88,5 +89,42 @@ func TestRulesWithDefaults(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%+v.WithDefaults() = %+v, %v; want %+v", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+// TestEvaluateRefused: refusals are answers (no loss, their RTTs in the
+// latency) but a closed port has no MOS, and refusals among accepted
+// answers score as lost calls.
+func TestEvaluateRefused(t *testing.T) {
+	tests := []struct {
+		name        string
+		probes      string
+		want        Result
+		wantMOSFrom [3]float64 // latency ms, jitter ms, loss % the MOS is computed from; all 0: no MOS
+	}{
+		{name: "closed port", probes: "r2 r4 r2 r4",
+			want: Result{Sent: 4, Recv: 4, Refused: 4, Latency: ms(3), Jitter: ms(2), Full: true}},
+		{name: "closed port with a loss", probes: "r2 x r4 r3",
+			want: Result{Sent: 4, Recv: 3, Refused: 3, LossPct: 25, Latency: ms(3), Jitter: ms(1.5), Full: true}},
+		// Accepted 10 and 20: latency 15, jitter 10 for the MOS, and 2 of
+		// the 4 calls not placed: 50 % loss. The window's latency is over
+		// all four answers: (10+2+20+4)/4 = 9; jitter (8+18+16)/3 = 14.
+		{name: "port flapping", probes: "10 r2 20 r4",
+			want:        Result{Sent: 4, Recv: 4, Refused: 2, Latency: ms(9), Jitter: ms(14), Full: true},
+			wantMOSFrom: [3]float64{15, 10, 50}},
+		{name: "open port", probes: "10 20 10 20",
+			want:        Result{Sent: 4, Recv: 4, Latency: ms(15), Jitter: ms(10), Full: true},
+			wantMOSFrom: [3]float64{15, 10, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Evaluate(Rules{Window: 4}, probes(t, tt.probes))
+			if m := tt.wantMOSFrom; m != [3]float64{} {
+				tt.want.R, tt.want.MOS = MOS(ms(m[0]), ms(m[1]), m[2])
+			}
+			if got != tt.want {
+				t.Errorf("Evaluate(%q) = %+v; want %+v", tt.probes, got, tt.want)
+			}
+		})
 	}
 }

@@ -11,7 +11,13 @@
 // included.
 //
 //   - Loss: the share of the window's probes that got no reply, in percent.
-//   - Latency: the mean RTT of the window's replies.
+//   - Latency: the mean RTT of the window's replies (refusals included:
+//     they made the round trip).
+//   - Closed (TCP): every answer in the window was a refusal (RST): the
+//     port is closed, the service down. It raises on a full window whose
+//     answers were all refusals and clears when an answer in the window
+//     is an accepted connection; a window with no answer holds it. It has
+//     no setting and no 0 to disable it.
 //   - A condition raises when its value is at or above its threshold and
 //     clears when it drops below; each raise and each clear is one Change.
 //   - A threshold of 0 disables its rule; disabling a raised rule clears it.
@@ -61,4 +67,14 @@ type Condition string
 const (
 	Loss    Condition = "loss"
 	Latency Condition = "latency"
+	// Closed: every answer in the window was a refusal (TCP RST): the
+	// host is there but the service is down. Its value is the share of
+	// the window's answers that were refusals, its threshold ClosedPct.
+	Closed Condition = "closed"
 )
+
+// ClosedPct is the closed rule's fixed threshold: it raises when all of a
+// full window's answers were refusals and clears at the first accepted
+// connection in the window. It has no setting: a service check exists to
+// say that the port is closed. Only TCP destinations refuse.
+const ClosedPct = 100

@@ -6,7 +6,7 @@ import "time"
 // a condition is reported once when it starts and once when it ends. The
 // zero State has nothing raised. It is not safe for concurrent use.
 type State struct {
-	loss, latency active
+	loss, latency, closed active
 }
 
 type active struct {
@@ -41,12 +41,17 @@ type Change struct {
 //     reported as such elsewhere.
 //   - Latency is unknown when the window holds no reply; an unknown value
 //     neither raises nor clears (the loss rule speaks for that window).
+//   - Closed follows the same rules with the window's refused share of its
+//     answers as its value and the fixed threshold ClosedPct: it raises on
+//     a full window of refusals and clears at an accepted answer. A
+//     refusal is an answer, so everAnswered is true by then.
 func (s *State) Step(now time.Time, r Rules, res Result, everAnswered bool) []Change {
 	var out []Change
 	lossValue, latencyValue := res.LossPct, msOf(res.Latency)
 	known := res.Recv > 0
 	out = s.loss.step(out, now, Loss, r.LossPct, lossValue, res.Full, everAnswered, true)
 	out = s.latency.step(out, now, Latency, msOf(r.Latency), latencyValue, res.Full, everAnswered, known)
+	out = s.closed.step(out, now, Closed, ClosedPct, res.RefusedPct(), res.Full, everAnswered, known)
 	return out
 }
 
@@ -68,7 +73,7 @@ func (a *active) step(out []Change, now time.Time, c Condition, threshold, value
 	return out
 }
 
-// Active returns the raised conditions, loss first.
+// Active returns the raised conditions: loss, latency, closed.
 func (s *State) Active() []Condition {
 	var out []Condition
 	if s.loss.on {
@@ -77,7 +82,23 @@ func (s *State) Active() []Condition {
 	if s.latency.on {
 		out = append(out, Latency)
 	}
+	if s.closed.on {
+		out = append(out, Closed)
+	}
 	return out
+}
+
+// Raised reports whether c is raised.
+func (s *State) Raised(c Condition) bool {
+	switch c {
+	case Loss:
+		return s.loss.on
+	case Latency:
+		return s.latency.on
+	case Closed:
+		return s.closed.on
+	}
+	return false
 }
 
 // Set marks c raised since the given time, or not raised, without a
@@ -92,6 +113,8 @@ func (s *State) Set(c Condition, raised bool, since time.Time) {
 		s.loss = a
 	case Latency:
 		s.latency = a
+	case Closed:
+		s.closed = a
 	}
 }
 
@@ -102,7 +125,7 @@ func (s *State) Reset() []Change {
 	for _, x := range []struct {
 		c Condition
 		a *active
-	}{{Loss, &s.loss}, {Latency, &s.latency}} {
+	}{{Loss, &s.loss}, {Latency, &s.latency}, {Closed, &s.closed}} {
 		if x.a.on {
 			out = append(out, Change{Condition: x.c, Since: x.a.since})
 			*x.a = active{}

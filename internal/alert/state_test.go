@@ -27,6 +27,11 @@ func partial(loss, latency float64) Result {
 	return r
 }
 
+// refusals builds a window of recv answers, refused of them refusals.
+func refusals(recv, refused int, isFull bool) Result {
+	return Result{Sent: 10, Recv: recv, Refused: refused, LossPct: float64(10-recv) * 10, Latency: ms(2), Full: isFull}
+}
+
 func changeString(c Change) string {
 	verb := "clear"
 	if c.Raised {
@@ -91,6 +96,22 @@ func TestStateStep(t *testing.T) {
 			// A window made longer is partial again: nothing clears yet.
 			{rules: both, res: partial(0, 10)},
 			{rules: both, res: full(0, 10), want: []string{"clear loss 0/20", "clear latency 10/100"}},
+		}},
+		{name: "closed_raises_on_a_full_window_of_refusals", steps: []step{
+			{rules: lossOnly, res: refusals(10, 0, false)},
+			{rules: lossOnly, res: refusals(10, 3, false)},
+			{rules: lossOnly, res: refusals(10, 9, true)},
+			// Every answer refused, one probe lost: the port is closed.
+			{rules: lossOnly, res: refusals(9, 9, true), want: []string{"raise closed 100/100"}},
+			{rules: lossOnly, res: refusals(10, 10, true)},
+			// Nothing answered: unknown, the condition holds; loss speaks.
+			{rules: lossOnly, res: Result{Sent: 10, LossPct: 100, Full: true}, want: []string{"raise loss 100/20"}},
+			// The first accepted connection clears it.
+			{rules: lossOnly, res: refusals(10, 9, true), want: []string{"clear loss 0/20", "clear closed 90/100"}},
+		}},
+		{name: "closed_needs_no_rule_and_resets", steps: []step{
+			{rules: Rules{Window: 10}, res: refusals(10, 10, true), want: []string{"raise closed 100/100"}},
+			{rules: Rules{Window: 10}, res: refusals(10, 10, true)},
 		}},
 		{name: "latency_unknown_without_replies", steps: []step{
 			{rules: both, res: full(0, 200), want: []string{"raise latency 200/100"}},

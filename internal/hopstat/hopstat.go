@@ -29,6 +29,12 @@
 //     the largest one (mtr's Jmax). mtr's Javg divides the same sum by n,
 //     counting the first reply as a zero difference, so for small counts
 //     mtr's figure reads a little lower; both converge.
+//   - A refused probe (Sample.Refused: a TCP destination answered RST,
+//     nothing listens on the port) is an answer, not a loss: it counts in
+//     Recv and its RTT in the RTT statistics, since the refusal did make
+//     the round trip. Refused counts how many of Recv were refusals, so
+//     that a service check can tell "the host answers" from "the service
+//     answers" (Recv − Refused).
 package hopstat
 
 import (
@@ -46,18 +52,24 @@ type Sample struct {
 	RTT     time.Duration
 	Lost    bool
 	Reached bool // From is the destination (echo reply, port unreachable, TCP answer)
+	// Refused: the destination refused the connection (TCP RST). Only
+	// with Reached; the probe is answered, not lost.
+	Refused bool
 }
 
 // Stats summarises a series of probes.
 type Stats struct {
 	Sent, Recv int
-	Last       time.Duration // RTT of the most recent reply
-	Best       time.Duration
-	Worst      time.Duration
-	Avg        time.Duration
-	StdDev     time.Duration // sample standard deviation (n-1)
-	Jitter     time.Duration // mean |RTT[i] - RTT[i-1]| over consecutive replies
-	JitterMax  time.Duration // largest such difference
+	// Refused counts the replies (of Recv) that were refusals: a TCP
+	// destination's RST. Loss does not include them.
+	Refused   int
+	Last      time.Duration // RTT of the most recent reply
+	Best      time.Duration
+	Worst     time.Duration
+	Avg       time.Duration
+	StdDev    time.Duration // sample standard deviation (n-1)
+	Jitter    time.Duration // mean |RTT[i] - RTT[i-1]| over consecutive replies
+	JitterMax time.Duration // largest such difference
 	// P50 and P95 are the median and 95th percentile of the most recent
 	// replies (Path.Window of them); zero when no window is kept.
 	P50, P95 time.Duration
@@ -75,6 +87,7 @@ func (s Stats) LossPct() float64 {
 // Acc is empty and ready to use.
 type Acc struct {
 	sent, recv  int
+	refused     int
 	last        time.Duration
 	best, worst time.Duration
 	// Welford's running mean and sum of squared deviations, in
@@ -106,12 +119,19 @@ func (a *Acc) Add(rtt time.Duration) {
 	a.m2 += delta * (x - a.mean)
 }
 
+// AddRefused records a reply that was a refusal (TCP RST), with its
+// round-trip time: an answer, counted apart.
+func (a *Acc) AddRefused(rtt time.Duration) {
+	a.Add(rtt)
+	a.refused++
+}
+
 // AddLoss records a probe that got no reply.
 func (a *Acc) AddLoss() { a.sent++ }
 
 // Stats returns the statistics so far.
 func (a *Acc) Stats() Stats {
-	s := Stats{Sent: a.sent, Recv: a.recv}
+	s := Stats{Sent: a.sent, Recv: a.recv, Refused: a.refused}
 	if a.recv == 0 {
 		return s
 	}
@@ -197,17 +217,26 @@ func (p *Path) AddRound(samples []Sample) {
 			t.acc.AddLoss()
 			continue
 		}
-		t.acc.Add(s.RTT)
+		refused := s.Refused && s.Reached
+		t.acc.add(s.RTT, refused)
 		t.recent.Add(s.RTT)
 		if s.From.IsValid() {
 			r := t.responder(s.From)
-			r.acc.Add(s.RTT)
+			r.acc.add(s.RTT, refused)
 			r.seen = p.rounds
 		}
 	}
 	if reach != 0 {
 		p.dest = reach
 	}
+}
+
+func (a *Acc) add(rtt time.Duration, refused bool) {
+	if refused {
+		a.AddRefused(rtt)
+		return
+	}
+	a.Add(rtt)
 }
 
 // responder returns the accumulator for addr, adding one if it is new.

@@ -335,3 +335,59 @@ func BenchmarkPathAddRound(b *testing.B) {
 		p.AddRound(round)
 	}
 }
+
+// TestRefusedIsAnAnswerCountedApart: a destination's refusals (TCP RST)
+// are replies, so they are not loss, but Refused counts them for the hop
+// and for the responder; a refusal flag off the destination is ignored.
+func TestRefusedIsAnAnswerCountedApart(t *testing.T) {
+	refused := func(ttl int, rtt time.Duration) Sample {
+		s := reached(ttl, rtt)
+		s.Refused = true
+		return s
+	}
+	tests := []struct {
+		name        string
+		rounds      [][]Sample
+		wantSent    int
+		wantRecv    int
+		wantRefused int
+		wantLoss    float64
+		wantAvg     time.Duration
+	}{
+		{name: "closed port", rounds: [][]Sample{{refused(1, 2*ms)}, {refused(1, 4*ms)}, {lost(1)}, {refused(1, 3*ms)}},
+			wantSent: 4, wantRecv: 3, wantRefused: 3, wantLoss: 25, wantAvg: 3 * ms},
+		{name: "open port", rounds: [][]Sample{{reached(1, 2*ms)}, {reached(1, 4*ms)}},
+			wantSent: 2, wantRecv: 2, wantRefused: 0, wantAvg: 3 * ms},
+		{name: "port closes", rounds: [][]Sample{{reached(1, 2*ms)}, {refused(1, 4*ms)}, {refused(1, 6*ms)}},
+			wantSent: 3, wantRecv: 3, wantRefused: 2, wantAvg: 4 * ms},
+		// Refused without Reached is not a refusal: only a destination refuses.
+		{name: "refused flag on a router", rounds: [][]Sample{{{TTL: 1, From: r1, RTT: ms, Refused: true}, reached(2, 2*ms)}},
+			wantSent: 1, wantRecv: 1, wantRefused: 0, wantAvg: ms},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p Path
+			for _, r := range tt.rounds {
+				p.AddRound(r)
+			}
+			h := p.Hops()[0]
+			got := h.Stats
+			if got.Sent != tt.wantSent || got.Recv != tt.wantRecv || got.Refused != tt.wantRefused || got.Avg != tt.wantAvg {
+				t.Errorf("hop 1 = sent %d recv %d refused %d avg %v; want %d %d %d %v",
+					got.Sent, got.Recv, got.Refused, got.Avg, tt.wantSent, tt.wantRecv, tt.wantRefused, tt.wantAvg)
+			}
+			if l := got.LossPct(); l != tt.wantLoss {
+				t.Errorf("LossPct() = %v; want %v", l, tt.wantLoss)
+			}
+			if len(h.Responders) > 0 && h.Responders[0].Stats.Refused != tt.wantRefused {
+				t.Errorf("responder refused = %d; want %d", h.Responders[0].Stats.Refused, tt.wantRefused)
+			}
+			// A restored accumulator keeps counting refusals where it stopped.
+			a := RestoreAcc(got)
+			a.AddRefused(ms)
+			if r := a.Stats().Refused; r != tt.wantRefused+1 {
+				t.Errorf("restored then one more refusal: Refused = %d; want %d", r, tt.wantRefused+1)
+			}
+		})
+	}
+}

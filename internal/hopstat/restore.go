@@ -12,7 +12,7 @@ import (
 // folded after a restore can differ from an uninterrupted run by about a
 // nanosecond; the counts, Last, Best, Worst and JitterMax are exact.
 func RestoreAcc(s Stats) Acc {
-	a := Acc{sent: s.Sent, recv: s.Recv}
+	a := Acc{sent: s.Sent, recv: s.Recv, refused: min(s.Refused, s.Recv)}
 	if s.Recv == 0 {
 		return a
 	}

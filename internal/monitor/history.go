@@ -105,7 +105,7 @@ func (h *hopHistory) resize(limit int) {
 
 func (h *hopHistory) sample(s slot, times *roundTimes) Sample {
 	out := Sample{Round: int(s.round), Time: times.at(int(s.round)), RTT: s.rtt,
-		Lost: s.flags&slotLost != 0, Reached: s.flags&slotReached != 0}
+		Lost: s.flags&slotLost != 0, Reached: s.flags&slotReached != 0, Refused: s.flags&slotClosed != 0}
 	if s.addr != 0 {
 		out.From = h.addrs[s.addr-1]
 	}

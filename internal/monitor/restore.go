@@ -46,7 +46,8 @@ func restoreState(t Target, names func(netip.Addr) string, hops []Hop, events []
 			if smp.Time.After(s.last) {
 				s.last = smp.Time
 			}
-			s.record(smp.Round, hopstat.Sample{TTL: h.TTL, From: smp.From, RTT: smp.RTT, Lost: smp.Lost, Reached: smp.Reached}, nil)
+			s.record(smp.Round, hopstat.Sample{TTL: h.TTL, From: smp.From, RTT: smp.RTT, Lost: smp.Lost,
+				Reached: smp.Reached, Refused: smp.Refused && smp.Reached}, nil)
 			if !smp.Lost {
 				recent[h.TTL] = append(recent[h.TTL], smp.RTT)
 			}
@@ -57,7 +58,7 @@ func restoreState(t Target, names func(netip.Addr) string, hops []Hop, events []
 			case smp.Reached && !smp.Lost:
 				s.everAnswered = true
 				destByRound[smp.Round] = h.TTL
-				destProbes = append(destProbes, probeAt{smp.Round, alert.Probe{RTT: smp.RTT}})
+				destProbes = append(destProbes, probeAt{smp.Round, alert.Probe{RTT: smp.RTT, Refused: smp.Refused}})
 			case smp.Lost && h.TTL == destTTL:
 				destProbes = append(destProbes, probeAt{smp.Round, alert.Probe{Lost: true}})
 			}
@@ -78,6 +79,9 @@ func restoreState(t Target, names func(netip.Addr) string, hops []Hop, events []
 	slices.SortStableFunc(destProbes, func(a, b probeAt) int { return a.round - b.round })
 	for _, p := range destProbes {
 		s.dest.add(p.p)
+		if !p.p.Lost {
+			s.refusing = p.p.Refused
+		}
 	}
 	s.res = alert.Evaluate(t.Alert, s.dest.appendTo(nil))
 

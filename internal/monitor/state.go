@@ -50,6 +50,13 @@ type state struct {
 	// cannotSend: the latest round sent nothing (the local system refused
 	// every probe); such rounds say nothing of the destination.
 	cannotSend bool
+	// refusing: the destination's latest answer was a refusal (TCP RST);
+	// a lost probe since changes nothing.
+	refusing bool
+	// pathFrom is the last round of an earlier path shape (before the
+	// target switched to or from final-hop-only, which renumbers the
+	// hops): snapshots show history of later rounds only.
+	pathFrom int
 
 	rounds        int
 	started, last time.Time
@@ -120,6 +127,9 @@ func (s *state) apply(now time.Time, r trace.Round) (Snapshot, []Event) {
 	s.cannotSend = nothingSent
 	if p, ok := destProbe(r); ok && !nothingSent {
 		s.dest.add(p)
+		if !p.Lost {
+			s.refusing = p.Refused
+		}
 	}
 	if !s.everAnswered && !nothingSent {
 		s.unanswered++
@@ -144,6 +154,7 @@ func SampleOf(h trace.Hop) hopstat.Sample {
 	case probe.TimeExceeded, probe.Reached, probe.Unreachable:
 		s.From, s.RTT = h.Reply.From, h.Reply.RTT
 		s.Reached = h.Reply.Kind == probe.Reached
+		s.Refused = s.Reached && h.Reply.Closed
 		s.Lost = !h.Reply.From.IsValid()
 	default:
 		s.Lost = true
@@ -163,7 +174,7 @@ func destProbe(r trace.Round) (alert.Probe, bool) {
 	if r.Reached {
 		for _, h := range r.Hops {
 			if h.TTL == r.EndTTL {
-				return alert.Probe{RTT: h.Reply.RTT}, true
+				return alert.Probe{RTT: h.Reply.RTT, Refused: h.Reply.Closed}, true
 			}
 		}
 	}
@@ -190,6 +201,9 @@ func (s *state) record(round int, smp hopstat.Sample, rep *probe.Reply) {
 	}
 	if smp.Reached {
 		sl.flags |= slotReached
+	}
+	if smp.Refused {
+		sl.flags |= slotClosed
 	}
 	if rep != nil {
 		sl.kind = 1 + uint8(rep.Kind)
@@ -225,10 +239,20 @@ func (s *state) alertEvent(now time.Time, c alert.Change, why string) Event {
 	}
 	e.Condition, e.Value, e.Threshold = c.Condition, c.Value, c.Threshold
 	unit, what := "%", fmt.Sprintf("of the last %d probes lost", s.res.Sent)
-	if c.Condition == alert.Latency {
+	switch c.Condition {
+	case alert.Latency:
 		unit, what = " ms", fmt.Sprintf("mean RTT of the replies among the last %d probes", s.res.Sent)
+	case alert.Closed:
+		what = fmt.Sprintf("of the answers among the last %d probes refused the connection", s.res.Sent)
 	}
+	port := fmt.Sprintf("%s port %d", s.target.Trace.Mode, s.target.Trace.Port)
 	switch {
+	case c.Condition == alert.Closed && c.Raised:
+		e.Message = fmt.Sprintf("closed alert: %s is closed, the destination refuses every connection (%.4g%% %s)",
+			port, c.Value, what)
+	case c.Condition == alert.Closed && why == "" && c.Threshold != 0:
+		e.Message = fmt.Sprintf("closed alert cleared: %s accepts connections again (%.4g%% %s) after %v",
+			port, c.Value, what, now.Sub(c.Since).Round(time.Second))
 	case c.Raised:
 		e.Message = fmt.Sprintf("%s alert: %.4g%s ≥ %.4g%s (%s)", c.Condition, c.Value, unit, c.Threshold, unit, what)
 	case why != "":
@@ -242,14 +266,18 @@ func (s *state) alertEvent(now time.Time, c alert.Change, why string) Event {
 	return e
 }
 
-// stateName applies the precedence Paused > CannotSend > Alerting >
-// NoAnswer > Running.
+// stateName applies the precedence Paused > CannotSend > Closed >
+// Alerting > NoAnswer > Running. Closed follows the latest answer, not the
+// alert window: a service check must not say "running" for a port that
+// refuses, even before the closed alert's window is full.
 func (s *state) stateName() State {
 	switch {
 	case s.paused:
 		return Paused
 	case s.cannotSend:
 		return CannotSend
+	case s.refusing || s.alerts.Raised(alert.Closed):
+		return Closed
 	case len(s.alerts.Active()) > 0:
 		return Alerting
 	case s.noAnswer():
@@ -262,25 +290,15 @@ func (s *state) stateName() State {
 func (s *state) snapshot(withHistory bool) Snapshot {
 	snap := Snapshot{Target: s.target, State: s.stateName(), Rounds: s.rounds, Started: s.started, Last: s.last}
 	hops := s.path.Hops()
-	if s.target.Trace.FinalHopOnly {
-		// Earlier rounds may have traced the whole path; this mode shows
-		// only the TTL it probes.
-		kept := hops[:0]
-		for _, h := range hops {
-			if h.TTL == s.target.Trace.MaxHops {
-				kept = append(kept, h)
-			}
-		}
-		hops = kept
-	}
 	snap.Hops = make([]Hop, len(hops))
 	for i, h := range hops {
 		snap.Hops[i].Hop = h
 		if withHistory && h.TTL <= len(s.hist) {
-			snap.Hops[i].History = s.hist[h.TTL-1].appendSamples(nil, s.rounds-s.target.History, &s.times)
+			since := max(s.rounds-s.target.History, s.pathFrom)
+			snap.Hops[i].History = s.hist[h.TTL-1].appendSamples(nil, since, &s.times)
 		}
 	}
-	snap.Dest = Destination{TTL: s.path.DestTTL(), Sent: s.res.Sent, LossPct: s.res.LossPct,
+	snap.Dest = Destination{TTL: s.path.DestTTL(), Sent: s.res.Sent, Refused: s.res.Refused, LossPct: s.res.LossPct,
 		Latency: s.res.Latency, Jitter: s.res.Jitter, R: s.res.R, MOS: s.res.MOS, Active: s.alerts.Active()}
 	return snap
 }
@@ -304,9 +322,20 @@ func (s *state) reconfigure(now time.Time, t Target) []Event {
 		s.dest.resize(t.Alert.Window)
 	}
 	var events []Event
+	if old.Trace.FinalHopOnly != t.Trace.FinalHopOnly {
+		// Hop numbers change meaning: in a final-hop-only round hop 1 is
+		// the destination, in a trace the first router. The per-hop
+		// statistics and route windows start over so the two never mix;
+		// the history keeps the earlier rounds (for subscribers catching
+		// up) but snapshots show only the rounds from now on.
+		s.path = hopstat.Path{Window: s.path.Window}
+		s.routes = routes{}
+		s.pathFrom = s.rounds
+	}
 	if !sameProbeType(old.Trace, t.Trace) {
 		s.dest.reset()
 		s.res = alert.Result{}
+		s.refusing = false
 		s.everAnswered, s.unanswered, s.noAnswerSaid = false, 0, false
 		for _, c := range s.alerts.Reset() {
 			events = append(events, s.alertEvent(now, c, "probe type changed"))

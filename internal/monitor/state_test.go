@@ -145,16 +145,24 @@ func TestStateFinalHopOnly(t *testing.T) {
 	tg := s.target
 	tg.Trace.FinalHopOnly = true
 	s.reconfigure(t0, tg)
-	// Final hop only probes TTL MaxHops (30), which the destination answers.
+	// The tracer reports a final-hop-only probe (sent with TTL MaxHops)
+	// as hop 1: the destination is hop 1 of a one-hop path, and the first
+	// router's statistics and history at TTL 1 must not mix with it.
+	var events []Event
 	for range 3 {
 		start := t0.Add(time.Duration(s.rounds) * time.Minute)
-		r := trace.Round{Start: start, End: start.Add(3 * time.Millisecond), EndTTL: 30, Reached: true,
-			Hops: []trace.Hop{{TTL: 30, Reply: probe.Reply{Kind: probe.Reached, From: testDest, RTT: 3 * time.Millisecond}}}}
-		s.apply(r.End, r)
+		r := trace.Round{Start: start, End: start.Add(3 * time.Millisecond), EndTTL: 1, Reached: true,
+			Hops: []trace.Hop{{TTL: 1, Reply: probe.Reply{Kind: probe.Reached, From: testDest, RTT: 3 * time.Millisecond}}}}
+		_, ev := s.apply(r.End, r)
+		events = append(events, ev...)
 	}
 	snap := s.snapshot(true)
-	if len(snap.Hops) != 1 || snap.Hops[0].TTL != 30 || !snap.Hops[0].Reached || len(snap.Hops[0].History) != 3 {
-		t.Errorf("final hop only: hops %+v; want only the destination at TTL 30 with 3 samples", snap.Hops)
+	if len(snap.Hops) != 1 || snap.Hops[0].TTL != 1 || !snap.Hops[0].Reached || len(snap.Hops[0].History) != 3 ||
+		snap.Hops[0].Stats.Sent != 3 || snap.Dest.TTL != 1 {
+		t.Errorf("final hop only: hops %+v, dest TTL %d; want only the destination as hop 1 with 3 probes and 3 samples, dest TTL 1", snap.Hops, snap.Dest.TTL)
+	}
+	if len(events) != 0 {
+		t.Errorf("switching to final hop only: events %+v; want none (not a route change, not a path length change)", events)
 	}
 }
 

@@ -80,6 +80,10 @@ const (
 	// round (no route, no permission): nothing was asked of the network,
 	// so nothing is known of the destination.
 	CannotSend State = "cannot-send"
+	// Closed: the destination's latest answer refused the connection (a
+	// TCP RST): the host is there but the service is down. A closed port
+	// is never "running"; the closed alert follows over the alert window.
+	Closed State = "closed"
 )
 
 // Sample is one probe in a hop's history.
@@ -94,6 +98,8 @@ type Sample struct {
 	// Reached: the destination answered this probe (so its TTL is the path
 	// length in that round).
 	Reached bool `json:",omitempty"`
+	// Refused: the destination's answer was a refusal (TCP RST).
+	Refused bool `json:",omitempty"`
 }
 
 // Hop is one TTL of a snapshot.
@@ -108,10 +114,11 @@ type Hop struct {
 type Destination struct {
 	TTL     int           // 0 when the destination never answered
 	Sent    int           // probes in the window
+	Refused int           // answers in the window that refused the connection (TCP RST)
 	LossPct float64       // share of the window lost
 	Latency time.Duration // mean RTT of the window's replies
 	Jitter  time.Duration // mean |ΔRTT| of the window's replies
-	R, MOS  float64       // E-model R factor and MOS (0 when no replies)
+	R, MOS  float64       // E-model R factor and MOS (0 when no accepted replies: a closed port has none)
 	Active  []alert.Condition
 }
 

@@ -29,8 +29,12 @@ type Config struct {
 	// SendGap spaces the sends of one round (a rate throttle); 0 sends all
 	// TTLs at once, so a round lasts about one timeout.
 	SendGap time.Duration
-	// FinalHopOnly probes the destination alone (TTL MaxHops): a pure
-	// reachability and latency check.
+	// FinalHopOnly probes the destination alone: a pure reachability and
+	// latency check (for TCP, "is this service up?"). The probe leaves
+	// with TTL MaxHops, so that it reaches a destination at any distance
+	// up to it, but the round reports it as hop 1 of a one-hop path: the
+	// routers in between were not asked, and a TTL of 30 shown as the
+	// path's length would be false.
 	FinalHopOnly bool
 }
 
@@ -86,6 +90,9 @@ func (c Config) WithDefaults() (Config, error) {
 
 // Hop is one probe of a round and what answered it.
 type Hop struct {
+	// TTL is the hop's place in the path, 1 = the first router: the TTL
+	// the probe was sent with, except for a FinalHopOnly target, whose
+	// one probe (sent with TTL MaxHops) is hop 1.
 	TTL   int
 	Reply probe.Reply
 }
@@ -189,11 +196,18 @@ func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, 
 			Size: t.cfg.Size, Timeout: t.cfg.Timeout, FinalHopOnly: t.cfg.FinalHopOnly,
 		})
 	}
+	// From here on TTLs are places in the path (Hop.TTL): a final-hop-only
+	// probe, sent with TTL MaxHops, is hop 1.
+	shift := 0
+	if t.cfg.FinalHopOnly {
+		shift = first - 1
+		first, last = 1, 1
+	}
 	byTTL := make(map[int]Hop, len(ps))
 	end := 0
 	next := first
 	err := t.prober.ProbeAll(ctx, ps, t.cfg.SendGap, func(i int, rep probe.Reply) bool {
-		h := Hop{TTL: ps[i].TTL, Reply: rep}
+		h := Hop{TTL: ps[i].TTL - shift, Reply: rep}
 		byTTL[h.TTL] = h
 		if (rep.Kind == probe.Reached || rep.Kind == probe.Unreachable) && (end == 0 || h.TTL < end) {
 			end = h.TTL

@@ -197,3 +197,51 @@ func TestLongerPathIsFound(t *testing.T) {
 		}
 	})
 }
+
+// TestFinalHopOnlyIsOneHop: a final-hop-only probe leaves with TTL
+// MaxHops (it must reach a destination at any distance) but the round
+// shows the destination as hop 1 of a one-hop path, its refusal intact.
+func TestFinalHopOnlyIsOneHop(t *testing.T) {
+	tests := []struct {
+		name       string
+		refuse     bool
+		wantClosed bool
+	}{
+		{name: "open port", refuse: false, wantClosed: false},
+		{name: "closed port", refuse: true, wantClosed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				net := probetest.Path(ms(1), ms(2), ms(3))
+				if tt.refuse {
+					net.Hops[2].Refuse = probetest.Always
+				}
+				tr, err := New(net, Config{Target: net.Hops[2].Addr, Mode: probe.TCP, MaxHops: 30, FinalHopOnly: true}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for round := 1; round <= 2; round++ {
+					var seen []int
+					r, err := tr.Round(context.Background(), round, func(h Hop) { seen = append(seen, h.TTL) })
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !r.Reached || r.EndTTL != 1 || len(r.Hops) != 1 || r.Hops[0].TTL != 1 {
+						t.Fatalf("round %d: Reached=%v EndTTL=%d hops=%+v; want the destination as hop 1 alone", round, r.Reached, r.EndTTL, r.Hops)
+					}
+					if got := r.Hops[0].Reply.Closed; got != tt.wantClosed {
+						t.Errorf("round %d: Closed = %v; want %v", round, got, tt.wantClosed)
+					}
+					if len(seen) != 1 || seen[0] != 1 {
+						t.Errorf("round %d: onHop saw TTLs %v; want [1]", round, seen)
+					}
+				}
+				sent := net.Sent()
+				if len(sent) != 2 || sent[0].TTL != 30 || sent[1].TTL != 30 || !sent[0].FinalHopOnly {
+					t.Errorf("sent %+v; want two final-hop-only probes with TTL 30", sent)
+				}
+			})
+		})
+	}
+}

@@ -23,7 +23,15 @@ type Hop struct {
 	Lose func(n int) bool
 	// Unreachable makes the hop answer with destination unreachable.
 	Unreachable bool
+	// Refuse, if set on the destination, is asked for every TCP probe it
+	// answers; true answers with a refusal (an RST: the host is there but
+	// nothing listens on the port), which a backend reports as Reached
+	// with Closed set. n counts this hop's probes from 0, as for Lose.
+	Refuse func(n int) bool
 }
+
+// Always is a Lose or Refuse that is true for every probe.
+func Always(int) bool { return true }
 
 // Network answers probes as the path Hops would. Hops[len-1] is the
 // destination. It is safe for concurrent use.
@@ -87,7 +95,9 @@ func (n *Network) Probe(ctx context.Context, p probe.Probe) (probe.Reply, error)
 	case last:
 		kind = probe.Reached
 	}
-	return probe.Reply{Kind: kind, From: h.Addr, Sent: sent, RTT: h.RTT}, nil
+	// Only a TCP destination can refuse: the backends' contract for Closed.
+	closed := kind == probe.Reached && p.Mode == probe.TCP && h.Refuse != nil && h.Refuse(c)
+	return probe.Reply{Kind: kind, From: h.Addr, Sent: sent, RTT: h.RTT, Closed: closed}, nil
 }
 
 func (n *Network) Prepare(probe.Mode, bool, bool) error { return nil }
