@@ -114,10 +114,24 @@ func appendRound(b []byte, target string, r trace.Round, name func(netip.Addr) s
 			b = appendMs(b, rep.RTT)
 		}
 		b = append(b, ',')
-		b = append(b, rep.Kind.String()...)
+		b = append(b, status(rep)...)
 		b = append(b, '\n')
 	}
 	return b
+}
+
+// StatusRefused is the probe log status of a TCP destination that refused
+// the connection (RST): the host answered, the port is closed. It is
+// apart from "reached" so that no reader of the log counts a closed port
+// as up.
+const StatusRefused = "refused"
+
+// status is the probe log's status column for rep.
+func status(rep probe.Reply) string {
+	if rep.Kind == probe.Reached && rep.Closed {
+		return StatusRefused
+	}
+	return rep.Kind.String()
 }
 
 // answered reports whether a reply of kind k carries an RTT.

@@ -37,6 +37,13 @@ func TestWriteRoundRows(t *testing.T) {
 	if got != want {
 		t.Errorf("rows:\n%s\nwant:\n%s", got, want)
 	}
+	// A TCP destination's refusal (a closed port) is "refused", not
+	// "reached"; a final-hop-only round logs its destination as TTL 1.
+	closed := trace.Round{Index: 8, Start: r.Start, Reached: true, EndTTL: 1, Hops: []trace.Hop{{TTL: 1,
+		Reply: probe.Reply{Kind: probe.Reached, Closed: true, From: netip.MustParseAddr("192.0.2.7"), Sent: r.Start, RTT: 250 * time.Microsecond}}}}
+	if got, want := string(appendRound(nil, "svc", closed, nil)), "2025-03-01T12:00:07.000000Z,8,svc,1,192.0.2.7,,0.250,refused\n"; got != want {
+		t.Errorf("closed port row:\n%s\nwant:\n%s", got, want)
+	}
 	// Without names the host column stays empty.
 	if got := string(appendRound(nil, "x", round(1, 3), nil)); strings.Contains(got, "dest.example") {
 		t.Errorf("rows without a name func carry a name:\n%s", got)

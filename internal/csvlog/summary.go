@@ -21,14 +21,15 @@ import (
 const SummaryVersion = 1
 
 // SummaryColumns is the header row of the per-hop table of a summary.
-const SummaryColumns = "ttl,addr,host,loss_pct,sent,recv,last_ms,avg_ms,min_ms,max_ms,stdev_ms,jitter_ms,p50_ms,p95_ms,others"
+const SummaryColumns = "ttl,addr,host,loss_pct,sent,recv,last_ms,avg_ms,min_ms,max_ms,stdev_ms,jitter_ms,p50_ms,p95_ms,others,refused"
 
 // DefaultMOSFormula describes the MOS computation when Summary.MOSFormula
 // is empty: the simplified E-model of alert.MOS, spelled out so an export
 // explains its own score.
 const DefaultMOSFormula = "ITU-T G.107 E-model, simplified: EL = avg_rtt + 2*jitter + 10 ms;" +
 	" R = 93.2 - EL/40 (EL < 160 ms) else 93.2 - (EL - 120)/10; R -= 2.5*loss_pct; R in [0,100];" +
-	" MOS = 1 + 0.035*R + 7e-6*R*(R - 60)*(100 - R) in [1,4.5]"
+	" MOS = 1 + 0.035*R + 7e-6*R*(R - 60)*(100 - R) in [1,4.5];" +
+	" TCP: a refused connection counts as lost and RTTs come from accepted ones; none accepted, no MOS"
 
 // Summary is what a summary export holds: one target's per-hop table and
 // the settings and time window it was measured under, so that two exports
@@ -154,6 +155,7 @@ func WriteSummary(w io.Writer, s Summary) error {
 	kv("end", stamp(s.End))
 	kv("destination_probes", strconv.Itoa(d.Sent))
 	kv("destination_loss_pct", strconv.FormatFloat(d.LossPct, 'f', 1, 64))
+	kv("destination_refused", strconv.Itoa(d.Refused))
 	kv("destination_latency_ms", ms(d.Latency))
 	kv("destination_jitter_ms", ms(d.Jitter))
 	kv("destination_r", num(d.R, 1))
@@ -206,6 +208,7 @@ func hopRow(h hopstat.Hop, hosts map[netip.Addr]string) []string {
 		rtt(st.Last, 1), rtt(st.Avg, 1), rtt(st.Best, 1), rtt(st.Worst, 1),
 		rtt(st.StdDev, 2), rtt(st.Jitter, 2), pct(st.P50), pct(st.P95),
 		strings.Join(others, " "),
+		strconv.Itoa(st.Refused),
 	}
 }
 

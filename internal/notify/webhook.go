@@ -46,8 +46,10 @@ type Body struct {
 	Target  string `json:"target"`
 	Host    string `json:"host"` // the target as the user gave it
 	Addr    string `json:"addr"` // the address probed
-	// Condition is "loss" or "latency"; Value and Threshold are in Unit:
-	// "percent" for loss, "ms" for latency.
+	// Condition is "loss", "latency" or "closed" (a TCP port that refuses
+	// connections); Value and Threshold are in Unit: "percent" for loss
+	// and closed (the share of the window's answers that were refusals,
+	// threshold 100), "ms" for latency.
 	Condition string  `json:"condition"`
 	Value     float64 `json:"value"`
 	Threshold float64 `json:"threshold"`
@@ -430,7 +432,7 @@ func bodyFor(e monitor.Event, t monitor.Target) Body {
 		b.Window = alert.DefaultWindow
 	}
 	switch e.Condition {
-	case alert.Loss:
+	case alert.Loss, alert.Closed:
 		b.Unit = "percent"
 	case alert.Latency:
 		b.Unit = "ms"

@@ -409,3 +409,23 @@ func TestDocExample(t *testing.T) {
 }
 
 func must(t monitor.Target, _ bool) monitor.Target { return t }
+
+// TestBodyClosed: a closed port's alert reaches the webhook as condition
+// "closed", in percent of the window's answers refused, threshold 100.
+func TestBodyClosed(t *testing.T) {
+	tests := []struct {
+		kind  monitor.EventKind
+		value float64
+	}{
+		{monitor.AlertRaised, 100},
+		{monitor.AlertCleared, 75},
+	}
+	for _, tt := range tests {
+		e := monitor.Event{Time: t0, Target: "web", Kind: tt.kind, Condition: alert.Closed, Value: tt.value, Threshold: alert.ClosedPct,
+			Message: "closed alert: tcp port 443 is closed"}
+		b := bodyFor(e, must(targets("web")))
+		if b.Event != string(tt.kind) || b.Condition != "closed" || b.Unit != "percent" || b.Value != tt.value || b.Threshold != 100 {
+			t.Errorf("bodyFor(%s closed) = %+v; want condition closed, unit percent, value %v, threshold 100", tt.kind, b, tt.value)
+		}
+	}
+}
