@@ -98,6 +98,7 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		Start:   start, End: end, Rounds: rounds, Reached: reached,
 		Hops: report.Hops(path.Hops(), namer),
 	}
+	rep.PortState = report.PortStateOf(rep.Mode, rep.Hops)
 	if unsent > 0 {
 		rep.Unsent, rep.SendError = unsent, sendErr.Error()
 	}

@@ -60,7 +60,7 @@ func traceOnce(ctx context.Context, prober probe.Prober, pf probeFlags, as *asLo
 			return
 		}
 		flush()
-		fmt.Fprintln(env.Stdout, hopLine(ctx, h, res, as))
+		fmt.Fprintln(env.Stdout, hopLine(ctx, h, mode, res, as))
 		if h.Reply.Kind == probe.Failed {
 			lastErr, sameFrom, sameTo = fmt.Sprint(h.Reply.Err), h.TTL, h.TTL
 		}
@@ -76,6 +76,19 @@ func traceOnce(ctx context.Context, prober probe.Prober, pf probeFlags, as *asLo
 	}
 	if !r.Reached {
 		fmt.Fprintf(env.Stdout, "destination %s not reached\n", dst)
+		return nil
+	}
+	if mode == probe.TCP {
+		for _, h := range r.Hops {
+			if h.TTL != r.EndTTL {
+				continue
+			}
+			if h.Reply.Closed {
+				fmt.Fprintf(env.Stdout, "port %d on %s is closed: the destination refused the connection (RST); the host answers, the service is down\n", cfg.Port, dst)
+			} else {
+				fmt.Fprintf(env.Stdout, "port %d on %s is open: the destination accepted the connection (SYN-ACK)\n", cfg.Port, dst)
+			}
+		}
 	}
 	return nil
 }
@@ -94,7 +107,9 @@ func (e nothingSentError) Error() string {
 
 func (e nothingSentError) Unwrap() error { return e.cause }
 
-func hopLine(ctx context.Context, h trace.Hop, res *resolve.Resolver, as *asLookup) string {
+// hopLine prints one hop; for TCP the destination's mark says whether it
+// accepted the connection (port open) or refused it (closed).
+func hopLine(ctx context.Context, h trace.Hop, mode probe.Mode, res *resolve.Resolver, as *asLookup) string {
 	rep := h.Reply
 	switch rep.Kind {
 	case probe.Timeout:
@@ -132,6 +147,10 @@ func hopLine(ctx context.Context, h trace.Hop, res *resolve.Resolver, as *asLook
 	}
 	mark := ""
 	switch {
+	case rep.Kind == probe.Reached && rep.Closed:
+		mark = "  [destination: port closed, RST]"
+	case rep.Kind == probe.Reached && mode == probe.TCP:
+		mark = "  [destination: port open, SYN-ACK]"
 	case rep.Kind == probe.Reached:
 		mark = "  [destination]"
 	case rep.Kind == probe.Unreachable:

@@ -13,7 +13,7 @@ import (
 // (docs/report-format.md).
 var csvHeader = []string{"format_version", "target", "addr", "mode", "start", "end", "ttl", "hop_addr", "host",
 	"sent", "recv", "loss_pct", "last_ms", "avg_ms", "min_ms", "max_ms", "stdev_ms", "jitter_ms", "median_ms", "p95_ms", "destination", "others",
-	"asn", "as_name", "others_asn"}
+	"asn", "as_name", "others_asn", "refused", "port_state"}
 
 // WriteCSV prints one row per hop, each carrying the run's identity so rows
 // of many runs can be concatenated and still be told apart.
@@ -45,7 +45,7 @@ func WriteCSV(w io.Writer, r Report) error {
 			strconv.Itoa(h.TTL), h.Addr, h.Host, strconv.Itoa(h.Sent), strconv.Itoa(h.Recv),
 			strconv.FormatFloat(h.LossPct, 'f', 1, 64), c(h.LastMs), c(h.AvgMs), c(h.MinMs), c(h.MaxMs),
 			c(h.StdevMs), c(h.JitterMs), c(h.MedianMs), c(h.P95Ms), strconv.FormatBool(h.Dest), others,
-			asn, h.ASName, othersAS}
+			asn, h.ASName, othersAS, strconv.Itoa(h.Refused), r.PortState}
 		if err := cw.Write(row); err != nil {
 			return err
 		}

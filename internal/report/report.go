@@ -34,7 +34,40 @@ type Report struct {
 	// SendError is the first one's cause. Absent when every probe left.
 	Unsent    int    `json:"unsent,omitempty"`
 	SendError string `json:"send_error,omitempty"`
+	// PortState says, for TCP, how the destination answered the
+	// connections: PortOpen, PortClosed or PortMixed (PortStateOf).
+	// Absent for ICMP and UDP and when the destination never answered.
+	PortState string `json:"port_state,omitempty"`
 	Hops      []Hop  `json:"hops"`
+}
+
+// Port states of a TCP destination.
+const (
+	PortOpen   = "open"   // every answer accepted the connection (SYN-ACK): the service is up
+	PortClosed = "closed" // every answer refused it (RST): the host is there, the service is down
+	PortMixed  = "mixed"  // some accepted, some refused: the destination hop's refused counts them
+)
+
+// PortStateOf returns the port state of a run in mode from its hops: the
+// destination's hop's answers and refusals. "" unless mode is TCP and the
+// destination answered.
+func PortStateOf(mode string, hops []Hop) string {
+	if mode != "tcp" {
+		return ""
+	}
+	for _, h := range hops {
+		if !h.Dest || h.Recv == 0 {
+			continue
+		}
+		switch h.Refused {
+		case 0:
+			return PortOpen
+		case h.Recv:
+			return PortClosed
+		}
+		return PortMixed
+	}
+	return ""
 }
 
 // Settings are the probe settings of the run.
@@ -54,22 +87,25 @@ type Settings struct {
 
 // Hop is one TTL of the path. RTT fields are null when nothing answered.
 type Hop struct {
-	TTL      int         `json:"ttl"`
-	Addr     string      `json:"addr"`
-	Host     string      `json:"host"`
-	Sent     int         `json:"sent"`
-	Recv     int         `json:"recv"`
-	LossPct  float64     `json:"loss_pct"`
-	LastMs   *float64    `json:"last_ms"`
-	AvgMs    *float64    `json:"avg_ms"`
-	MinMs    *float64    `json:"min_ms"`
-	MaxMs    *float64    `json:"max_ms"`
-	StdevMs  *float64    `json:"stdev_ms"`
-	JitterMs *float64    `json:"jitter_ms"`
-	MedianMs *float64    `json:"median_ms"`
-	P95Ms    *float64    `json:"p95_ms"`
-	Dest     bool        `json:"destination"`
-	Others   []Responder `json:"others,omitempty"`
+	TTL      int      `json:"ttl"`
+	Addr     string   `json:"addr"`
+	Host     string   `json:"host"`
+	Sent     int      `json:"sent"`
+	Recv     int      `json:"recv"`
+	LossPct  float64  `json:"loss_pct"`
+	LastMs   *float64 `json:"last_ms"`
+	AvgMs    *float64 `json:"avg_ms"`
+	MinMs    *float64 `json:"min_ms"`
+	MaxMs    *float64 `json:"max_ms"`
+	StdevMs  *float64 `json:"stdev_ms"`
+	JitterMs *float64 `json:"jitter_ms"`
+	MedianMs *float64 `json:"median_ms"`
+	P95Ms    *float64 `json:"p95_ms"`
+	Dest     bool     `json:"destination"`
+	// Refused counts the replies (of Recv) that refused the connection: a
+	// TCP destination's RST. Not loss. Absent when none did.
+	Refused int         `json:"refused,omitempty"`
+	Others  []Responder `json:"others,omitempty"`
 	// ASN and ASName are the AS of Addr (-z); absent when unknown.
 	ASN    uint32 `json:"asn,omitempty"`
 	ASName string `json:"as_name,omitempty"`
@@ -130,7 +166,7 @@ func Hops(hs []hopstat.Hop, name Namer) []Hop {
 		rs := append([]hopstat.Responder(nil), h.Responders...)
 		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Stats.Recv > rs[j].Stats.Recv })
 		st := h.Stats
-		o := Hop{TTL: h.TTL, Sent: st.Sent, Recv: st.Recv, LossPct: round3(st.LossPct()), Dest: h.Reached}
+		o := Hop{TTL: h.TTL, Sent: st.Sent, Recv: st.Recv, LossPct: round3(st.LossPct()), Dest: h.Reached, Refused: st.Refused}
 		if st.Recv > 0 {
 			o.LastMs, o.AvgMs, o.MinMs, o.MaxMs = msp(st.Last), msp(st.Avg), msp(st.Best), msp(st.Worst)
 			o.StdevMs, o.JitterMs = msp(st.StdDev), msp(st.Jitter)

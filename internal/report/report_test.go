@@ -245,3 +245,62 @@ func TestCSVParses(t *testing.T) {
 		}
 	}
 }
+
+// sampleTCP is a final-hop-only TCP check: the destination as hop 1, each
+// round's answer an accepted or refused connection as refused says.
+func sampleTCP(refused ...bool) Report {
+	dst := netip.MustParseAddr("192.0.2.7")
+	var p hopstat.Path
+	for i, ref := range refused {
+		p.AddRound([]hopstat.Sample{{TTL: 1, From: dst, RTT: ms(2 + 0.5*float64(i)), Reached: true, Refused: ref}})
+	}
+	start := time.Date(2026, 11, 29, 5, 0, 0, 0, time.UTC)
+	r := Report{
+		FormatVersion: FormatVersion, Target: "svc.example", Addr: dst.String(), Mode: "tcp",
+		Settings: Settings{Count: len(refused), IntervalS: 1, TimeoutS: 1, Port: 8080, Size: 36, FirstTTL: 1, MaxHops: 30, AddressFam: "ipv4"},
+		Start:    start, End: start.Add(time.Duration(len(refused)) * time.Second), Rounds: len(refused), Reached: true,
+		Hops: Hops(p.Hops(), nil),
+	}
+	r.PortState = PortStateOf(r.Mode, r.Hops)
+	return r
+}
+
+// TestFormatsPortState: report -T says whether the destination's port was
+// open (SYN-ACK) or closed (RST), and counts refusals apart from loss.
+func TestFormatsPortState(t *testing.T) {
+	runs := []struct {
+		name      string
+		refused   []bool
+		wantState string
+	}{
+		{"closed", []bool{true, true, true}, PortClosed},
+		{"open", []bool{false, false, false}, PortOpen},
+		{"mixed", []bool{false, true, false}, PortMixed},
+	}
+	for _, run := range runs {
+		r := sampleTCP(run.refused...)
+		if r.PortState != run.wantState || r.Hops[0].LossPct != 0 {
+			t.Errorf("%s: port state %q, loss %v%%; want %q, 0%% (a refusal is an answer)", run.name, r.PortState, r.Hops[0].LossPct, run.wantState)
+		}
+		for _, f := range []struct {
+			ext   string
+			write func(*bytes.Buffer, Report) error
+		}{
+			{"txt", func(b *bytes.Buffer, r Report) error { return WriteText(b, r) }},
+			{"json", func(b *bytes.Buffer, r Report) error { return WriteJSON(b, r) }},
+			{"csv", func(b *bytes.Buffer, r Report) error { return WriteCSV(b, r) }},
+		} {
+			name := "report-tcp-" + run.name + "." + f.ext
+			t.Run(name, func(t *testing.T) {
+				var b bytes.Buffer
+				if err := f.write(&b, r); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, name, b.Bytes())
+			})
+		}
+	}
+	if s := PortStateOf("icmp", sample().Hops); s != "" {
+		t.Errorf("PortStateOf(icmp) = %q; want none", s)
+	}
+}

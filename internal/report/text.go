@@ -47,7 +47,33 @@ func WriteText(w io.Writer, r Report) error {
 		_, err := fmt.Fprintf(w, "Destination %s did not answer %s probes.\n", r.Addr, strings.ToUpper(r.Mode))
 		return err
 	}
+	if line := portLine(r); line != "" {
+		_, err := fmt.Fprintln(w, line)
+		return err
+	}
 	return nil
+}
+
+// portLine says whether a TCP destination's port is open or closed: the
+// loss column alone would show a closed port as a clean destination.
+func portLine(r Report) string {
+	var dest Hop
+	for _, h := range r.Hops {
+		if h.Dest {
+			dest = h
+		}
+	}
+	port := fmt.Sprintf("Port %d on %s", r.Settings.Port, r.Addr)
+	switch r.PortState {
+	case PortOpen:
+		return port + " is open: the destination accepted every connection (SYN-ACK)."
+	case PortClosed:
+		return port + " is closed: the destination refused every connection (RST); the host answers, the service is down."
+	case PortMixed:
+		return fmt.Sprintf("%s is open and closed by turns: the destination refused %d of %d connections (RST), accepted the others (SYN-ACK).",
+			port, dest.Refused, dest.Recv)
+	}
+	return ""
 }
 
 func f(v *float64) string {
