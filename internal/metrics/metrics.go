@@ -107,9 +107,9 @@ var (
 	dSubDrop = desc("subscriber_dropped_total", "Updates the named subscriber's full channel did not take. A durable one (recorder) catches them up from the monitor's history or logs a record_gap event; for metrics, event counts may miss some.", "subscriber")
 
 	dInfo        = desc("target_info", "A target: what the user typed (host), the address probed, the probe mode and port.", "target", "host", "addr", "mode", "port")
-	dState       = desc("target_state", "1 for the target's current state (running, paused, alert, no-answer), 0 for the others.", "target", "state")
+	dState       = desc("target_state", "1 for the target's current state (running, paused, alert, no-answer, cannot-send, closed), 0 for the others.", "target", "state")
 	dTRounds     = desc("target_rounds_total", "Rounds completed for the target.", targetLabels...)
-	dPathLen     = desc("target_path_hops", "TTL at which the destination answered in the latest round that reached it; 0 if none has.", targetLabels...)
+	dPathLen     = desc("target_path_hops", "TTL at which the destination answered in the latest round that reached it (1 for a final-hop-only target); 0 if none has.", targetLabels...)
 	dInterval    = desc("target_interval_seconds", "Time between the starts of the target's rounds.", targetLabels...)
 	dDestLoss    = desc("destination_loss_ratio", "Share of the destination's last alert-window probes lost (0-1).", targetLabels...)
 	dDestRTT     = desc("destination_rtt_seconds", "Mean RTT of the destination's replies in the alert window.", targetLabels...)
@@ -117,11 +117,13 @@ var (
 	dDestMOS     = desc("destination_mos", "Mean opinion score (1-4.5) from the E-model (ITU-T G.107, simplified) over the alert window.", targetLabels...)
 	dDestR       = desc("destination_r_factor", "E-model transmission rating factor R (0-93.2) over the alert window.", targetLabels...)
 	dDestSamples = desc("destination_window_probes", "Probes in the destination's alert window.", targetLabels...)
-	dAlert       = desc("alert_active", "1 while the alert condition (loss, latency) is raised for the target.", "target", "condition")
+	dDestRefused = desc("destination_refused_ratio", "Share of the destination's last alert-window probes whose answer refused the connection (TCP RST: port closed), 0-1. Not loss.", targetLabels...)
+	dAlert       = desc("alert_active", "1 while the alert condition (loss, latency, closed) is raised for the target.", "target", "condition")
 	dEvents      = desc("events_total", "Events of the target by kind (route_change, multipath, alert_raised, ...).", "target", "kind")
 
 	dHopSent    = desc("hop_sent_total", "Probes sent to this TTL.", hopLabels...)
 	dHopRecv    = desc("hop_replies_total", "Replies received from this TTL.", hopLabels...)
+	dHopRefused = desc("hop_refused_total", "Replies from this TTL that refused the connection (a TCP destination's RST: port closed); counted in hop_replies_total, not loss.", hopLabels...)
 	dHopLast    = desc("hop_rtt_last_seconds", "RTT of the most recent reply at this TTL.", hopLabels...)
 	dHopAvg     = desc("hop_rtt_avg_seconds", "Mean RTT at this TTL since the target was added.", hopLabels...)
 	dHopMin     = desc("hop_rtt_min_seconds", "Best RTT at this TTL.", hopLabels...)
@@ -135,7 +137,7 @@ var (
 )
 
 var allDescs = []*prometheus.Desc{dTargets, dRounds, dProbes, dMissed, dDropped, dSubDrop, dInfo, dState, dTRounds, dPathLen,
-	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dAlert, dEvents, dHopSent, dHopRecv,
+	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dDestRefused, dAlert, dEvents, dHopSent, dHopRecv, dHopRefused,
 	dHopLast, dHopAvg, dHopMin, dHopMax, dHopStdDev, dHopJitter, dHopP50, dHopP95, dHopInfo, dHopRespRcv}
 
 // Describe sends every series' description.
@@ -145,9 +147,9 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-var states = []monitor.State{monitor.Running, monitor.Paused, monitor.Alerting, monitor.NoAnswer}
+var states = []monitor.State{monitor.Running, monitor.Paused, monitor.Alerting, monitor.NoAnswer, monitor.CannotSend, monitor.Closed}
 
-var conditions = []alert.Condition{alert.Loss, alert.Latency}
+var conditions = []alert.Condition{alert.Loss, alert.Latency, alert.Closed}
 
 // Collect reads the monitor's snapshots and sends their series.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
@@ -190,12 +192,16 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		if s.Dest.Sent > 0 {
 			gauge(dDestLoss, s.Dest.LossPct/100, id)
 			gauge(dDestSamples, float64(s.Dest.Sent), id)
+			gauge(dDestRefused, float64(s.Dest.Refused)/float64(s.Dest.Sent), id)
 		}
-		if s.Dest.MOS > 0 {
+		if s.Dest.Latency > 0 {
 			// no replies in the window: no latency to speak of (an absent
 			// series, not a zero that a graph would draw as perfect)
 			gauge(dDestRTT, seconds(s.Dest.Latency), id)
 			gauge(dDestJitter, seconds(s.Dest.Jitter), id)
+		}
+		if s.Dest.MOS > 0 {
+			// none accepted (a closed port): no score, not a perfect one
 			gauge(dDestMOS, s.Dest.MOS, id)
 			gauge(dDestR, s.Dest.R, id)
 		}
@@ -225,6 +231,7 @@ func (e *Exporter) collectHop(ch chan<- prometheus.Metric, id string, h hopstat.
 	}
 	ch <- prometheus.MustNewConstMetric(dHopSent, prometheus.CounterValue, float64(h.Stats.Sent), id, ttl)
 	ch <- prometheus.MustNewConstMetric(dHopRecv, prometheus.CounterValue, float64(h.Stats.Recv), id, ttl)
+	ch <- prometheus.MustNewConstMetric(dHopRefused, prometheus.CounterValue, float64(h.Stats.Refused), id, ttl)
 	if h.Stats.Recv > 0 {
 		gauge(dHopLast, h.Stats.Last)
 		gauge(dHopAvg, h.Stats.Avg)

@@ -2,10 +2,12 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -70,8 +72,9 @@ func TestExposition(t *testing.T) {
 	e := New(fixed{snaps: []monitor.Snapshot{sampleSnapshot()}, stats: monitor.Stats{Targets: 1, Rounds: 10, Probes: 40, Missed: 1, Dropped: 2,
 		Subscribers: []monitor.SubscriberStats{{Name: "recorder", Dropped: 2}, {Name: "web"}}}})
 	want := `
-# HELP pingerplot_alert_active 1 while the alert condition (loss, latency) is raised for the target.
+# HELP pingerplot_alert_active 1 while the alert condition (loss, latency, closed) is raised for the target.
 # TYPE pingerplot_alert_active gauge
+pingerplot_alert_active{condition="closed",target="web"} 0
 pingerplot_alert_active{condition="latency",target="web"} 0
 pingerplot_alert_active{condition="loss",target="web"} 1
 # HELP pingerplot_destination_loss_ratio Share of the destination's last alert-window probes lost (0-1).
@@ -108,9 +111,11 @@ pingerplot_hop_rtt_avg_seconds{target="web",ttl="4"} 0.015
 # HELP pingerplot_target_info A target: what the user typed (host), the address probed, the probe mode and port.
 # TYPE pingerplot_target_info gauge
 pingerplot_target_info{addr="192.0.2.7",host="web.example",mode="tcp",port="443",target="web"} 1
-# HELP pingerplot_target_state 1 for the target's current state (running, paused, alert, no-answer), 0 for the others.
+# HELP pingerplot_target_state 1 for the target's current state (running, paused, alert, no-answer, cannot-send, closed), 0 for the others.
 # TYPE pingerplot_target_state gauge
 pingerplot_target_state{state="alert",target="web"} 1
+pingerplot_target_state{state="cannot-send",target="web"} 0
+pingerplot_target_state{state="closed",target="web"} 0
 pingerplot_target_state{state="no-answer",target="web"} 0
 pingerplot_target_state{state="paused",target="web"} 0
 pingerplot_target_state{state="running",target="web"} 0
@@ -243,4 +248,75 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestLiveClosedPort: a final-hop-only TCP check of a closed port, under
+// a real monitor: one hop (path_hops 1, the destination at ttl 1), its
+// refusals counted apart from replies lost, the closed state and alert,
+// and no MOS series.
+func TestLiveClosedPort(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := probetest.Path(ms(1), ms(2), ms(5))
+		net.Hops[2].Refuse = probetest.Always
+		m := monitor.New(monitor.Config{Prober: net})
+		e := New(m)
+		ctx, cancel := context.WithCancel(context.Background())
+		runDone := make(chan error, 1)
+		go func() { runDone <- m.Run(ctx) }()
+		_, err := m.Add(monitor.Target{Host: "svc", Addr: net.Hops[2].Addr, Settings: monitor.Settings{Interval: time.Second,
+			Trace: trace.Config{Mode: probe.TCP, Port: 8080, FinalHopOnly: true}, Alert: alert.Rules{Window: 3}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5*time.Second + ms(500))
+		synctest.Wait()
+		body := scrape(t, e)
+		for _, want := range []string{
+			`pingerplot_target_path_hops{target="svc"} 1`,
+			`pingerplot_destination_loss_ratio{target="svc"} 0`,
+			`pingerplot_destination_refused_ratio{target="svc"} 1`,
+			`pingerplot_target_state{state="closed",target="svc"} 1`,
+			`pingerplot_target_state{state="running",target="svc"} 0`,
+			`pingerplot_alert_active{condition="closed",target="svc"} 1`,
+			`pingerplot_destination_rtt_seconds{target="svc"} 0.005`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("scrape lacks %q:\n%s", want, grep(body, "svc"))
+			}
+		}
+		// Every probe answered, every answer a refusal (the first round
+		// falls anywhere in the first second: counts are compared, not pinned).
+		sent := value(body, `pingerplot_hop_sent_total{target="svc",ttl="1"}`)
+		if refused, replies := value(body, `pingerplot_hop_refused_total{target="svc",ttl="1"}`),
+			value(body, `pingerplot_hop_replies_total{target="svc",ttl="1"}`); atLeast(sent, 5) != nil || refused != sent || replies != sent {
+			t.Errorf("hop 1: sent %q, replies %q, refused %q; want at least 5, all answered, all refused", sent, replies, refused)
+		}
+		for _, absent := range []string{`ttl="30"`, "pingerplot_destination_mos{", "pingerplot_destination_r_factor{"} {
+			if strings.Contains(body, absent) {
+				t.Errorf("scrape has %q; want none for a closed port:\n%s", absent, grep(body, absent))
+			}
+		}
+		cancel()
+		<-runDone
+		m.Close()
+	})
+}
+
+// value returns the value of the series written exactly as series, or "".
+func value(body, series string) string {
+	for _, l := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// atLeast checks that a series' value is a number of at least n.
+func atLeast(v string, n float64) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < n {
+		return fmt.Errorf("%q is not at least %v", v, n)
+	}
+	return nil
 }
