@@ -217,7 +217,7 @@ func TestJSONShapes(t *testing.T) {
 			t.Errorf("summary keys = %q; want %q", got, wantSummary)
 		}
 		dest := decodeInto[map[string]json.RawMessage](t, response{body: list[0]["dest"]})
-		if got, want := keys(dest), []string{"active", "jitter_ms", "latency_ms", "loss_pct", "mos", "r", "sent", "ttl"}; !slices.Equal(got, want) {
+		if got, want := keys(dest), []string{"active", "jitter_ms", "latency_ms", "loss_pct", "mos", "r", "refused", "sent", "ttl"}; !slices.Equal(got, want) {
 			t.Errorf("dest keys = %q; want %q", got, want)
 		}
 		// Settings: the documented keys; port only for udp and tcp, the
@@ -240,7 +240,7 @@ func TestJSONShapes(t *testing.T) {
 			t.Errorf("detail keys = %q; want %q", got, want)
 		}
 		hops := decodeInto[[]map[string]json.RawMessage](t, response{body: d["hops"]})
-		wantHop := []string{"addr", "avg_ms", "destination", "history", "host", "jitter_ms", "last_ms", "loss_pct", "max_ms", "min_ms", "others", "p50_ms", "p95_ms", "recv", "sent", "stdev_ms", "ttl"}
+		wantHop := []string{"addr", "avg_ms", "destination", "history", "host", "jitter_ms", "last_ms", "loss_pct", "max_ms", "min_ms", "others", "p50_ms", "p95_ms", "recv", "refused", "sent", "stdev_ms", "ttl"}
 		if len(hops) != 3 {
 			t.Fatalf("%d hops; want 3", len(hops))
 		}

@@ -16,6 +16,7 @@ import (
 type destJSON struct {
 	TTL       int               `json:"ttl"`
 	Sent      int               `json:"sent"`
+	Refused   int               `json:"refused"`
 	LossPct   float64           `json:"loss_pct"`
 	LatencyMs *float64          `json:"latency_ms"`
 	JitterMs  *float64          `json:"jitter_ms"`
@@ -51,6 +52,7 @@ type hopJSON struct {
 	Host     string      `json:"host"`
 	Sent     int         `json:"sent"`
 	Recv     int         `json:"recv"`
+	Refused  int         `json:"refused"`
 	LossPct  float64     `json:"loss_pct"`
 	LastMs   *float64    `json:"last_ms"`
 	AvgMs    *float64    `json:"avg_ms"`
@@ -151,12 +153,15 @@ func settingsJSON(s monitor.Settings) json.RawMessage {
 
 func summaryOf(sn monitor.Snapshot) targetSummary {
 	d := sn.Dest
-	dj := destJSON{TTL: d.TTL, Sent: d.Sent, LossPct: math.Round(d.LossPct*10) / 10, Active: d.Active}
+	dj := destJSON{TTL: d.TTL, Sent: d.Sent, Refused: d.Refused, LossPct: math.Round(d.LossPct*10) / 10, Active: d.Active}
 	if dj.Active == nil {
 		dj.Active = []alert.Condition{}
 	}
 	if d.Sent > 0 && d.Latency > 0 {
 		dj.LatencyMs, dj.JitterMs = msp(d.Latency), msp(d.Jitter)
+	}
+	if d.Sent > 0 && d.MOS > 0 {
+		// A closed port answers but has no MOS: null, not a score of 0.
 		mos, r := math.Round(d.MOS*100)/100, math.Round(d.R*10)/10
 		dj.MOS, dj.R = &mos, &r
 	}
@@ -173,7 +178,7 @@ func detailOf(sn monitor.Snapshot, names func(netip.Addr) string) targetDetail {
 	d := targetDetail{targetSummary: summaryOf(sn), HopList: []hopJSON{}}
 	for _, h := range sn.Hops {
 		st := h.Stats
-		hj := hopJSON{TTL: h.TTL, Sent: st.Sent, Recv: st.Recv, LossPct: math.Round(st.LossPct()*10) / 10, Dest: h.Reached, Others: []otherJSON{}}
+		hj := hopJSON{TTL: h.TTL, Sent: st.Sent, Recv: st.Recv, Refused: st.Refused, LossPct: math.Round(st.LossPct()*10) / 10, Dest: h.Reached, Others: []otherJSON{}}
 		if st.Recv > 0 {
 			hj.LastMs, hj.AvgMs, hj.MinMs, hj.MaxMs = msp(st.Last), msp(st.Avg), msp(st.Best), msp(st.Worst)
 			hj.StdevMs, hj.JitterMs = msp(st.StdDev), msp(st.Jitter)

@@ -70,6 +70,8 @@ export class Store {
   }
 
   alerting(): TargetSummary[] {
-    return this.order.map((id) => this.targets.get(id)!).filter((t) => t && t.state === "alert");
+    // A closed port's raised alert shows as the state "closed", which
+    // outranks "alert": the banner names it all the same.
+    return this.order.map((id) => this.targets.get(id)!).filter((t) => t && (t.state === "alert" || (t.state === "closed" && !!t.dest?.active?.includes("closed"))));
   }
 }

@@ -27,12 +27,14 @@ export interface Settings {
   [key: string]: unknown;
 }
 
-export type TargetState = "running" | "paused" | "alert" | "no-answer";
-export type Condition = "loss" | "latency";
+export type TargetState = "running" | "paused" | "alert" | "no-answer" | "cannot-send" | "closed";
+export type Condition = "loss" | "latency" | "closed";
 
 export interface DestSummary {
   ttl: number;
   loss_pct: number;
+  /** answers of the window that refused the connection (TCP RST: port closed) */
+  refused?: number;
   latency_ms: number | null;
   jitter_ms: number | null;
   mos: number | null;
@@ -70,6 +72,8 @@ export interface Hop {
   host: string;
   sent: number;
   recv: number;
+  /** replies (of recv) that refused the connection: a TCP destination's RST */
+  refused?: number;
   loss_pct: number;
   last_ms: number | null;
   avg_ms: number | null;
@@ -95,7 +99,7 @@ export interface TargetDetail extends Omit<TargetSummary, "hops"> {
 
 export type EventKind =
   | "route_change" | "multipath" | "path_length" | "alert_raised" | "alert_cleared"
-  | "no_answer" | "settings_changed" | "paused" | "resumed" | "target_added"
+  | "no_answer" | "send_failed" | "send_resumed" | "settings_changed" | "paused" | "resumed" | "target_added"
   | "target_removed" | "record_error" | "record_gap";
 
 export interface PPEvent {

@@ -46,6 +46,7 @@ export function describe(t: TargetSummary): string {
   for (const c of active) {
     if (c === "loss") conds.push(`packet loss ${pct(d!.loss_pct)} % ≥ ${s.alert_loss_pct ?? "?"} %`);
     else if (c === "latency") conds.push(`latency ${ms(d!.latency_ms)} ms ≥ ${s.alert_latency_ms ?? "?"} ms`);
+    else if (c === "closed") conds.push(`port ${s.port ?? "?"} closed: every connection refused`);
     else conds.push(String(c));
   }
   if (!conds.length) conds.push("destination degraded");

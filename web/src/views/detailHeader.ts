@@ -5,6 +5,13 @@ import { byId, setText } from "../dom";
 import { count, seconds } from "../format";
 import type { Store } from "../store";
 
+/** How the header's chip words a state the API names tersely. */
+const STATE_TEXT: Record<string, string> = {
+  "no-answer": "no answer",
+  "cannot-send": "cannot send",
+  closed: "port closed",
+};
+
 const MODE: Record<string, string> = { icmp: "ICMP", udp: "UDP", tcp: "TCP" };
 
 export class DetailHeader {
@@ -33,7 +40,7 @@ export class DetailHeader {
     }
     setText(this.title, t.id);
     this.title.title = t.host === t.id ? `${t.id}${t.addr && t.addr !== t.id ? ` (${t.addr})` : ""}` : `${t.id}: ${t.host} (${t.addr})`;
-    setText(this.state, t.state === "no-answer" ? "no answer" : t.state);
+    setText(this.state, STATE_TEXT[t.state] ?? t.state);
     this.state.dataset.state = t.state;
     const s = t.settings ?? {};
     const mode = MODE[s.mode ?? "icmp"] ?? s.mode;

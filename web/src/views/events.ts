@@ -13,6 +13,8 @@ const KIND_LABEL: Record<string, string> = {
   alert_raised: "alert raised",
   alert_cleared: "alert cleared",
   no_answer: "no answer",
+  send_failed: "send failed",
+  send_resumed: "send resumed",
   settings_changed: "settings",
   paused: "paused",
   resumed: "resumed",

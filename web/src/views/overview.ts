@@ -14,6 +14,7 @@ interface Row {
   cells: HTMLElement[];
   ip: HTMLElement;
   others: HTMLElement;
+  closed: HTMLElement;
 }
 
 const COLS = ["ttl", "ip", "host", "as", "loss", "sent", "last", "avg", "min", "max", "jitter"] as const;
@@ -110,9 +111,10 @@ export class Overview {
     const cells = COLS.map((c) => h("td", { class: c === "ip" || c === "host" || c === "as" ? c : `num ${c}`, "data-col": c }));
     const ip = h("span", { class: "addr" });
     const others = h("span", { class: "others", hidden: true });
-    cells[col("ip")].append(ip, others);
+    const closed = h("span", { class: "closed-mark", "data-testid": "closed-mark", hidden: true });
+    cells[col("ip")].append(ip, others, closed);
     const tr = h("tr", { "data-testid": "hop-row", "data-ttl": ttl, tabindex: -1, "aria-selected": "false" }, ...cells);
-    return { tr, cells, ip, others };
+    return { tr, cells, ip, others, closed };
   }
 
   private fill(r: Row, hop: Hop, settings: Settings, graphed: boolean): void {
@@ -130,6 +132,14 @@ export class Overview {
     if (n) {
       setText(r.others, `+${n}`);
       r.others.title = hop.others!.map((o) => `${o.addr}${o.host ? " " + o.host : ""}${o.asn ? ` AS${o.asn}` : ""}  (${o.recv} replies, avg ${ms(o.avg_ms)} ms)`).join("\n");
+    }
+    // A TCP destination that refused (RST) answered, so its loss reads 0 %:
+    // the mark says the port was closed, and how often.
+    const refused = hop.refused ?? 0;
+    r.closed.hidden = refused === 0;
+    if (refused) {
+      setText(r.closed, refused === hop.recv ? "closed" : `closed ${refused}/${hop.recv}`);
+      r.closed.title = `the destination refused ${refused} of ${hop.recv} connections (TCP RST): the port is closed, the service down`;
     }
     const host = c[col("host")];
     setText(host, hop.host && hop.host !== hop.addr ? hop.host : "");

@@ -14,6 +14,8 @@ const STATE_LABEL: Record<string, string> = {
   paused: "paused",
   alert: "alert",
   "no-answer": "no answer",
+  "cannot-send": "cannot send",
+  closed: "port closed",
 };
 
 interface Row {
