@@ -60,6 +60,9 @@ func TestMain(m *testing.M) {
 	if buildPath != "" {
 		os.RemoveAll(filepath.Dir(buildPath))
 	}
+	if exePath != "" {
+		os.RemoveAll(filepath.Dir(exePath))
+	}
 	os.Exit(code)
 }
 
