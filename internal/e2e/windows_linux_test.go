@@ -41,6 +41,11 @@ func windowsBinary(t testing.TB) string {
 			exeErr = err
 			return
 		}
+		// readable by the unprivileged user of NewWineUnprivileged
+		if err := os.Chmod(dir, 0o755); err != nil {
+			exeErr = err
+			return
+		}
 		exePath = filepath.Join(dir, "pingerplot.exe")
 		cmd := exec.Command("go", "build", "-o", exePath, "github.com/pingerplot/pingerplot/cmd/pingerplot")
 		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
@@ -355,4 +360,153 @@ func hopLine(s string, ttl int, addr string) int {
 		off += len(line)
 	}
 	return -1
+}
+
+// TestWindowsWithoutAdministrator runs pingerplot.exe as a Linux user with
+// no capabilities (uid 65534, so Wine's ICMP helper has only ping sockets)
+// and with --unprivileged (Wine calls every user an administrator): the
+// ICMP trace needs no rights and reaches the destination; TCP and UDP traces
+// are refused with what to do instead of showing hops that all timed out;
+// and a final-hop-only TCP service check (headless) tells an open port
+// (reached, hop 1) from a closed one (refused, the closed alert raised).
+func TestWindowsWithoutAdministrator(t *testing.T) {
+	lab.RequireWine(t)
+	const openPort, closedPort = 8080, 8081
+	l := lab.New(t, lab.Options{Routers: 3})
+	stopOpen, err := l.ListenTCP(l.Target, openPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopOpen)
+	w := l.NewWineUnprivileged(t, l.Client)
+	target := l.TargetAddr4.String()
+
+	// Wine without root serves IcmpSendEcho2 from a Linux ping socket and
+	// never reads that socket's error queue, so routers' time-exceeded
+	// messages are lost to it (as root it uses a raw socket and reports
+	// every router: the other tests). Real Windows reports routers to any
+	// user; what Wine can show here is the destination at the right TTL,
+	// through the same code, with no privilege at all.
+	rep := wineReport(t, w, "--unprivileged", "-c", "5", "-i", "0.2", target)
+	got := hopAddrs(rep)
+	if !rep.Reached || len(got) != len(l.Hops4)+1 || got[len(got)-1] != target {
+		t.Errorf("ICMP without administrator rights: hops %q (reached %v); want the destination %s at TTL %d", got, rep.Reached, target, len(l.Hops4)+1)
+	}
+	if !strings.Contains(rep.Backend, "IcmpSendEcho2") || !strings.Contains(rep.Backend, "no raw sockets") {
+		t.Errorf("backend %q; want the ICMP helper API and no raw sockets", rep.Backend)
+	}
+	t.Logf("ICMP as uid 65534, --unprivileged: hops %q; backend %s", got, rep.Backend)
+
+	for _, mode := range [][]string{{"-T", "-P", fmt.Sprint(openPort)}, {"-u"}} {
+		r := wineRun(t, w, time.Minute, append(append([]string{"report", "--unprivileged", "-c", "2"}, mode...), target)...)
+		t.Logf("report %v without administrator rights: exit %d: %s", mode, r.code, strings.TrimSpace(r.stderr))
+		if r.code == 0 || !strings.Contains(r.stderr, "administrator") || strings.Contains(r.stdout, "???") {
+			t.Errorf("report %v without administrator rights: exit %d, stdout %q, stderr %q; want a refusal that says administrator rights are needed", mode, r.code, r.stdout, r.stderr)
+		}
+	}
+
+	dir := workDir(t)
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	cfg := map[string]any{
+		"status_interval": 0,
+		"defaults": map[string]any{"interval": 0.2, "timeout": 0.5, "mode": "tcp", "final_hop_only": true,
+			"alert_loss_pct": 20, "alert_window": 5},
+		"targets": []any{
+			map[string]any{"target": target, "name": "open", "port": openPort, "log_path": "open.csv"},
+			map[string]any{"target": target, "name": "closed", "port": closedPort, "log_path": "closed.csv"},
+		},
+	}
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	path := filepath.Join(dir, "monitor.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	cmd := w.Command(context.Background(), windowsBinary(t), "headless", "-n", path)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	closedEvents := filepath.Join(dir, "closed.events.csv")
+	var raised []string
+	waitFor(t, 60*time.Second, "the closed alert", func() bool { raised = findEvent(events(closedEvents), "alert_raised"); return raised != nil })
+	if raised[5] != "closed" {
+		t.Errorf("alert_raised %q; want the closed condition", raised)
+	}
+	openLog := filepath.Join(dir, "open.csv")
+	waitFor(t, 30*time.Second, "rounds of the open port", func() bool { n, _ := rounds(openLog); return n >= 10 })
+	for _, c := range []struct{ path, status string }{{filepath.Join(dir, "closed.csv"), "refused"}, {openLog, "reached"}} {
+		rows := readCSV(t, c.path)[1:]
+		n := 0
+		for _, r := range rows {
+			if r[3] != "1" {
+				t.Errorf("%s: row %q has ttl %s; want 1", filepath.Base(c.path), r, r[3])
+			}
+			if r[7] == c.status && r[4] == target {
+				n++
+			}
+		}
+		t.Logf("%s: %d of %d rows %s", filepath.Base(c.path), n, len(rows), c.status)
+		if n < len(rows)*9/10 {
+			t.Errorf("%s: %d of %d rows %s; want nearly all", filepath.Base(c.path), n, len(rows), c.status)
+		}
+	}
+	if ev := events(filepath.Join(dir, "open.events.csv")); findEvent(ev, "alert_raised") != nil {
+		t.Errorf("the open port raised an alert: %q", ev)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("headless did not exit cleanly on Ctrl-C: %v\n%s", err, tail(out.String(), 20))
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("headless did not stop within 20 s of Ctrl-C")
+	}
+}
+
+// TestWindowsTCPAndUDPTraces: as administrator (Wine as root), TCP and UDP
+// traces send from ordinary sockets with the TTL set and read the routers'
+// answers from a raw ICMP socket: each finds exactly the lab's hops, and
+// the TCP trace says whether the destination's port is open or closed.
+func TestWindowsTCPAndUDPTraces(t *testing.T) {
+	lab.RequireWine(t)
+	l := lab.New(t, lab.Options{Routers: 3})
+	stop, err := l.ListenTCP(l.Target, 8080)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	w := l.NewWine(t, l.Client)
+	target := l.TargetAddr4.String()
+	want := strings.Join(append(addrStrings(l.Hops4), target), " ")
+	for _, c := range []struct {
+		name  string
+		flags []string
+		port  string
+	}{
+		{"tcp open", []string{"-T", "-P", "8080"}, "open"},
+		{"tcp closed", []string{"-T", "-P", "8081"}, "closed"},
+		{"udp", []string{"-u"}, ""},
+	} {
+		rep := wineReport(t, w, append(append([]string{"-c", "5", "-i", "0.2"}, c.flags...), target)...)
+		got := strings.Join(hopAddrs(rep), " ")
+		t.Logf("%s: hops %s, port %q", c.name, got, rep.PortState)
+		if got != want || !rep.Reached {
+			t.Errorf("%s trace: hops %s (reached %v); want the lab's %s", c.name, got, rep.Reached, want)
+		}
+		if rep.PortState != c.port {
+			t.Errorf("%s trace: port_state %q; want %q", c.name, rep.PortState, c.port)
+		}
+	}
 }

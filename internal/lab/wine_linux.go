@@ -33,6 +33,9 @@ type Wine struct {
 	home   string // HOME for Wine; it keeps nothing there but must exist
 	loader string // the wine64 loader
 	server string // wineserver
+	// unpriv runs every Wine process as uid and gid 65534 with no
+	// capabilities, like the lab's CommandUnprivileged.
+	unpriv bool
 }
 
 //go:embed winshim/processprng.c
@@ -96,7 +99,18 @@ func RequireWine(t testing.TB) {
 // runs before the lab's own (cleanups run last-in first-out).
 func (l *Lab) NewWine(t testing.TB, ns string) *Wine {
 	t.Helper()
-	return newWine(t, ns)
+	return newWine(t, ns, false)
+}
+
+// NewWineUnprivileged is NewWine for a prefix owned by, and programs run
+// as, uid and gid 65534 with no capabilities: the Windows program then has
+// only what an ordinary Linux user has (Wine's ICMP helper uses ping
+// sockets, no raw socket opens). Wine still calls its user an
+// administrator, so a test of the no-administrator paths also passes
+// --unprivileged to pingerplot.exe.
+func (l *Lab) NewWineUnprivileged(t testing.TB, ns string) *Wine {
+	t.Helper()
+	return newWine(t, ns, true)
 }
 
 // NewWineNamespace makes a namespace of its own with only a loopback
@@ -117,10 +131,13 @@ func NewWineNamespace(t testing.TB) *Wine {
 	if err := run("ip", "-n", ns, "link", "set", "lo", "up"); err != nil {
 		t.Fatalf("wine: loopback up in %s: %v", ns, err)
 	}
-	return newWine(t, ns)
+	return newWine(t, ns, false)
 }
 
-func newWine(t testing.TB, ns string) *Wine {
+// nobody is the uid and gid of unprivileged Wine prefixes.
+const nobody = 65534
+
+func newWine(t testing.TB, ns string, unpriv bool) *Wine {
 	t.Helper()
 	RequireWine(t)
 	loader, server, _ := wineTools()
@@ -128,10 +145,18 @@ func newWine(t testing.TB, ns string) *Wine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &Wine{t: t, ns: ns, prefix: filepath.Join(dir, "prefix"), home: filepath.Join(dir, "home"), loader: loader, server: server}
+	w := &Wine{t: t, ns: ns, prefix: filepath.Join(dir, "prefix"), home: filepath.Join(dir, "home"), loader: loader, server: server, unpriv: unpriv}
 	t.Cleanup(func() { w.close(); os.RemoveAll(dir) })
 	if err := os.Mkdir(w.home, 0o700); err != nil {
 		t.Fatal(err)
+	}
+	if unpriv {
+		// Wine refuses a prefix its user does not own.
+		for _, p := range []string{dir, w.home} {
+			if err := os.Chown(p, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -146,6 +171,11 @@ func newWine(t testing.TB, ns string) *Wine {
 	dll := filepath.Join(w.prefix, "drive_c", "windows", "system32", "bcryptprimitives.dll")
 	if out, err := exec.Command(mingwCC, "-shared", "-O2", "-o", dll, shim, "-lbcrypt").CombinedOutput(); err != nil {
 		t.Fatalf("wine: build the ProcessPrng shim: %v\n%s", err, out)
+	}
+	if unpriv {
+		if err := os.Chown(dll, nobody, nobody); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Logf("wine: prefix booted in namespace %s in %v", ns, time.Since(start).Round(time.Millisecond))
 	return w
@@ -172,9 +202,20 @@ func (w *Wine) Env() []string {
 // machine, or a Wine builtin such as wineboot) with args inside the
 // namespace. Extra variables may be appended to its Env.
 func (w *Wine) Command(ctx context.Context, exe string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", w.ns, w.loader, exe}, args...)...)
+	cmd := exec.CommandContext(ctx, "ip", append(w.prelude(w.loader, exe), args...)...)
 	cmd.Env = w.Env()
 	return cmd
+}
+
+// prelude is the ip(8) command line that runs name inside the namespace,
+// as the prefix's user.
+func (w *Wine) prelude(name ...string) []string {
+	pre := []string{"netns", "exec", w.ns}
+	if w.unpriv {
+		pre = append(pre, "setpriv", fmt.Sprintf("--reuid=%d", nobody), fmt.Sprintf("--regid=%d", nobody), "--clear-groups",
+			"--inh-caps=-all", "--bounding-set=-all", "--")
+	}
+	return append(pre, name...)
 }
 
 // Path is where Wine keeps file within the prefix's C: drive (for a log a
@@ -188,12 +229,12 @@ func (w *Wine) Path(file ...string) string {
 func (w *Wine) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", w.ns, w.server, "-k")
+	cmd := exec.CommandContext(ctx, "ip", w.prelude(w.server, "-k")...)
 	cmd.Env = w.Env()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	_ = cmd.Run() // exits non-zero when no server runs: nothing to stop
-	wait := exec.CommandContext(ctx, "ip", "netns", "exec", w.ns, w.server, "-w")
+	wait := exec.CommandContext(ctx, "ip", w.prelude(w.server, "-w")...)
 	wait.Env = w.Env()
 	_ = wait.Run()
 }
