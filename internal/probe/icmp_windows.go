@@ -211,6 +211,14 @@ func (p *icmpProber) complete(s *echoSlot, now time.Time) Reply {
 		if !ok || code == 0 {
 			code = er.status
 		}
+		if code == ipSuccess {
+			// No reply, yet no error or status either: the ICMP service
+			// gave up on the request without saying why. Seen under Wine
+			// when its user may not open ICMP sockets; on Windows, security
+			// software that blocks ICMP for this program does the same.
+			return Reply{Kind: Failed, Sent: s.req.sent, Err: &IPStatusError{Code: code, Dst: pr.Dst,
+				why: "the ICMP service ended the request with neither a reply nor a status: security software or a policy may block ICMP for this program (allow it, or try TCP with a final-hop-only target)"}}
+		}
 		r := icmpStatusReply(code, v6, netip.Addr{}, pr)
 		r.Sent = s.req.sent
 		return r
