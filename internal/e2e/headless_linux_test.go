@@ -64,6 +64,15 @@ func workDir(t *testing.T) string {
 // as the unprivileged user.
 func startHeadless(t *testing.T, l *lab.Lab, dir string, cfg map[string]any) *headless {
 	t.Helper()
+	return startHeadlessWith(t, dir, cfg, func(path string) *exec.Cmd {
+		return l.CommandUnprivileged(context.Background(), l.Client, binary(t), "headless", "-n", path)
+	})
+}
+
+// startHeadlessWith writes cfg to dir/monitor.json and starts the command
+// command(path) makes: the Linux binary, or the Windows one under Wine.
+func startHeadlessWith(t *testing.T, dir string, cfg map[string]any, command func(path string) *exec.Cmd) *headless {
+	t.Helper()
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +82,7 @@ func startHeadless(t *testing.T, l *lab.Lab, dir string, cfg map[string]any) *he
 		t.Fatal(err)
 	}
 	h := &headless{out: &syncBuffer{}, dir: dir}
-	h.cmd = l.CommandUnprivileged(context.Background(), l.Client, binary(t), "headless", "-n", path)
+	h.cmd = command(path)
 	h.cmd.Stdout, h.cmd.Stderr = h.out, h.out
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -23,45 +23,56 @@ import (
 	"github.com/pingerplot/pingerplot/internal/report"
 )
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
+// built is the command, built once per test run for one platform.
+type built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// linuxBinary is the pingerplot command for this machine.
+var linuxBinary built
 
 // binary builds the pingerplot command once per test run and returns a copy
 // that an unprivileged user can execute.
 func binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	return linuxBinary.get(t, "pingerplot")
+}
+
+// get builds cmd/pingerplot as name with env added to go build's (GOOS,
+// GOARCH) the first time, into a folder an unprivileged user may read;
+// TestMain removes it.
+func (b *built) get(t testing.TB, name string, env ...string) string {
+	t.Helper()
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "pp-e2e-bin-")
+		if err == nil {
+			err = os.Chmod(dir, 0o755)
+		}
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		if err := os.Chmod(dir, 0o755); err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "pingerplot")
-		out, err := exec.Command("go", "build", "-o", buildPath, "github.com/pingerplot/pingerplot/cmd/pingerplot").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		b.path = filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-o", b.path, "github.com/pingerplot/pingerplot/cmd/pingerplot")
+		cmd.Env = append(os.Environ(), env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("%s go build: %v\n%s", strings.Join(env, " "), err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return buildPath
+	return b.path
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildPath != "" {
-		os.RemoveAll(filepath.Dir(buildPath))
-	}
-	if exePath != "" {
-		os.RemoveAll(filepath.Dir(exePath))
+	for _, b := range []*built{&linuxBinary, &windowsExe} {
+		if b.path != "" {
+			os.RemoveAll(filepath.Dir(b.path))
+		}
 	}
 	os.Exit(code)
 }

@@ -12,8 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,37 +24,13 @@ import (
 // implementation, which sends real packets from that namespace) against
 // the lab's routers, the same way the Linux binary is tested.
 
-var (
-	exeOnce sync.Once
-	exePath string
-	exeErr  error
-)
+// windowsExe is pingerplot.exe, built once per test run.
+var windowsExe built
 
 // windowsBinary builds pingerplot.exe once per test run.
 func windowsBinary(t testing.TB) string {
 	t.Helper()
-	exeOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pp-e2e-exe-")
-		if err != nil {
-			exeErr = err
-			return
-		}
-		// readable by the unprivileged user of NewWineUnprivileged
-		if err := os.Chmod(dir, 0o755); err != nil {
-			exeErr = err
-			return
-		}
-		exePath = filepath.Join(dir, "pingerplot.exe")
-		cmd := exec.Command("go", "build", "-o", exePath, "github.com/pingerplot/pingerplot/cmd/pingerplot")
-		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			exeErr = fmt.Errorf("GOOS=windows go build: %v\n%s", err, out)
-		}
-	})
-	if exeErr != nil {
-		t.Fatal(exeErr)
-	}
-	return exePath // removed by TestMain
+	return windowsExe.get(t, "pingerplot.exe", "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 }
 
 // wineRun runs pingerplot.exe with args under w and returns its output.
@@ -245,25 +219,7 @@ func TestWindowsHeadless(t *testing.T) {
 			"alert_window": window, "webhook_url": ws.url},
 		"targets": []any{map[string]any{"target": l.TargetAddr4.String(), "name": "t", "log_path": "t.csv"}},
 	}
-	b, _ := json.MarshalIndent(cfg, "", "  ")
-	path := filepath.Join(dir, "monitor.json")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := &syncBuffer{}
-	cmd := w.Command(context.Background(), windowsBinary(t), "headless", "-n", path)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	h := startWineHeadless(t, w, dir, cfg)
 	logPath, evPath := filepath.Join(dir, "t.csv"), filepath.Join(dir, "t.events.csv")
 	waitFor(t, 60*time.Second, "a full window of rounds in the probe log", func() bool { n, _ := rounds(logPath); return n >= window+2 })
 	if e := findEvent(events(evPath), "alert_raised"); e != nil {
@@ -286,15 +242,15 @@ func TestWindowsHeadless(t *testing.T) {
 	t.Logf("probe log %d rounds; alert raised: %v", n, raised)
 
 	// Ctrl-C: Wine turns SIGINT into the console's CTRL_C_EVENT.
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("pingerplot.exe headless did not exit cleanly on Ctrl-C: %v\n%s", err, tail(out.String(), 20))
-		}
-	case <-time.After(20 * time.Second):
-		t.Errorf("pingerplot.exe headless did not stop within 20 s of Ctrl-C\n%s", tail(out.String(), 20))
-	}
+	h.stop(t)
+}
+
+// startWineHeadless runs pingerplot.exe headless under w on cfg.
+func startWineHeadless(t *testing.T, w *lab.Wine, dir string, cfg map[string]any) *headless {
+	t.Helper()
+	return startHeadlessWith(t, dir, cfg, func(path string) *exec.Cmd {
+		return w.Command(context.Background(), windowsBinary(t), "headless", "-n", path)
+	})
 }
 
 // TestWindowsDashboardInBrowser: `pingerplot.exe ui --no-browser` under
@@ -418,25 +374,7 @@ func TestWindowsWithoutAdministrator(t *testing.T) {
 			map[string]any{"target": target, "name": "closed", "port": closedPort, "log_path": "closed.csv"},
 		},
 	}
-	b, _ := json.MarshalIndent(cfg, "", "  ")
-	path := filepath.Join(dir, "monitor.json")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := &syncBuffer{}
-	cmd := w.Command(context.Background(), windowsBinary(t), "headless", "-n", path)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	h := startWineHeadless(t, w, dir, cfg)
 	closedEvents := filepath.Join(dir, "closed.events.csv")
 	var raised []string
 	waitFor(t, 60*time.Second, "the closed alert", func() bool { raised = findEvent(events(closedEvents), "alert_raised"); return raised != nil })
@@ -464,15 +402,7 @@ func TestWindowsWithoutAdministrator(t *testing.T) {
 	if ev := events(filepath.Join(dir, "open.events.csv")); findEvent(ev, "alert_raised") != nil {
 		t.Errorf("the open port raised an alert: %q", ev)
 	}
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("headless did not exit cleanly on Ctrl-C: %v\n%s", err, tail(out.String(), 20))
-		}
-	case <-time.After(20 * time.Second):
-		t.Errorf("headless did not stop within 20 s of Ctrl-C")
-	}
+	h.stop(t)
 }
 
 // TestWindowsTCPAndUDPTraces: as administrator (Wine as root), TCP and UDP
