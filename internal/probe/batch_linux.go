@@ -23,45 +23,13 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 		return ErrClosed
 	default:
 	}
-	results := make(chan answer, len(ps))
-	type waiting struct {
-		tbl      *table
-		seq      uint16
-		deadline time.Time
-	}
-	wait := make([]waiting, len(ps)) // tbl nil: not waiting in a table
-	resolved := make([]bool, len(ps))
-	left := len(ps)
+	b := newBatch(ps, onReply)
 	tctx, cancelTCP := context.WithCancel(ctx)
 	defer cancelTCP()
 	tcpDone := make(chan struct{}, len(ps))
 	tcpRunning := 0
-	stopped := false
-
-	// resolve reports one probe's answer, once.
-	resolve := func(i int, r Reply) {
-		if resolved[i] || stopped {
-			return
-		}
-		resolved[i] = true
-		left--
-		if !onReply(i, r) {
-			stopped = true
-		}
-	}
-
-	var timer *time.Timer
 	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-		// Abandoned probes leave their tables; a reply already matched
-		// lands in the buffered channel and is dropped with it.
-		for i := range wait {
-			if wait[i].tbl != nil && !resolved[i] {
-				wait[i].tbl.take(wait[i].seq)
-			}
-		}
+		b.release()
 		cancelTCP()
 		for ; tcpRunning > 0; tcpRunning-- {
 			<-tcpDone
@@ -69,17 +37,17 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 	}()
 
 	for i, pr := range ps {
-		if stopped {
+		if b.stopped {
 			return nil
 		}
 		if i > 0 && gap > 0 {
-			if err := sleepCtx(ctx, gap); err != nil {
+			if err := gapWait(ctx, p.closing, gap); err != nil {
 				return err
 			}
 		}
 		pr, err := normalize(pr)
 		if err != nil {
-			resolve(i, Reply{Kind: Failed, Err: err})
+			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
 		}
 		if pr.Mode == TCP {
@@ -87,7 +55,7 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 			go func(i int, pr Probe) {
 				r, err := p.probeTCP(tctx, pr)
 				if err == nil {
-					results <- answer{i, r}
+					b.results <- answer{i, r}
 				}
 				tcpDone <- struct{}{}
 			}(i, pr)
@@ -95,19 +63,19 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 		}
 		s, err := p.sharedFor(pr)
 		if err != nil {
-			resolve(i, Reply{Kind: Failed, Err: err})
+			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
 		}
-		pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL, idx: i, done: results}
+		pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL, idx: i, done: b.results}
 		seq, ok := s.pend.add(pd)
 		if !ok {
-			resolve(i, Reply{Kind: Failed, Err: errors.New("too many probes in flight on one socket")})
+			b.resolve(i, Reply{Kind: Failed, Err: errors.New("too many probes in flight on one socket")})
 			continue
 		}
 		pkt, oob, err := p.build(s, pr, seq)
 		if err != nil {
 			s.pend.take(seq)
-			resolve(i, Reply{Kind: Failed, Err: err})
+			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
 		}
 		// The send time is written under the table's mutex just before each
@@ -123,49 +91,14 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 		})
 		if err != nil {
 			if tbl.take(seq) != nil {
-				resolve(i, Reply{Kind: Failed, Sent: sent, Err: sendError(err, pr)})
+				b.resolve(i, Reply{Kind: Failed, Sent: sent, Err: sendError(err, pr)})
 			}
 			continue
 		}
-		wait[i] = waiting{tbl: tbl, seq: seq, deadline: sent.Add(pr.Timeout)}
+		b.await(i, tbl, seq, sent, sent.Add(pr.Timeout))
 	}
 
-	for left > 0 && !stopped {
-		// The next deadline among the probes still waiting in a table.
-		var next time.Time
-		for i := range wait {
-			if wait[i].tbl != nil && !resolved[i] && (next.IsZero() || wait[i].deadline.Before(next)) {
-				next = wait[i].deadline
-			}
-		}
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			d := time.Until(next)
-			if timer == nil {
-				timer = time.NewTimer(d)
-			} else {
-				timer.Reset(d)
-			}
-			tc = timer.C
-		}
-		select {
-		case a := <-results:
-			resolve(a.idx, a.r)
-		case <-tc:
-			now := time.Now()
-			for i := range wait {
-				w := wait[i]
-				if w.tbl != nil && !resolved[i] && !now.Before(w.deadline) && w.tbl.take(w.seq) != nil {
-					resolve(i, Reply{Kind: Timeout, Sent: w.deadline.Add(-ps[i].Timeout)})
-				}
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-p.closing:
-			return ErrClosed
-		}
-	}
-	return nil
+	return b.run(ctx, p.closing)
 }
 
 // normalize validates a probe and fills its defaults.
@@ -193,15 +126,4 @@ func (p *linuxProber) sharedFor(pr Probe) (*sharedSock, error) {
 		return p.udpSock(pr.Dst.Is6())
 	}
 	return p.icmpSock(pr.Dst.Is6())
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

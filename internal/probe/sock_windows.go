@@ -127,55 +127,23 @@ func (s *sockProber) probeAll(ctx context.Context, ps []Probe, gap time.Duration
 		return ErrClosed
 	default:
 	}
-	results := make(chan answer, len(ps))
-	type waiting struct {
-		tbl      *table
-		seq      uint16
-		deadline time.Time
-	}
-	wait := make([]waiting, len(ps)) // tbl nil: not waiting in a table
-	resolved := make([]bool, len(ps))
-	left := len(ps)
+	b := newBatch(ps, onReply)
 	tctx, cancelTCP := context.WithCancel(ctx)
 	defer cancelTCP()
 	var tcpWG sync.WaitGroup
-	stopped := false
-
-	resolve := func(i int, r Reply) {
-		if resolved[i] || stopped {
-			return
-		}
-		resolved[i] = true
-		left--
-		if !onReply(i, r) {
-			stopped = true
-		}
-	}
-	var timer *time.Timer
 	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-		for i := range wait {
-			if wait[i].tbl != nil && !resolved[i] {
-				wait[i].tbl.take(wait[i].seq)
-			}
-		}
+		b.release()
 		cancelTCP()
 		tcpWG.Wait()
 	}()
 
 	for i, pr := range ps {
-		if stopped {
+		if b.stopped {
 			return nil
 		}
 		if i > 0 && gap > 0 {
-			t := time.NewTimer(gap)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
+			if err := gapWait(ctx, s.closing, gap); err != nil {
+				return err
 			}
 		}
 		pr, err := checkSockProbe(pr)
@@ -183,13 +151,13 @@ func (s *sockProber) probeAll(ctx context.Context, ps []Probe, gap time.Duration
 			err = sockRefusal(pr.Mode, pr.Dst.Is6(), pr.FinalHopOnly, s.admin)
 		}
 		if err != nil {
-			resolve(i, Reply{Kind: Failed, Err: err})
+			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
 		}
 		var ep *sockEndpoint
 		if !(pr.Mode == TCP && pr.FinalHopOnly) {
 			if ep, err = s.endpoint(pr.Dst); err != nil {
-				resolve(i, Reply{Kind: Failed, Err: err})
+				b.resolve(i, Reply{Kind: Failed, Err: err})
 				continue
 			}
 		}
@@ -197,53 +165,18 @@ func (s *sockProber) probeAll(ctx context.Context, ps []Probe, gap time.Duration
 			tcpWG.Add(1)
 			go func() {
 				defer tcpWG.Done()
-				s.probeTCP(tctx, ep, pr, i, results)
+				s.probeTCP(tctx, ep, pr, i, b.results)
 			}()
 			continue
 		}
-		tbl, seq, sent, err := s.sendUDP(ep, pr, i, results)
+		tbl, seq, sent, err := s.sendUDP(ep, pr, i, b.results)
 		if err != nil {
-			resolve(i, Reply{Kind: Failed, Sent: sent, Err: err})
+			b.resolve(i, Reply{Kind: Failed, Sent: sent, Err: err})
 			continue
 		}
-		wait[i] = waiting{tbl: tbl, seq: seq, deadline: sent.Add(pr.Timeout)}
+		b.await(i, tbl, seq, sent, sent.Add(pr.Timeout))
 	}
-
-	for left > 0 && !stopped {
-		var next time.Time
-		for i := range wait {
-			if wait[i].tbl != nil && !resolved[i] && (next.IsZero() || wait[i].deadline.Before(next)) {
-				next = wait[i].deadline
-			}
-		}
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			d := time.Until(next)
-			if timer == nil {
-				timer = time.NewTimer(d)
-			} else {
-				timer.Reset(d)
-			}
-			tc = timer.C
-		}
-		select {
-		case a := <-results:
-			resolve(a.idx, a.r)
-		case <-tc:
-			now := time.Now()
-			for i := range wait {
-				w := wait[i]
-				if w.tbl != nil && !resolved[i] && !now.Before(w.deadline) && w.tbl.take(w.seq) != nil {
-					resolve(i, Reply{Kind: Timeout, Sent: w.deadline.Add(-ps[i].Timeout)})
-				}
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.closing:
-			return ErrClosed
-		}
-	}
-	return nil
+	return b.run(ctx, s.closing)
 }
 
 // sourceFor returns the local address Windows would send from towards dst.

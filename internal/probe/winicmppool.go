@@ -304,51 +304,21 @@ func (p *echoPool) probeAll(ctx context.Context, closing <-chan struct{}, ps []P
 		return ErrClosed
 	default:
 	}
-	results := make(chan answer, len(ps))
-	deadline := make([]time.Time, len(ps)) // zero: not waiting
-	sentAt := make([]time.Time, len(ps))
-	resolved := make([]bool, len(ps))
-	left := len(ps)
-	stopped := false
-	resolve := func(i int, r Reply) {
-		if resolved[i] || stopped {
-			return
-		}
-		resolved[i] = true
-		left--
-		if r.Sent.IsZero() {
-			r.Sent = sentAt[i]
-		}
-		if !onReply(i, r) {
-			stopped = true
-		}
-	}
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+	b := newBatch(ps, onReply)
+	defer b.release()
 
 	for i, pr := range ps {
-		if stopped {
+		if b.stopped {
 			return nil
 		}
 		if i > 0 && gap > 0 {
-			t := time.NewTimer(gap)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-closing:
-				t.Stop()
-				return ErrClosed
+			if err := gapWait(ctx, closing, gap); err != nil {
+				return err
 			}
 		}
 		pr, err := checkEchoProbe(pr)
 		if err != nil {
-			resolve(i, Reply{Kind: Failed, Err: err})
+			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
 		}
 		s, err := p.acquire(ctx)
@@ -359,53 +329,21 @@ func (p *echoPool) probeAll(ctx context.Context, closing <-chan struct{}, ps []P
 				}
 				return ErrClosed
 			}
-			resolve(i, Reply{Kind: Failed, Err: err})
+			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
 		}
-		s.req = echoRequest{idx: i, pr: pr, done: results}
+		s.req = echoRequest{idx: i, pr: pr, done: b.results}
 		pending, r := send(s)
-		sentAt[i] = s.req.sent
 		if !pending {
+			b.await(i, nil, 0, s.req.sent, time.Time{})
 			p.release(s)
-			resolve(i, r)
+			b.resolve(i, r)
 			continue
 		}
-		deadline[i] = s.req.sent.Add(pr.Timeout + echoGrace)
+		// Windows times each request itself; the deadline is a backstop
+		// for one it never completes.
+		b.await(i, nil, 0, s.req.sent, s.req.sent.Add(pr.Timeout+echoGrace))
 		p.arm(s)
 	}
-
-	for left > 0 && !stopped {
-		var next time.Time
-		for i, d := range deadline {
-			if !d.IsZero() && !resolved[i] && (next.IsZero() || d.Before(next)) {
-				next = d
-			}
-		}
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			d := time.Until(next)
-			if timer == nil {
-				timer = time.NewTimer(d)
-			} else {
-				timer.Reset(d)
-			}
-			tc = timer.C
-		}
-		select {
-		case a := <-results:
-			resolve(a.idx, a.r)
-		case <-tc:
-			now := time.Now()
-			for i, d := range deadline {
-				if !d.IsZero() && !resolved[i] && !now.Before(d) {
-					resolve(i, Reply{Kind: Timeout})
-				}
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-closing:
-			return ErrClosed
-		}
-	}
-	return nil
+	return b.run(ctx, closing)
 }
