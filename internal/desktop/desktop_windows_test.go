@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/windows"
 )
 
 // TestLayouts checks the Win32 structures against their documented
@@ -33,6 +35,17 @@ func TestLayouts(t *testing.T) {
 	}
 }
 
+// needTaskbar skips a test where there is no notification area to add
+// an icon to: a session without a desktop (a service, Server Core), or
+// Wine without an X display.
+func needTaskbar(t *testing.T) {
+	t.Helper()
+	class, _ := windows.UTF16PtrFromString("Shell_TrayWnd")
+	if h, _, _ := user32.NewProc("FindWindowW").Call(uintptr(unsafe.Pointer(class)), 0); h == 0 {
+		t.Skip("no taskbar (Shell_TrayWnd) in this session: run the test on a desktop (under Wine: with an X display)")
+	}
+}
+
 // waitFor fails the test unless ch delivers within a generous time.
 func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
@@ -46,6 +59,7 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 // TestTrayMessages runs the icon's message loop and drives it the way
 // the notification area and the menu do: posted messages.
 func TestTrayMessages(t *testing.T) {
+	needTaskbar(t)
 	opened := make(chan struct{}, 8)
 	quit := make(chan struct{}, 8)
 	tray, err := Start(Config{
@@ -84,6 +98,7 @@ func TestTrayMessages(t *testing.T) {
 // program as Quit does and is answered only once the program closed the
 // icon, since Windows may end the process as soon as it is answered.
 func TestTrayEndSession(t *testing.T) {
+	needTaskbar(t)
 	var tray *Tray
 	closedBy := make(chan time.Time, 1)
 	tray, err := Start(Config{Quit: func() {
