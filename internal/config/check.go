@@ -36,14 +36,9 @@ func (o Options) Check() []Problem {
 
 // PortAllowed reports whether probes of mode (by name: "icmp", "udp",
 // "tcp", any case) use a destination port. It is the one statement of
-// that rule: the files and the command-line flags ask it.
-func PortAllowed(mode string) bool {
-	switch strings.ToLower(mode) {
-	case "udp", "tcp":
-		return true
-	}
-	return false
-}
+// that rule (the port option's Modes in Table): the files and the
+// command-line flags ask it.
+func PortAllowed(mode string) bool { return PortOption().AppliesTo(mode) }
 
 // CheckHost checks a target as written (a host name or an address
 // literal) without resolving it: nothing that can never resolve, and no

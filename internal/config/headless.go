@@ -158,7 +158,7 @@ const noTargets = `targets: no targets; add at least one, such as "targets": [{"
 
 // topLevelUnknown explains an unknown top-level key.
 func topLevelUnknown(key string) string {
-	for _, k := range optionKeys {
+	for _, k := range optionKeys() {
 		if key == k {
 			return fmt.Sprintf("%q belongs in \"defaults\" or in an entry of \"targets\"", key)
 		}

@@ -170,7 +170,7 @@ func TestLoadErrors(t *testing.T) {
 		{"shared log with other caps", `{"defaults": {"log_path": "all.csv"}, "targets": [{"target": "h"}, {"target": "i", "log_max_files": 9}]}`,
 			[]string{`targets[1] (i): log_path: "`, `all.csv" is shared with targets[0] (h), whose log_max_bytes or log_max_files differ`}},
 		{"log cap too small", `{"targets": [{"target": "h", "log_max_bytes": 100}]}`,
-			[]string{`targets[0] (h): log_max_bytes: 100 is below the smallest cap (1024 bytes); 0 means the default`}},
+			[]string{`targets[0] (h): log_max_bytes: 100 is out of range: want 0 (the default) or at least 1024`}},
 		{"every problem at once", `{"targets": [{"target": "h", "interval": 0, "size": -1}, {"target": "i", "mode": "sctp"}]}`,
 			[]string{"monitor.json: 3 problems:", "targets[0] (h): interval: 0 s", "targets[0] (h): size: -1",
 				`targets[1] (i): mode: unknown probe mode "sctp"`}},

@@ -117,98 +117,35 @@ const (
 	MinLogBytes  = 1 << 10 // csvlog.MinMaxBytes: a header and a few rows
 	MaxWindow    = 10000
 	MaxLatency   = 60 * time.Second
+	MaxLogFiles  = 10000
 )
-
-// optionKeys are the keys of Options in the order files list them.
-var optionKeys = []string{
-	"interval", "mode", "port", "timeout", "size", "max_hops", "first_ttl",
-	"send_delay", "final_hop_only", "alert_loss_pct", "alert_latency_ms",
-	"alert_window", "history", "webhook_url", "log_path", "log_max_bytes",
-	"log_max_files", "event_log_path", "dns",
-}
 
 const (
 	wantSeconds = "a number of seconds"
 	wantInt     = "a whole number"
 	wantBool    = "true or false"
 	wantString  = "a string"
-	wantMode    = `"icmp", "udp" or "tcp"`
 )
 
 // decodeKey decodes one member into o; known is false when key is not an
 // option key.
 func (o *Options) decodeKey(key string, raw json.RawMessage) (known bool, err error) {
-	switch key {
-	case "interval":
-		return true, set(&o.Interval, raw, wantSeconds)
-	case "mode":
-		return true, set(&o.Mode, raw, wantMode)
-	case "port":
-		return true, set(&o.Port, raw, wantInt)
-	case "timeout":
-		return true, set(&o.Timeout, raw, wantSeconds)
-	case "size":
-		return true, set(&o.Size, raw, wantInt)
-	case "max_hops":
-		return true, set(&o.MaxHops, raw, wantInt)
-	case "first_ttl":
-		return true, set(&o.FirstTTL, raw, wantInt)
-	case "send_delay":
-		return true, set(&o.SendDelay, raw, wantSeconds)
-	case "final_hop_only":
-		return true, set(&o.FinalHopOnly, raw, wantBool)
-	case "alert_loss_pct":
-		return true, set(&o.AlertLossPct, raw, "a percentage")
-	case "alert_latency_ms":
-		return true, set(&o.AlertLatency, raw, "a number of milliseconds")
-	case "alert_window":
-		return true, set(&o.AlertWindow, raw, wantInt)
-	case "history":
-		return true, set(&o.History, raw, wantInt)
-	case "webhook_url":
-		return true, set(&o.WebhookURL, raw, wantString)
-	case "log_path":
-		return true, set(&o.LogPath, raw, wantString)
-	case "log_max_bytes":
-		return true, set(&o.LogMaxBytes, raw, wantInt)
-	case "log_max_files":
-		return true, set(&o.LogMaxFiles, raw, wantInt)
-	case "event_log_path":
-		return true, set(&o.EventLogPath, raw, wantString)
-	case "dns":
-		return true, set(&o.DNS, raw, wantBool)
+	op, ok := lookup(Table(), key)
+	if !ok {
+		return false, nil
 	}
-	return false, nil
+	return true, op.field.decode(o, raw)
 }
 
-// values returns the set fields in optionKeys order, for encoding.
+// values returns the set fields in Table order, for encoding.
 func (o Options) values() []member {
 	var ms []member
-	add := func(key string, set bool, v func() any) {
-		if set {
-			b, _ := marshal(v()) // numbers, strings, bools and modes always marshal
-			ms = append(ms, member{key, b})
+	for _, op := range Table() {
+		if v, set := op.field.value(&o); set {
+			b, _ := marshal(v) // numbers, strings, bools and modes always marshal
+			ms = append(ms, member{op.Key, b})
 		}
 	}
-	add("interval", o.Interval != nil, func() any { return *o.Interval })
-	add("mode", o.Mode != nil, func() any { return *o.Mode })
-	add("port", o.Port != nil, func() any { return *o.Port })
-	add("timeout", o.Timeout != nil, func() any { return *o.Timeout })
-	add("size", o.Size != nil, func() any { return *o.Size })
-	add("max_hops", o.MaxHops != nil, func() any { return *o.MaxHops })
-	add("first_ttl", o.FirstTTL != nil, func() any { return *o.FirstTTL })
-	add("send_delay", o.SendDelay != nil, func() any { return *o.SendDelay })
-	add("final_hop_only", o.FinalHopOnly != nil, func() any { return *o.FinalHopOnly })
-	add("alert_loss_pct", o.AlertLossPct != nil, func() any { return *o.AlertLossPct })
-	add("alert_latency_ms", o.AlertLatency != nil, func() any { return *o.AlertLatency })
-	add("alert_window", o.AlertWindow != nil, func() any { return *o.AlertWindow })
-	add("history", o.History != nil, func() any { return *o.History })
-	add("webhook_url", o.WebhookURL != nil, func() any { return *o.WebhookURL })
-	add("log_path", o.LogPath != nil, func() any { return *o.LogPath })
-	add("log_max_bytes", o.LogMaxBytes != nil, func() any { return *o.LogMaxBytes })
-	add("log_max_files", o.LogMaxFiles != nil, func() any { return *o.LogMaxFiles })
-	add("event_log_path", o.EventLogPath != nil, func() any { return *o.EventLogPath })
-	add("dns", o.DNS != nil, func() any { return *o.DNS })
 	return ms
 }
 
@@ -263,7 +200,7 @@ func (o *Options) decode(b []byte, extra func(member) bool, where string, p *pro
 		if known || (extra != nil && extra(m)) {
 			continue
 		}
-		p.add(where, "%s", misplaced(m.key, append(allowed, optionKeys...)))
+		p.add(where, "%s", misplaced(m.key, append(allowed, optionKeys()...)))
 	}
 }
 
@@ -280,86 +217,16 @@ func misplaced(key string, allowed []string) string {
 
 // Merge returns o with every field that over sets replaced by over's.
 func (o Options) Merge(over Options) Options {
-	pick(&o.Interval, over.Interval)
-	pick(&o.Mode, over.Mode)
-	pick(&o.Port, over.Port)
-	pick(&o.Timeout, over.Timeout)
-	pick(&o.Size, over.Size)
-	pick(&o.MaxHops, over.MaxHops)
-	pick(&o.FirstTTL, over.FirstTTL)
-	pick(&o.SendDelay, over.SendDelay)
-	pick(&o.FinalHopOnly, over.FinalHopOnly)
-	pick(&o.AlertLossPct, over.AlertLossPct)
-	pick(&o.AlertLatency, over.AlertLatency)
-	pick(&o.AlertWindow, over.AlertWindow)
-	pick(&o.History, over.History)
-	pick(&o.WebhookURL, over.WebhookURL)
-	pick(&o.LogPath, over.LogPath)
-	pick(&o.LogMaxBytes, over.LogMaxBytes)
-	pick(&o.LogMaxFiles, over.LogMaxFiles)
-	pick(&o.EventLogPath, over.EventLogPath)
-	pick(&o.DNS, over.DNS)
+	for _, op := range Table() {
+		op.field.merge(&o, &over)
+	}
 	return o
 }
 
-func pick[T any](dst **T, over *T) {
-	if over != nil {
-		*dst = over
-	}
-}
-
-// check records a problem for every set field out of its range. Rules that
-// relate two fields are in checkTogether: they apply after merging.
-func (o Options) check(where string, p *problems) {
-	sec := func(key string, v *Seconds, lo, hi time.Duration, loOpen bool) {
-		if v == nil {
-			return
-		}
-		d := time.Duration(*v)
-		if d < lo || d > hi || (loOpen && d == lo) {
-			rng := fmt.Sprintf("from %s to %s", fmtSec(lo), fmtSec(hi))
-			if loOpen {
-				rng = fmt.Sprintf("more than %s and at most %s", fmtSec(lo), fmtSec(hi))
-			}
-			p.add(where, "%s: %s is out of range: want %s", key, fmtSec(d), rng)
-		}
-	}
-	num := func(key string, v *int, lo, hi int) {
-		if v != nil && (*v < lo || *v > hi) {
-			p.add(where, "%s: %d is out of range: want %d to %d", key, *v, lo, hi)
-		}
-	}
-	sec("interval", o.Interval, MinInterval, MaxInterval, false)
-	if o.Mode != nil {
-		var m trace.Config
-		if err := m.Mode.UnmarshalText([]byte(*o.Mode)); err != nil {
-			p.add(where, "mode: %v", err)
-		}
-	}
-	num("port", o.Port, 1, 65535)
-	sec("timeout", o.Timeout, 0, MaxTimeout, true)
-	num("size", o.Size, 0, MaxSize)
-	num("max_hops", o.MaxHops, 1, 255)
-	num("first_ttl", o.FirstTTL, 1, 255)
-	sec("send_delay", o.SendDelay, 0, MaxSendDelay, false)
-	if v := o.AlertLossPct; v != nil && !(*v >= 0 && *v <= 100) { // NaN too
-		p.add(where, "alert_loss_pct: %g is out of range: want 0 (off) to 100", *v)
-	}
-	if v := o.AlertLatency; v != nil && (*v < 0 || time.Duration(*v) > MaxLatency) {
-		p.add(where, "alert_latency_ms: %g is out of range: want 0 (off) to %d", float64(*v)/1e6, MaxLatency.Milliseconds())
-	}
-	num("alert_window", o.AlertWindow, 1, MaxWindow)
-	num("history", o.History, 1, MaxHistory)
-	if v := o.WebhookURL; v != nil && *v != "" {
-		if err := checkWebhook(*v); err != nil {
-			p.add(where, "webhook_url: %v", err)
-		}
-	}
-	if v := o.LogMaxBytes; v != nil && *v != 0 && *v < MinLogBytes {
-		p.add(where, "log_max_bytes: %d is below the smallest cap (%d bytes); 0 means the default", *v, MinLogBytes)
-	}
-	num("log_max_files", o.LogMaxFiles, 0, 10000)
-}
+// check records a problem for every set field out of its range (Table
+// says which). Rules that relate two fields are in checkTogether: they
+// apply after merging.
+func (o Options) check(where string, p *problems) { o.checkWith(Table(), where, p) }
 
 // mode returns the probe mode o names, lower case; "icmp" when unset.
 // Modes are handled by name: this package must not import the probe
@@ -373,21 +240,7 @@ func (o Options) mode() string {
 }
 
 // checkTogether records problems between fields of fully merged options.
-func (o Options) checkTogether(where string, p *problems) {
-	maxHops, first := trace.DefaultMaxHops, 1
-	if o.MaxHops != nil {
-		maxHops = *o.MaxHops
-	}
-	if o.FirstTTL != nil {
-		first = *o.FirstTTL
-	}
-	if first > maxHops {
-		p.add(where, "first_ttl: %d is above max_hops (%d)", first, maxHops)
-	}
-	if o.Port != nil && !PortAllowed(o.mode()) {
-		p.add(where, "port: only udp and tcp probes use a port; set \"mode\" to \"udp\" or \"tcp\", or remove \"port\"")
-	}
-}
+func (o Options) checkTogether(where string, p *problems) { o.checkTogetherWith(Table(), where, p) }
 
 // checkWebhook checks a webhook URL. Messages do not repeat the URL: its
 // path or query often holds a secret token, and errors end up in logs.
@@ -437,47 +290,18 @@ func (o Options) settings() monitor.Settings {
 		},
 		Alert: alert.Rules{Window: alert.DefaultWindow},
 	}
-	get(&s.Interval, o.Interval, func(v Seconds) time.Duration { return time.Duration(v) })
-	get(&s.Trace.Timeout, o.Timeout, func(v Seconds) time.Duration { return time.Duration(v) })
-	get(&s.Trace.Size, o.Size, same)
-	get(&s.Trace.MaxHops, o.MaxHops, same)
-	get(&s.Trace.FirstTTL, o.FirstTTL, same)
-	get(&s.Trace.SendGap, o.SendDelay, func(v Seconds) time.Duration { return time.Duration(v) })
-	get(&s.Trace.FinalHopOnly, o.FinalHopOnly, same)
-	get(&s.Alert.LossPct, o.AlertLossPct, same)
-	get(&s.Alert.Latency, o.AlertLatency, func(v Millis) time.Duration { return time.Duration(v) })
-	get(&s.Alert.Window, o.AlertWindow, same)
-	get(&s.History, o.History, same)
-	get(&s.Webhook, o.WebhookURL, same)
-	get(&s.LogPath, o.LogPath, same)
-	get(&s.LogMaxBytes, o.LogMaxBytes, same)
-	get(&s.LogMaxFiles, o.LogMaxFiles, same)
-	get(&s.NoNames, o.DNS, func(on bool) bool { return !on })
-	if o.Mode != nil {
-		_ = s.Trace.Mode.UnmarshalText([]byte(*o.Mode)) // checked by check
+	for _, op := range Table() {
+		if op.AppliesTo(o.mode()) {
+			op.field.apply(&o, &s)
+		}
 	}
-	switch o.mode() {
-	case "udp":
-		s.Trace.Port = trace.DefaultUDPPort
-	case "tcp":
-		s.Trace.Port = trace.DefaultTCPPort
-	}
-	if o.Port != nil && PortAllowed(o.mode()) {
-		s.Trace.Port = uint16(*o.Port)
-	}
-	if s.Trace.Size == 0 {
-		s.Trace.Size = trace.DefaultSize // as trace.Config reads a zero size
+	if s.Trace.Port == 0 {
+		if v, ok := PortOption().ModeDefault(o.mode()); ok {
+			s.Trace.Port = uint16(v)
+		}
 	}
 	return s
 }
-
-func get[T, U any](dst *U, v *T, conv func(T) U) {
-	if v != nil {
-		*dst = conv(*v)
-	}
-}
-
-func same[T any](v T) T { return v }
 
 // FromSettings returns s as options with every field set to the value in
 // effect (zeros read as the monitor reads them), so a saved file says what

@@ -169,7 +169,7 @@ func TestSettingsValidation(t *testing.T) {
 		{`{"webhook_url": "http://[::1/secret"}`, `webhook_url: not a URL`},
 		{`{"webhook_url": "http://hooks.example:8080/a?b=c"}`, ""},
 		{`{"webhook_url": ""}`, ""},
-		{`{"log_max_bytes": -1}`, "log_max_bytes: -1 is below the smallest cap"},
+		{`{"log_max_bytes": -1}`, "log_max_bytes: -1 is out of range: want 0 (the default) or at least 1024"},
 		{`{"log_max_bytes": 1024}`, ""},
 		{`{"log_max_bytes": 0}`, ""},
 		{`{"log_max_files": -1}`, "log_max_files: -1 is out of range"},
@@ -213,7 +213,7 @@ func TestSuggest(t *testing.T) {
 		{"alert_window_", "alert_window"},
 	}
 	for _, tt := range tests {
-		if got := suggest(tt.key, optionKeys); got != tt.want {
+		if got := suggest(tt.key, optionKeys()); got != tt.want {
 			t.Errorf("suggest(%q) = %q; want %q", tt.key, got, tt.want)
 		}
 	}

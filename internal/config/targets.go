@@ -127,9 +127,7 @@ func resolve(defaults Options, targets []TargetEntry, dir string, p *problems) [
 		n := len(*p)
 		e.Options.check(where, p)
 		o := defaults.Merge(e.Options)
-		if e.Options.Port == nil && !PortAllowed(o.mode()) {
-			o.Port = nil // a default port for the targets that probe UDP or TCP
-		}
+		o.dropInapplicable(e.Options) // a default port for the targets that probe UDP or TCP
 		o.checkTogether(where, p)
 
 		id := monitor.ID(e.Host)
