@@ -43,7 +43,7 @@ func (pf *probeFlags) register(fs *flag.FlagSet, withCount bool) {
 		fs.IntVar(&pf.count, "c", 10, "")
 		fs.IntVar(&pf.count, "count", 10, "number of rounds")
 		fs.Float64Var(&pf.interval, "i", 1, "")
-		fs.Float64Var(&pf.interval, "interval", 1, "seconds between the starts of rounds")
+		fs.Float64Var(&pf.interval, "interval", 1, "seconds between the starts of rounds"+rangeNote("interval"))
 		fs.BoolVar(&pf.json, "json", false, "print one JSON object (docs/report-format.md)")
 		fs.BoolVar(&pf.csv, "csv", false, "print CSV, one row per hop")
 	}
@@ -54,19 +54,42 @@ func (pf *probeFlags) register(fs *flag.FlagSet, withCount bool) {
 	fs.BoolVar(&pf.tcp, "T", false, "")
 	fs.BoolVar(&pf.tcp, "tcp", false, "probe with TCP SYNs (destination answers SYN-ACK or RST)")
 	fs.Var(&pf.port, "P", "")
-	fs.Var(&pf.port, "port", "destination port for -u/-T (default 33434 UDP, 80 TCP)")
+	fs.Var(&pf.port, "port", portUsage())
 	fs.IntVar(&pf.maxHops, "m", trace.DefaultMaxHops, "")
-	fs.IntVar(&pf.maxHops, "max-hops", trace.DefaultMaxHops, "largest TTL to probe")
+	fs.IntVar(&pf.maxHops, "max-hops", trace.DefaultMaxHops, "largest TTL to probe"+rangeNote("max_hops"))
 	fs.IntVar(&pf.firstTTL, "f", 1, "")
-	fs.IntVar(&pf.firstTTL, "first-ttl", 1, "first TTL to probe")
+	fs.IntVar(&pf.firstTTL, "first-ttl", 1, "first TTL to probe"+rangeNote("first_ttl"))
 	fs.IntVar(&pf.size, "s", trace.DefaultSize, "")
-	fs.IntVar(&pf.size, "size", trace.DefaultSize, "payload bytes per probe (minimum 8)")
-	fs.Float64Var(&pf.timeout, "timeout", trace.DefaultTimeout.Seconds(), "seconds to wait for each reply (TCP probes wait at most 1)")
+	fs.IntVar(&pf.size, "size", trace.DefaultSize, "payload bytes per probe"+rangeNote("size"))
+	fs.Float64Var(&pf.timeout, "timeout", trace.DefaultTimeout.Seconds(), "seconds to wait for each reply (TCP probes wait at most 1)"+rangeNote("timeout"))
 	fs.BoolVar(&pf.v4, "4", false, "use IPv4 only")
 	fs.BoolVar(&pf.v6, "6", false, "use IPv6 only")
 	fs.BoolVar(&pf.verbose, "verbose", false, "say which probe backend was chosen and why")
 	fs.BoolVar(&pf.raw, "raw", false, "require raw sockets (CAP_NET_RAW or root)")
 	fs.BoolVar(&pf.unpriv, "unprivileged", false, "never use raw sockets, even when allowed")
+}
+
+// rangeNote is " (RANGE)" for a flag's usage line, the range taken from
+// the option table so that help and checks cannot disagree.
+func rangeNote(key string) string {
+	op, ok := config.Lookup(key)
+	if !ok || op.RangeText() == "" {
+		return ""
+	}
+	return " (" + op.RangeText() + ")"
+}
+
+// portUsage is -P/--port's usage line: the modes that use a port and
+// their default ports, from the option table.
+func portUsage() string {
+	op := config.PortOption()
+	var defs []string
+	for _, m := range op.Modes {
+		if d, ok := op.ModeDefault(m); ok {
+			defs = append(defs, fmt.Sprintf("%s %s", secs(d), strings.ToUpper(m)))
+		}
+	}
+	return "destination port for -u/-T" + rangeNote("port") + " (default " + strings.Join(defs, ", ") + ")"
 }
 
 // parse parses args, allowing flags after the target as mtr does. It
