@@ -5,15 +5,19 @@ package lab
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	_ "embed"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Wine runs Windows programs (the real windows/amd64 pingerplot.exe and
@@ -36,6 +40,8 @@ type Wine struct {
 	// unpriv runs every Wine process as uid and gid 65534 with no
 	// capabilities, like the lab's CommandUnprivileged.
 	unpriv bool
+	// display is the X display of an Xvfb the Wine started (":N"), or "".
+	display string
 }
 
 //go:embed winshim/processprng.c
@@ -115,23 +121,119 @@ func (l *Lab) NewWineUnprivileged(t testing.TB, ns string) *Wine {
 
 // NewWineNamespace makes a namespace of its own with only a loopback
 // interface and a Wine prefix in it, for Windows programs that need no
-// network of the lab (unit-test binaries). Both go at cleanup.
+// network of the lab (unit-test binaries). Like a lab, it is recorded so
+// that a killed test binary's namespace is swept by the next lab, and it
+// holds the machine lock shared, so no Exclusive timing test runs beside
+// the CPU that Wine's programs take. Both go at cleanup.
 func NewWineNamespace(t testing.TB) *Wine {
 	t.Helper()
+	return newWineNamespace(t, false)
+}
+
+// NewWineNamespaceWithDisplay is NewWineNamespace with a virtual X display
+// (Xvfb) for the prefix, so Windows programs get a desktop: a window
+// station where a notification-area icon can be added.
+func NewWineNamespaceWithDisplay(t testing.TB) *Wine {
+	t.Helper()
+	return newWineNamespace(t, true)
+}
+
+func newWineNamespace(t testing.TB, display bool) *Wine {
+	t.Helper()
 	RequireWine(t)
-	ns := newPrefix() + "-wine"
+	if display {
+		if _, err := exec.LookPath("Xvfb"); err != nil {
+			if os.Getenv(RequiredEnv) == "1" {
+				t.Fatalf("Wine lab required (%s=1) but Xvfb is missing: apt-get install xvfb (scripts/install-deps.sh)", RequiredEnv)
+			}
+			t.Skip("Xvfb not found: apt-get install xvfb (scripts/install-deps.sh)")
+		}
+	}
+	sweepStale(t)
+	lock, err := sharedLock()
+	if err != nil {
+		t.Fatalf("wine: %v", err)
+	}
+	var prefix string
+	for attempt := 0; ; attempt++ {
+		prefix = newPrefix()
+		taken, _ := filepath.Glob(netnsPath(prefix + "-*"))
+		if len(taken) == 0 {
+			if err = claimState(prefix); err == nil {
+				break
+			}
+		}
+		if attempt > 20 {
+			lock.Close()
+			t.Fatalf("wine: no free namespace name: %v", err)
+		}
+	}
+	ns := prefix + "-wine"
+	t.Cleanup(func() {
+		if err := errors.Join(removeNamespaces([]string{ns}), removeState(prefix)); err != nil {
+			t.Errorf("wine: remove namespace %s: %v", ns, err)
+		}
+		if lock != nil {
+			lock.Close()
+		}
+	})
+	if err := writeState(prefix, []string{ns}); err != nil {
+		t.Fatalf("wine: %v", err)
+	}
 	if err := run("ip", "netns", "add", ns); err != nil {
 		t.Fatalf("wine: create namespace %s: %v", ns, err)
 	}
-	t.Cleanup(func() {
-		if err := removeNamespaces([]string{ns}); err != nil {
-			t.Errorf("wine: remove namespace %s: %v", ns, err)
-		}
-	})
 	if err := run("ip", "-n", ns, "link", "set", "lo", "up"); err != nil {
 		t.Fatalf("wine: loopback up in %s: %v", ns, err)
 	}
-	return newWine(t, ns, false)
+	d := ""
+	if display {
+		d = startXvfb(t, ns)
+	}
+	return newWineWithDisplay(t, ns, false, d)
+}
+
+// startXvfb starts a virtual X server inside ns on a free display number
+// and stops it at cleanup (after the prefix's wineserver, whose cleanup
+// was registered later and so runs first). It listens on no TCP port; its
+// socket is the namespace's own abstract one plus a file in /tmp/.X11-unix.
+func startXvfb(t testing.TB, ns string) string {
+	t.Helper()
+	var n int
+	for n = 100 + int(time.Now().UnixNano()%800); n < 1000; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); os.IsNotExist(err) {
+			break
+		}
+	}
+	display := fmt.Sprintf(":%d", n)
+	cmd := exec.Command("ip", "netns", "exec", ns, "Xvfb", display, "-nolisten", "tcp", "-screen", "0", "1024x768x24")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("wine: start Xvfb: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(sock); err == nil {
+			return display
+		}
+		select {
+		case <-done:
+			t.Fatalf("wine: Xvfb %s exited at start:\n%s", display, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wine: Xvfb %s not ready within 20 s:\n%s", display, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // nobody is the uid and gid of unprivileged Wine prefixes.
@@ -139,14 +241,24 @@ const nobody = 65534
 
 func newWine(t testing.TB, ns string, unpriv bool) *Wine {
 	t.Helper()
+	return newWineWithDisplay(t, ns, unpriv, "")
+}
+
+func newWineWithDisplay(t testing.TB, ns string, unpriv bool, display string) *Wine {
+	t.Helper()
 	RequireWine(t)
 	loader, server, _ := wineTools()
 	dir, err := os.MkdirTemp("", "pp-wine-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &Wine{t: t, ns: ns, prefix: filepath.Join(dir, "prefix"), home: filepath.Join(dir, "home"), loader: loader, server: server, unpriv: unpriv}
-	t.Cleanup(func() { w.close(); os.RemoveAll(dir) })
+	w := &Wine{t: t, ns: ns, prefix: filepath.Join(dir, "prefix"), home: filepath.Join(dir, "home"), loader: loader, server: server, unpriv: unpriv, display: display}
+	t.Cleanup(func() {
+		w.close()
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("wine: remove the prefix: %v", err)
+		}
+	})
 	if err := os.Mkdir(w.home, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -164,13 +276,17 @@ func newWine(t testing.TB, ns string, unpriv bool) *Wine {
 	if out, err := w.Command(ctx, "wineboot", "--init").CombinedOutput(); err != nil {
 		t.Fatalf("wine: wineboot in %s: %v\n%s", ns, err, out)
 	}
-	shim := filepath.Join(dir, "processprng.c")
-	if err := os.WriteFile(shim, processPrngC, 0o644); err != nil {
-		t.Fatal(err)
+	built, err := shimDLL()
+	if err != nil {
+		t.Fatalf("wine: %v", err)
 	}
 	dll := filepath.Join(w.prefix, "drive_c", "windows", "system32", "bcryptprimitives.dll")
-	if out, err := exec.Command(mingwCC, "-shared", "-O2", "-o", dll, shim, "-lbcrypt").CombinedOutput(); err != nil {
-		t.Fatalf("wine: build the ProcessPrng shim: %v\n%s", err, out)
+	b, err := os.ReadFile(built)
+	if err == nil {
+		err = os.WriteFile(dll, b, 0o755)
+	}
+	if err != nil {
+		t.Fatalf("wine: install the ProcessPrng shim: %v", err)
 	}
 	if unpriv {
 		if err := os.Chown(dll, nobody, nobody); err != nil {
@@ -179,6 +295,42 @@ func newWine(t testing.TB, ns string, unpriv bool) *Wine {
 	}
 	t.Logf("wine: prefix booted in namespace %s in %v", ns, time.Since(start).Round(time.Millisecond))
 	return w
+}
+
+// shimDLL returns the ProcessPrng shim built from processprng.c, compiling
+// it once per source text: the build is kept in a folder of the lab's
+// state folder (root's, on a tmpfs that a reboot clears; a folder, which
+// the sweep of stale labs passes over) under the source's hash, so every
+// prefix of every test process copies the same file instead of running
+// the cross compiler again.
+func shimDLL() (string, error) {
+	sum := sha256.Sum256(processPrngC)
+	cache := filepath.Join(stateDir, "winshim")
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return "", fmt.Errorf("ProcessPrng shim: %w", err)
+	}
+	dll := filepath.Join(cache, fmt.Sprintf("bcryptprimitives-%x.dll", sum[:8]))
+	if _, err := os.Stat(dll); err == nil {
+		return dll, nil
+	}
+	dir, err := os.MkdirTemp(cache, "build-")
+	if err != nil {
+		return "", fmt.Errorf("ProcessPrng shim: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	src, out := filepath.Join(dir, "processprng.c"), filepath.Join(dir, "bcryptprimitives.dll")
+	if err := os.WriteFile(src, processPrngC, 0o644); err != nil {
+		return "", fmt.Errorf("ProcessPrng shim: %w", err)
+	}
+	if msg, err := exec.Command(mingwCC, "-shared", "-O2", "-o", out, src, "-lbcrypt").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the ProcessPrng shim with %s: %v\n%s", mingwCC, err, msg)
+	}
+	// Concurrent test processes may both build; the rename makes either
+	// copy appear whole.
+	if err := os.Rename(out, dll); err != nil {
+		return "", fmt.Errorf("ProcessPrng shim: %w", err)
+	}
+	return dll, nil
 }
 
 // Namespace is where this Wine's programs run.
@@ -195,7 +347,11 @@ func (w *Wine) Env() []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "WINEPREFIX="+w.prefix, "HOME="+w.home, "WINEDEBUG=-all")
+	env = append(env, "WINEPREFIX="+w.prefix, "HOME="+w.home, "WINEDEBUG=-all")
+	if w.display != "" {
+		env = append(env, "DISPLAY="+w.display)
+	}
+	return env
 }
 
 // Command returns a command that runs a Windows program (a path on this
@@ -237,4 +393,32 @@ func (w *Wine) close() {
 	wait := exec.CommandContext(ctx, "ip", w.prelude(w.server, "-w")...)
 	wait.Env = w.Env()
 	_ = wait.Run()
+	// Every process of the prefix should have gone with its server; any
+	// left (the environment names the prefix, unique to this Wine, so it
+	// is ours) would keep sockets open in the namespace.
+	if left := prefixPIDs(w.prefix); len(left) > 0 {
+		for _, pid := range left {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+		w.t.Logf("wine: killed %d processes of the prefix that outlived wineserver -k: %v", len(left), left)
+	}
+}
+
+// prefixPIDs lists the processes whose environment names prefix as their
+// WINEPREFIX.
+func prefixPIDs(prefix string) []int {
+	ents, _ := os.ReadDir("/proc")
+	want := []byte("WINEPREFIX=" + prefix + "\x00")
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err == nil && (bytes.HasPrefix(b, want) || bytes.Contains(b, append([]byte{0}, want...))) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
