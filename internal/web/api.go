@@ -40,6 +40,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/targets/{id}/geo", s.getGeo)
 	m.HandleFunc("PUT /api/geo", s.putGeo)
 	m.HandleFunc("GET /api/status", s.getStatus)
+	m.HandleFunc("GET /api/options", getOptions)
 	m.HandleFunc("GET /api/settings", s.getSettings)
 	m.HandleFunc("PUT /api/settings", s.putSettings)
 	m.HandleFunc("GET /api/stream", func(w http.ResponseWriter, r *http.Request) { s.hub.serve(w, r, s.cfg.KeepAlive) })
@@ -536,6 +537,13 @@ func (s *Server) loadSession(w http.ResponseWriter, r *http.Request) {
 	s.rememberTargets(func([]config.TargetEntry) []config.TargetEntry { return entries })
 	s.hub.publish("targets", s.summaries())
 	writeJSON(w, http.StatusOK, s.summaries())
+}
+
+// getOptions serves the option table (config.Table): every settings key
+// with its type, unit, range, default and modes, so the page checks input
+// against the server's own limits instead of a copy of them.
+func getOptions(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, config.Table())
 }
 
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
