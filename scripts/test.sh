@@ -3,7 +3,8 @@
 # need (the network lab's tools, Chromium and npm: scripts/install-deps.sh,
 # which needs root when something is missing), installs the dashboard's
 # front-end dependencies (npm ci in web/, for the browser tests), then
-# runs `go test -race -count=1 ./...`. Extra arguments go to go test
+# runs `go test -race -count=1 -timeout 45m ./...` (the end-to-end package alone takes
+# longer than go test's default 10 minutes). Extra arguments go to go test
 # (scripts/test.sh -run TestBadInput ./internal/e2e/ runs one test; the
 # package list then comes from the arguments).
 # As root every test runs; as a normal user the lab tests skip with the
@@ -21,4 +22,4 @@ pkgs=(./...)
 for a in "$@"; do
   case "$a" in ./*) pkgs=() ;; esac
 done
-exec go test -race -count=1 "$@" "${pkgs[@]}"
+exec go test -race -count=1 -timeout 45m "$@" "${pkgs[@]}"
