@@ -453,6 +453,10 @@ const server = createServer(async (req, res) => {
     }
     case "GET /api/status":
       return send(res, 200, { targets: targets.size, rounds: 0, probes: 0, missed: 0, dropped: 0, subscribers: [{ name: "recorder", dropped: 0 }, { name: "web", dropped: 0 }], stream: { clients: 0, dropped: 0 } });
+    case "GET /api/options":
+      // The option table is the Go server's (internal/config); the mock
+      // keeps no copy of it, so the dialogs here check no ranges.
+      return send(res, 200, []);
     case "GET /api/settings":
       return send(res, 200, { ...user, targets: [...targets.values()].map((x) => ({ target: x.host })) });
     case "PUT /api/settings": {

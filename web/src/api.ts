@@ -2,7 +2,7 @@
 // Bearer header; errors become ApiError with the server's message.
 
 import type {
-  EngineStatus, GeoAnswer, PPEvent, Settings, TargetDetail, TargetSummary, UserSettings,
+  EngineStatus, GeoAnswer, OptionSpec, PPEvent, Settings, TargetDetail, TargetSummary, UserSettings,
 } from "./types";
 
 export class ApiError extends Error {
@@ -89,6 +89,10 @@ export class Api {
   }
   loadSession(text: string): Promise<TargetSummary[]> {
     return this.json("POST", "/api/session", text);
+  }
+  /** The server's table of settings keys: ranges, defaults, modes. */
+  options(): Promise<OptionSpec[]> {
+    return this.json("GET", "/api/options");
   }
   settings(): Promise<UserSettings> {
     return this.json("GET", "/api/settings");

@@ -1,21 +1,16 @@
-// Settings fields: their labels, units, built-in defaults and the ranges
-// the server enforces (internal/config), so the dialogs can refuse a bad
-// value with the reason before the server does.
+// Settings fields: their labels and how the dialogs show them. Ranges,
+// defaults and which modes use a key are the server's (GET /api/options,
+// internal/config's option table): useOptions fills them in, so the dialogs
+// refuse a bad value with the server's own limits before sending it.
 
-import type { Settings } from "./types";
+import type { Mode, OptionSpec, Settings } from "./types";
 
 /** The built-in defaults, shown where neither the user defaults nor the
- * target set a value. */
-export const BUILTIN: Required<Pick<Settings,
-  "interval" | "mode" | "timeout" | "size" | "max_hops" | "first_ttl" | "send_delay" |
-  "final_hop_only" | "alert_loss_pct" | "alert_latency_ms" | "alert_window" | "history" |
-  "webhook_url" | "log_path" | "log_max_bytes" | "log_max_files" | "dns">> = {
-  interval: 1, mode: "icmp", timeout: 1, size: 36, max_hops: 30, first_ttl: 1, send_delay: 0,
-  final_hop_only: false, alert_loss_pct: 0, alert_latency_ms: 0, alert_window: 20, history: 3600,
-  webhook_url: "", log_path: "", log_max_bytes: 0, log_max_files: 0, dns: true,
-};
+ * target set a value; from the server's option table. */
+export const BUILTIN: Settings = {};
 
-export const DEFAULT_PORT = { udp: 33434, tcp: 80 } as const;
+/** Each mode's default port; from the server's option table. */
+export const DEFAULT_PORT: Record<string, number> = {};
 
 export type FieldKind = "number" | "int" | "bool" | "text" | "mode";
 
@@ -29,40 +24,75 @@ export interface Field {
   max?: number;
   /** min is excluded from the range */
   minOpen?: boolean;
+  /** 0 is also allowed, and means this */
+  zero?: string;
+  /** the key this one may not exceed */
+  atMost?: string;
+  /** the probe modes that use the key; undefined: all */
+  modes?: string[];
+  choices?: string[];
   /** shown value = stored value / scale (log_max_bytes in MB) */
   scale?: number;
   step?: string;
 }
 
 export const FIELDS: Record<string, Field> = {
-  interval: { key: "interval", label: "Interval", kind: "number", unit: "s", min: 0.05, max: 86400, step: "any", help: "time between round starts" },
+  interval: { key: "interval", label: "Interval", kind: "number", unit: "s", step: "any", help: "time between round starts" },
   mode: { key: "mode", label: "Probe type", kind: "mode" },
-  port: { key: "port", label: "Port", kind: "int", min: 1, max: 65535, help: "UDP/TCP destination port" },
-  timeout: { key: "timeout", label: "Reply timeout", kind: "number", unit: "s", min: 0, max: 60, minOpen: true, step: "any" },
-  size: { key: "size", label: "Payload size", kind: "int", unit: "bytes", min: 0, max: 65000 },
-  send_delay: { key: "send_delay", label: "Send delay", kind: "number", unit: "s", min: 0, max: 10, step: "any", help: "gap between the probes of a round" },
-  max_hops: { key: "max_hops", label: "Max hops", kind: "int", min: 1, max: 255 },
-  first_ttl: { key: "first_ttl", label: "First TTL", kind: "int", min: 1, max: 255 },
+  port: { key: "port", label: "Port", kind: "int", help: "UDP/TCP destination port" },
+  timeout: { key: "timeout", label: "Reply timeout", kind: "number", unit: "s", step: "any" },
+  size: { key: "size", label: "Payload size", kind: "int", unit: "bytes" },
+  send_delay: { key: "send_delay", label: "Send delay", kind: "number", unit: "s", step: "any", help: "gap between the probes of a round" },
+  max_hops: { key: "max_hops", label: "Max hops", kind: "int" },
+  first_ttl: { key: "first_ttl", label: "First TTL", kind: "int" },
   dns: { key: "dns", label: "Resolve host names", kind: "bool" },
   final_hop_only: { key: "final_hop_only", label: "Final hop only", kind: "bool", help: "probe the destination alone, no per-hop trace" },
-  alert_loss_pct: { key: "alert_loss_pct", label: "Alert when loss ≥", kind: "number", unit: "%", min: 0, max: 100, step: "any", help: "0 turns it off" },
-  alert_latency_ms: { key: "alert_latency_ms", label: "Alert when latency ≥", kind: "number", unit: "ms", min: 0, max: 60000, step: "any", help: "0 turns it off" },
-  alert_window: { key: "alert_window", label: "Alert window", kind: "int", unit: "probes", min: 1, max: 10000 },
-  history: { key: "history", label: "History", kind: "int", unit: "rounds", min: 1, max: 100000, help: "samples kept per hop" },
+  alert_loss_pct: { key: "alert_loss_pct", label: "Alert when loss ≥", kind: "number", unit: "%", step: "any", help: "0 turns it off" },
+  alert_latency_ms: { key: "alert_latency_ms", label: "Alert when latency ≥", kind: "number", unit: "ms", step: "any", help: "0 turns it off" },
+  alert_window: { key: "alert_window", label: "Alert window", kind: "int", unit: "probes" },
+  history: { key: "history", label: "History", kind: "int", unit: "rounds", help: "samples kept per hop" },
   webhook_url: { key: "webhook_url", label: "Webhook URL", kind: "text", help: "http(s) URL that gets a JSON POST when an alert raises or clears" },
   log_path: { key: "log_path", label: "CSV log path", kind: "text", help: "empty: no probe log" },
-  log_max_bytes: { key: "log_max_bytes", label: "Log size cap", kind: "number", unit: "MB", min: 0, max: 1e9, scale: 1e6, step: "any", help: "per file; 0 is the default cap" },
-  log_max_files: { key: "log_max_files", label: "Log files kept", kind: "int", min: 0, max: 10000, help: "0 is the default" },
+  log_max_bytes: { key: "log_max_bytes", label: "Log size cap", kind: "number", unit: "MB", scale: 1e6, step: "any", help: "per file; 0 is the default cap" },
+  log_max_files: { key: "log_max_files", label: "Log files kept", kind: "int", help: "0 is the default" },
 };
+
+/** Takes the server's option table: each field's range, the built-in
+ * defaults and the modes that use a key. Keys the page has no field for
+ * are skipped; a field the server does not list keeps no bounds (the
+ * server still checks it). */
+export function useOptions(specs: OptionSpec[]): void {
+  for (const o of specs) {
+    if (o.default !== null && o.default !== undefined) BUILTIN[o.key] = o.default;
+    if (o.key === "port") Object.assign(DEFAULT_PORT, o.default_by_mode ?? {});
+    const f = FIELDS[o.key];
+    if (!f) continue;
+    f.min = o.min;
+    f.max = o.max;
+    f.minOpen = o.min_open;
+    f.zero = o.zero;
+    f.atMost = o.at_most;
+    f.modes = o.modes;
+    f.choices = o.choices;
+  }
+}
+
+/** The mode in effect in s. */
+export function modeOf(s: Settings): Mode {
+  return (s.mode ?? BUILTIN.mode ?? "icmp") as Mode;
+}
+
+/** Whether probes of mode use key (the port: UDP and TCP only). */
+export function usedBy(key: string, mode: string): boolean {
+  const m = FIELDS[key]?.modes;
+  return !m || m.includes(mode);
+}
 
 /** The value in effect for key: from s, else the built-in default. */
 export function effective(s: Settings, key: string): unknown {
   if (s[key] !== undefined && s[key] !== null) return s[key];
-  if (key === "port") {
-    const mode = (s.mode ?? BUILTIN.mode) as string;
-    return mode === "udp" ? DEFAULT_PORT.udp : mode === "tcp" ? DEFAULT_PORT.tcp : 0;
-  }
-  return (BUILTIN as Record<string, unknown>)[key];
+  if (key === "port") return DEFAULT_PORT[modeOf(s)] ?? 0;
+  return BUILTIN[key];
 }
 
 /** Checks one value; returns the reason it is refused, or "". */
@@ -75,19 +105,21 @@ export function checkField(key: string, v: unknown, all: Settings): string {
       if (typeof v !== "number" || Number.isNaN(v)) return "enter a number";
       if (f.kind === "int" && !Number.isInteger(v)) return "enter a whole number";
       const shown = (x: number) => `${+(x / (f.scale ?? 1)).toPrecision(6)}${f.unit ? " " + f.unit : ""}`;
+      if (f.zero && v === 0) break;
       if (f.min != null && (v < f.min || (f.minOpen && v === f.min))) {
+        if (f.zero) return `must be 0 (${f.zero}) or at least ${shown(f.min)}`;
         return f.minOpen ? `must be more than ${shown(f.min)}` : `must be at least ${shown(f.min)}`;
       }
       if (f.max != null && v > f.max) return `must be at most ${shown(f.max)}`;
       break;
     }
     case "mode":
-      if (v !== "icmp" && v !== "udp" && v !== "tcp") return "choose ICMP, UDP or TCP";
+      if (f.choices && !f.choices.includes(String(v))) return `choose ${f.choices.map((c) => c.toUpperCase()).join(", ")}`;
       break;
   }
-  if (key === "first_ttl" && typeof v === "number") {
-    const mh = effective(all, "max_hops") as number;
-    if (v > mh) return `must not be above max hops (${mh})`;
+  if (f.atMost && typeof v === "number") {
+    const lim = effective(all, f.atMost);
+    if (typeof lim === "number" && v > lim) return `must not be above ${FIELDS[f.atMost]?.label.toLowerCase() ?? f.atMost} (${lim})`;
   }
   if (key === "webhook_url" && typeof v === "string" && v.trim() !== "") {
     let u: URL;
@@ -112,12 +144,12 @@ export function check(s: Settings): Map<string, string> {
   return bad;
 }
 
-/** Prepares settings to send: a port only goes with udp/tcp (the server
- * refuses a port on ICMP probes). */
+/** Prepares settings to send: a key only goes with the modes that use it
+ * (the server refuses a port on ICMP probes). */
 export function forSending(s: Settings): Settings {
   const out: Settings = { ...s };
-  const mode = out.mode ?? BUILTIN.mode;
-  if (mode === "icmp") delete out.port;
+  const mode = modeOf(out);
+  for (const key of Object.keys(out)) if (!usedBy(key, mode)) delete out[key];
   if (typeof out.webhook_url === "string") out.webhook_url = out.webhook_url.trim();
   if (typeof out.log_path === "string") out.log_path = out.log_path.trim();
   return out;

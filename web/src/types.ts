@@ -27,6 +27,29 @@ export interface Settings {
   [key: string]: unknown;
 }
 
+/** One row of GET /api/options: a Settings key as the server checks it
+ * (internal/config's option table). Bounds are in the key's own unit. */
+export interface OptionSpec {
+  key: string;
+  type: "seconds" | "integer" | "number" | "bool" | "string";
+  unit?: string;
+  min?: number;
+  max?: number;
+  min_open?: boolean;
+  /** 0 is also allowed, and means this */
+  zero?: string;
+  /** the key this one may not exceed */
+  at_most?: string;
+  choices?: string[];
+  url?: boolean;
+  default: unknown;
+  default_by_mode?: Record<string, number>;
+  default_text?: string;
+  /** the probe modes that use the key; absent: all */
+  modes?: string[];
+  description: string;
+}
+
 export type TargetState = "running" | "paused" | "alert" | "no-answer" | "cannot-send" | "closed";
 export type Condition = "loss" | "latency" | "closed";
 

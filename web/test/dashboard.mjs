@@ -684,6 +684,18 @@ const steps = [
     await expectText(dlg.getByTestId("setting-error-timeout"), /must be more than 0/, "the reason under Reply timeout");
     await dlg.getByTestId("setting-webhook_url").fill("ftp://hooks.example/x");
     await expectText(dlg.getByTestId("setting-error-webhook_url"), /http/, "the reason under Webhook URL");
+    // the history bound is the server's (GET /api/options), not a copy
+    const opts = await page.evaluate(async () => {
+      const token = new URLSearchParams(location.search).get("token");
+      const r = await fetch("/api/options", { headers: { Authorization: `Bearer ${token}` } });
+      return r.json();
+    });
+    const maxHistory = opts.find((o) => o.key === "history").max;
+    const history = dlg.getByTestId("setting-history");
+    await history.fill(String(maxHistory));
+    await until("no reason under History at the server's maximum", () => text(dlg.getByTestId("setting-error-history")), (v) => v === "");
+    await history.fill(String(maxHistory + 1));
+    await expectText(dlg.getByTestId("setting-error-history"), new RegExp(`must be at most ${maxHistory} rounds`), "the reason under History");
     const reason = await text(dlg.getByTestId("setting-error-max_hops"));
     await dlg.getByTestId("engine-dialog-save").click();
     const why = await expectText(dlg.getByTestId("engine-dialog-error"), /refused/, "the dialog's refusal");

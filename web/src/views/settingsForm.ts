@@ -4,7 +4,7 @@
 // under the field.
 
 import { h } from "../dom";
-import { BUILTIN, DEFAULT_PORT, FIELDS, checkField, effective, type Field } from "../settings";
+import { DEFAULT_PORT, FIELDS, checkField, effective, modeOf, usedBy, type Field } from "../settings";
 import type { Settings } from "../types";
 
 export interface Group {
@@ -98,7 +98,7 @@ export class SettingsForm {
   private setValue(c: Control, v: unknown): void {
     const f = c.field;
     if (f.kind === "bool") (c.input as HTMLInputElement).checked = Boolean(v);
-    else if (f.kind === "mode") c.input.value = String(v ?? BUILTIN.mode);
+    else if (f.kind === "mode") c.input.value = String(v ?? modeOf({}));
     else if (f.kind === "text") c.input.value = String(v ?? "");
     else c.input.value = v == null ? "" : String(+((v as number) / (f.scale ?? 1)).toPrecision(12));
   }
@@ -126,10 +126,10 @@ export class SettingsForm {
     const mode = this.controls.get("mode")?.input.value;
     const port = this.controls.get("port");
     if (!port || !mode) return;
-    const needs = mode === "udp" || mode === "tcp";
+    const needs = usedBy("port", mode);
     port.input.disabled = !needs;
     const input = port.input as HTMLInputElement;
-    input.placeholder = !needs ? "not used by ICMP" : `default ${mode === "udp" ? DEFAULT_PORT.udp : DEFAULT_PORT.tcp}`;
+    input.placeholder = !needs ? `not used by ${mode.toUpperCase()}` : `default ${DEFAULT_PORT[mode] ?? ""}`;
     if (!needs) {
       port.input.value = "";
       port.error.textContent = "";
@@ -196,7 +196,7 @@ export class SettingsForm {
       if (key === "port" && this.portDefaulted(c)) {
         // emptied on the same mode: its default, said explicitly (an edit
         // that leaves the port out keeps the old one)
-        out.port = this.controls.get("mode")?.input.value === "udp" ? DEFAULT_PORT.udp : DEFAULT_PORT.tcp;
+        out.port = DEFAULT_PORT[this.controls.get("mode")?.input.value ?? ""];
         continue;
       }
       const v = this.readValue(c);

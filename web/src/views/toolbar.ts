@@ -4,7 +4,7 @@
 
 import type { App } from "../app";
 import { byId, h, setText } from "../dom";
-import { checkField, effective } from "../settings";
+import { checkField, effective, useOptions } from "../settings";
 import { setNotify, notifyWanted, unlockAudio } from "../sound";
 import { applyTheme, currentTheme, type ThemeName } from "../theme";
 import type { Settings } from "../types";
@@ -98,7 +98,8 @@ export class Toolbar {
   /** Loads the user settings and shows them. */
   async load(): Promise<void> {
     try {
-      const u = await this.app.api.settings();
+      const [u, options] = await Promise.all([this.app.api.settings(), this.app.api.options()]);
+      useOptions(options);
       this.app.store.settings = u;
       this.app.store.settingsLoaded = true;
       const theme: ThemeName = u.theme === "light" ? "light" : "dark";
