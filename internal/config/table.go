@@ -324,6 +324,26 @@ func (o *Options) dropInapplicable(entry Options) {
 	}
 }
 
+// MergeEdit returns o with the keys over sets, as an edit of a running
+// target's options. An option that belongs to some modes (the port)
+// belongs to its mode: a new mode given without it drops o's (the new
+// mode takes its own default: a TCP target's 443 means nothing to UDP),
+// and, as in Resolve, one the resulting mode does not use is dropped
+// unless over set it (then Settings refuses it).
+func (o Options) MergeEdit(over Options) Options {
+	table := Table()
+	if over.Mode != nil && !strings.EqualFold(o.mode(), *over.Mode) {
+		for _, op := range table {
+			if _, set := op.field.value(&over); op.Modes != nil && !set {
+				op.field.clear(&o)
+			}
+		}
+	}
+	m := o.Merge(over)
+	m.dropInapplicable(over)
+	return m
+}
+
 func containsFold(list []string, s string) bool {
 	for _, c := range list {
 		if strings.EqualFold(c, s) {

@@ -205,3 +205,33 @@ func TestDocsOptionTable(t *testing.T) {
 
 // docType is the Type column: the table's type, as the docs name it.
 func docType(op Option) string { return op.Type }
+
+func TestMergeEdit(t *testing.T) {
+	tcp443 := Options{Mode: new("tcp"), Port: new(443)}
+	tests := []struct {
+		name       string
+		base, over Options
+		wantPort   *int // nil: unset
+		wantMode   string
+	}{
+		{"new mode without a port drops the old port", tcp443, Options{Mode: new("udp")}, nil, "udp"},
+		{"new mode with a port keeps it", tcp443, Options{Mode: new("udp"), Port: new(53)}, new(53), "udp"},
+		{"same mode keeps the port", tcp443, Options{Mode: new("TCP")}, new(443), "TCP"},
+		{"icmp drops an inherited port", Options{Port: new(443)}, Options{Interval: new(Seconds(2e9))}, nil, "icmp"},
+		{"a port given with icmp stays, for Settings to refuse", Options{}, Options{Port: new(443)}, new(443), "icmp"},
+		{"another key keeps the port", tcp443, Options{Size: new(100)}, new(443), "tcp"},
+	}
+	for _, tt := range tests {
+		got := tt.base.MergeEdit(tt.over)
+		if !reflect.DeepEqual(got.Port, tt.wantPort) || got.mode() != strings.ToLower(tt.wantMode) {
+			t.Errorf("%s: got port %v, mode %s; want port %v, mode %s", tt.name, deref(got.Port), got.mode(), deref(tt.wantPort), tt.wantMode)
+		}
+	}
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

@@ -177,20 +177,9 @@ func (s *Server) settingsFrom(raw json.RawMessage, base config.Options) (st moni
 	return st, over, nil
 }
 
-// mergeOptions returns base with the keys over sets. A port belongs to its
-// mode: a new mode given without a port takes that mode's default port
-// (a TCP target's 443 means nothing to UDP, and ICMP takes none), and, as
-// in config.Resolve, a port inherited by an ICMP target is dropped.
-func mergeOptions(base, over config.Options) config.Options {
-	if over.Port == nil && over.Mode != nil && modeOf(base) != strings.ToLower(*over.Mode) {
-		base.Port = nil
-	}
-	o := base.Merge(over)
-	if over.Port == nil && modeOf(o) == "icmp" {
-		o.Port = nil
-	}
-	return o
-}
+// mergeOptions returns base with the keys over sets, a port following
+// its mode as config.Options.MergeEdit says.
+func mergeOptions(base, over config.Options) config.Options { return base.MergeEdit(over) }
 
 // pin returns a saved entry's options with two values in effect written
 // out: the mode when they set a port, so that a later change of the
@@ -205,13 +194,6 @@ func pin(o config.Options, st monitor.Settings) config.Options {
 		o.DNS = new(false)
 	}
 	return o
-}
-
-func modeOf(o config.Options) string {
-	if o.Mode == nil {
-		return "icmp"
-	}
-	return strings.ToLower(*o.Mode)
 }
 
 // checkEntry checks a new target's host and name as the settings file
