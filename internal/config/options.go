@@ -113,7 +113,7 @@ const (
 	MaxTimeout   = 60 * time.Second
 	MaxSendDelay = 10 * time.Second
 	MaxSize      = 65000
-	MaxHistory   = 1 << 20 // the monitor's bound: 12 days of rounds at 1 s
+	MaxHistory   = monitor.MaxHistory // 12 days of rounds at 1 s
 	MinLogBytes  = 1 << 10 // csvlog.MinMaxBytes: a header and a few rows
 	MaxWindow    = 10000
 	MaxLatency   = 60 * time.Second
