@@ -114,7 +114,7 @@ const (
 	MaxSendDelay = 10 * time.Second
 	MaxSize      = 65000
 	MaxHistory   = monitor.MaxHistory // 12 days of rounds at 1 s
-	MinLogBytes  = 1 << 10 // csvlog.MinMaxBytes: a header and a few rows
+	MinLogBytes  = 1 << 10            // csvlog.MinMaxBytes: a header and a few rows
 	MaxWindow    = 10000
 	MaxLatency   = 60 * time.Second
 	MaxLogFiles  = 10000
