@@ -6,11 +6,13 @@
 # unprivileged user), chromium (the dashboard's browser tests), npm
 # (to build the dashboard), wine64 and mingw-w64 (the Windows binary and
 # Windows test programs under Wine, and the shim Wine 8 needs to run Go
-# programs) and zip (release archives). Safe to run again; needs root.
+# programs), xvfb (a virtual display, so Windows programs under Wine get a
+# desktop for the notification-area icon) and zip (release archives). Safe
+# to run again; needs root.
 set -euo pipefail
 need=()
 for pair in ip:iproute2 iptables:iptables nft:nftables ping:iputils-ping mtr:mtr-tiny setpriv:util-linux chromium:chromium npm:npm \
-  /usr/lib/wine/wine64:wine64 x86_64-w64-mingw32-gcc:gcc-mingw-w64-x86-64 zip:zip; do
+  /usr/lib/wine/wine64:wine64 x86_64-w64-mingw32-gcc:gcc-mingw-w64-x86-64 Xvfb:xvfb zip:zip; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
