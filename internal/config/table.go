@@ -39,12 +39,13 @@ type Option struct {
 	// URL marks a string that, when not empty, must be an http:// or
 	// https:// URL.
 	URL bool `json:"url,omitempty"`
-	// Default is the built-in value in Unit; nil when there is none or
-	// it depends on the mode (DefaultByMode) or lives elsewhere
-	// (DefaultText).
+	// Default is the built-in value in Unit, as a file or the API writes
+	// it ("" and 0 where the empty value means none or "the default");
+	// nil when it depends on the mode (DefaultByMode).
 	Default       any            `json:"default"`
 	DefaultByMode map[string]int `json:"default_by_mode,omitempty"`
-	// DefaultText describes a default that is not a plain value.
+	// DefaultText describes what Default stands for when that is not
+	// the value itself ("10485760 (10 MiB)", "beside the probe log").
 	DefaultText string `json:"default_text,omitempty"`
 	// Modes are the probe modes the option applies to; nil means all.
 	// Set where it does not apply, it is an error in a target and ignored
@@ -119,19 +120,19 @@ func Table() []Option {
 		{Key: "history", Type: "integer", Unit: "rounds", Min: f(1), Max: f(MaxHistory), Default: monitor.DefaultHistory,
 			Description: "rounds of history each hop keeps",
 			field:       ints(func(o *Options) **int { return &o.History }, func(s *monitor.Settings, v int) { s.History = v })},
-		{Key: "webhook_url", Type: "string", URL: true, DefaultText: "none",
+		{Key: "webhook_url", Type: "string", URL: true, Default: "", DefaultText: "none",
 			Description: "gets a JSON POST on every alert raise and clear",
 			field:       strs(func(o *Options) **string { return &o.WebhookURL }, func(s *monitor.Settings, v string) { s.Webhook = v })},
-		{Key: "log_path", Type: "string", DefaultText: "none", Description: "the target's CSV probe log",
+		{Key: "log_path", Type: "string", Default: "", DefaultText: "none", Description: "the target's CSV probe log",
 			field: strs(func(o *Options) **string { return &o.LogPath }, func(s *monitor.Settings, v string) { s.LogPath = v })},
-		{Key: "log_max_bytes", Type: "integer", Unit: "bytes", Min: f(MinLogBytes), Zero: "the default",
+		{Key: "log_max_bytes", Type: "integer", Unit: "bytes", Min: f(MinLogBytes), Zero: "the default", Default: 0,
 			DefaultText: "10485760 (10 MiB)", Description: "size cap of each log file before it rolls over",
 			field: fieldOf[int64]{func(o *Options) **int64 { return &o.LogMaxBytes }, "a whole number",
 				func(s *monitor.Settings, v int64) { s.LogMaxBytes = v }}},
-		{Key: "log_max_files", Type: "integer", Min: f(0), Max: f(MaxLogFiles), Zero: "the default",
+		{Key: "log_max_files", Type: "integer", Min: f(0), Max: f(MaxLogFiles), Zero: "the default", Default: 0,
 			DefaultText: "5", Description: "log files kept, the current one included",
 			field: ints(func(o *Options) **int { return &o.LogMaxFiles }, func(s *monitor.Settings, v int) { s.LogMaxFiles = v })},
-		{Key: "event_log_path", Type: "string", DefaultText: "beside the probe log",
+		{Key: "event_log_path", Type: "string", Default: "", DefaultText: "beside the probe log",
 			Description: "the target's CSV event log",
 			field:       strs(func(o *Options) **string { return &o.EventLogPath }, nil)}, // not a monitor setting: see Resolve
 		{Key: "dns", Type: "bool", Default: true, Description: "name resolution for the target's hops",
