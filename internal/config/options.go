@@ -312,52 +312,11 @@ func (o Options) settings() monitor.Settings {
 // PingerPlots that do not know the key. Settings(FromSettings(s)) returns
 // s with its defaults filled in.
 func FromSettings(s monitor.Settings) Options {
-	orDefault := func(v, def time.Duration) time.Duration {
-		if v == 0 {
-			return def
+	var o Options
+	for _, op := range Table() { // mode comes before the options that depend on it
+		if op.AppliesTo(o.mode()) {
+			op.field.load(&o, s)
 		}
-		return v
-	}
-	orInt := func(v, def int) int {
-		if v == 0 {
-			return def
-		}
-		return v
-	}
-	o := Options{
-		Interval:     new(Seconds(orDefault(s.Interval, DefaultInterval))),
-		Mode:         new(s.Trace.Mode.String()),
-		Timeout:      new(Seconds(orDefault(s.Trace.Timeout, trace.DefaultTimeout))),
-		Size:         new(orInt(s.Trace.Size, trace.DefaultSize)),
-		MaxHops:      new(orInt(s.Trace.MaxHops, trace.DefaultMaxHops)),
-		FirstTTL:     new(orInt(s.Trace.FirstTTL, 1)),
-		SendDelay:    new(Seconds(s.Trace.SendGap)),
-		FinalHopOnly: new(s.Trace.FinalHopOnly),
-		AlertLossPct: new(s.Alert.LossPct),
-		AlertLatency: new(Millis(s.Alert.Latency)),
-		AlertWindow:  new(orInt(s.Alert.Window, alert.DefaultWindow)),
-		History:      new(orInt(s.History, monitor.DefaultHistory)),
-	}
-	switch o.mode() {
-	case "udp":
-		o.Port = new(orInt(int(s.Trace.Port), trace.DefaultUDPPort))
-	case "tcp":
-		o.Port = new(orInt(int(s.Trace.Port), trace.DefaultTCPPort))
-	}
-	if s.Webhook != "" {
-		o.WebhookURL = new(s.Webhook)
-	}
-	if s.LogPath != "" {
-		o.LogPath = new(s.LogPath)
-	}
-	if s.LogMaxBytes != 0 {
-		o.LogMaxBytes = new(s.LogMaxBytes)
-	}
-	if s.LogMaxFiles != 0 {
-		o.LogMaxFiles = new(s.LogMaxFiles)
-	}
-	if s.NoNames {
-		o.DNS = new(false)
 	}
 	return o
 }

@@ -60,33 +60,58 @@ type Option struct {
 // new slice each time: callers (tests) may change their copy.
 func Table() []Option {
 	f := func(v float64) *float64 { return &v }
-	secs := func(ptr func(*Options) **Seconds, to func(*monitor.Settings, time.Duration)) field {
-		return fieldOf[Seconds]{ptr, "a number of seconds", func(s *monitor.Settings, v Seconds) { to(s, time.Duration(v)) }}
+	// Each field converts both ways: to stores a value in monitor
+	// settings, from reads the value in effect back (zeros read as the
+	// monitor reads them) and says whether a file should write it.
+	secs := func(ptr func(*Options) **Seconds, to func(*monitor.Settings, time.Duration), from func(monitor.Settings) time.Duration) field {
+		return fieldOf[Seconds]{ptr, "a number of seconds",
+			func(s *monitor.Settings, v Seconds) { to(s, time.Duration(v)) },
+			func(s monitor.Settings) (Seconds, bool) { return Seconds(from(s)), true }}
 	}
-	ints := func(ptr func(*Options) **int, to func(*monitor.Settings, int)) field {
-		return fieldOf[int]{ptr, "a whole number", to}
+	ints := func(ptr func(*Options) **int, to func(*monitor.Settings, int), from func(monitor.Settings) (int, bool)) field {
+		return fieldOf[int]{ptr, "a whole number", to, from}
 	}
-	bools := func(ptr func(*Options) **bool, to func(*monitor.Settings, bool)) field {
-		return fieldOf[bool]{ptr, "true or false", to}
+	bools := func(ptr func(*Options) **bool, to func(*monitor.Settings, bool), from func(monitor.Settings) (bool, bool)) field {
+		return fieldOf[bool]{ptr, "true or false", to, from}
 	}
-	strs := func(ptr func(*Options) **string, to func(*monitor.Settings, string)) field {
-		return fieldOf[string]{ptr, "a string", to}
+	strs := func(ptr func(*Options) **string, to func(*monitor.Settings, string), from func(monitor.Settings) (string, bool)) field {
+		return fieldOf[string]{ptr, "a string", to, from}
 	}
+	orDur := func(v, def time.Duration) time.Duration {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	orInt := func(v, def int) (int, bool) {
+		if v == 0 {
+			return def, true
+		}
+		return v, true
+	}
+	ifSet := func(v string) (string, bool) { return v, v != "" }
+	portDefaults := map[string]int{"udp": trace.DefaultUDPPort, "tcp": trace.DefaultTCPPort}
 	return []Option{
 		{Key: "interval", Type: "seconds", Unit: "s", Min: f(MinInterval.Seconds()), Max: f(MaxInterval.Seconds()),
 			Default: DefaultInterval.Seconds(), Description: "time between the starts of rounds",
-			field: secs(func(o *Options) **Seconds { return &o.Interval }, func(s *monitor.Settings, d time.Duration) { s.Interval = d })},
+			field: secs(func(o *Options) **Seconds { return &o.Interval }, func(s *monitor.Settings, d time.Duration) { s.Interval = d },
+				func(s monitor.Settings) time.Duration { return orDur(s.Interval, DefaultInterval) })},
 		{Key: "mode", Type: "string", Choices: []string{"icmp", "udp", "tcp"}, Default: "icmp",
 			Description: "probe protocol",
 			field: fieldOf[string]{func(o *Options) **string { return &o.Mode }, `"icmp", "udp" or "tcp"`,
-				func(s *monitor.Settings, v string) { _ = s.Trace.Mode.UnmarshalText([]byte(v)) }}}, // checked by check
+				func(s *monitor.Settings, v string) { _ = s.Trace.Mode.UnmarshalText([]byte(v)) }, // checked by check
+				func(s monitor.Settings) (string, bool) { return s.Trace.Mode.String(), true }}},
 		{Key: "port", Type: "integer", Min: f(1), Max: f(65535), Modes: []string{"udp", "tcp"},
-			DefaultByMode: map[string]int{"udp": trace.DefaultUDPPort, "tcp": trace.DefaultTCPPort},
+			DefaultByMode: portDefaults,
 			Description:   "destination port of UDP and TCP probes",
-			field:         ints(func(o *Options) **int { return &o.Port }, func(s *monitor.Settings, v int) { s.Trace.Port = uint16(v) })},
+			field: ints(func(o *Options) **int { return &o.Port }, func(s *monitor.Settings, v int) { s.Trace.Port = uint16(v) },
+				func(s monitor.Settings) (int, bool) {
+					return orInt(int(s.Trace.Port), portDefaults[strings.ToLower(s.Trace.Mode.String())])
+				})},
 		{Key: "timeout", Type: "seconds", Unit: "s", Min: f(0), MinOpen: true, Max: f(MaxTimeout.Seconds()),
 			Default: trace.DefaultTimeout.Seconds(), Description: "how long a probe waits for its reply",
-			field: secs(func(o *Options) **Seconds { return &o.Timeout }, func(s *monitor.Settings, d time.Duration) { s.Trace.Timeout = d })},
+			field: secs(func(o *Options) **Seconds { return &o.Timeout }, func(s *monitor.Settings, d time.Duration) { s.Trace.Timeout = d },
+				func(s monitor.Settings) time.Duration { return orDur(s.Trace.Timeout, trace.DefaultTimeout) })},
 		{Key: "size", Type: "integer", Unit: "bytes", Min: f(0), Max: f(MaxSize), Default: trace.DefaultSize,
 			Description: "payload bytes per probe",
 			field: ints(func(o *Options) **int { return &o.Size }, func(s *monitor.Settings, v int) {
@@ -94,49 +119,65 @@ func Table() []Option {
 					v = trace.DefaultSize // as trace.Config reads a zero size
 				}
 				s.Trace.Size = v
-			})},
+			}, func(s monitor.Settings) (int, bool) { return orInt(s.Trace.Size, trace.DefaultSize) })},
 		{Key: "max_hops", Type: "integer", Min: f(1), Max: f(255), Default: trace.DefaultMaxHops,
 			Description: "highest TTL probed",
-			field:       ints(func(o *Options) **int { return &o.MaxHops }, func(s *monitor.Settings, v int) { s.Trace.MaxHops = v })},
+			field: ints(func(o *Options) **int { return &o.MaxHops }, func(s *monitor.Settings, v int) { s.Trace.MaxHops = v },
+				func(s monitor.Settings) (int, bool) { return orInt(s.Trace.MaxHops, trace.DefaultMaxHops) })},
 		{Key: "first_ttl", Type: "integer", Min: f(1), Max: f(255), AtMost: "max_hops", Default: 1,
 			Description: "lowest TTL probed",
-			field:       ints(func(o *Options) **int { return &o.FirstTTL }, func(s *monitor.Settings, v int) { s.Trace.FirstTTL = v })},
+			field: ints(func(o *Options) **int { return &o.FirstTTL }, func(s *monitor.Settings, v int) { s.Trace.FirstTTL = v },
+				func(s monitor.Settings) (int, bool) { return orInt(s.Trace.FirstTTL, 1) })},
 		{Key: "send_delay", Type: "seconds", Unit: "s", Min: f(0), Max: f(MaxSendDelay.Seconds()), Default: 0.0,
 			Description: "gap between the probes of one round",
-			field:       secs(func(o *Options) **Seconds { return &o.SendDelay }, func(s *monitor.Settings, d time.Duration) { s.Trace.SendGap = d })},
+			field: secs(func(o *Options) **Seconds { return &o.SendDelay }, func(s *monitor.Settings, d time.Duration) { s.Trace.SendGap = d },
+				func(s monitor.Settings) time.Duration { return s.Trace.SendGap })},
 		{Key: "final_hop_only", Type: "bool", Default: false, Description: "probe the destination alone, not the path",
-			field: bools(func(o *Options) **bool { return &o.FinalHopOnly }, func(s *monitor.Settings, v bool) { s.Trace.FinalHopOnly = v })},
+			field: bools(func(o *Options) **bool { return &o.FinalHopOnly }, func(s *monitor.Settings, v bool) { s.Trace.FinalHopOnly = v },
+				func(s monitor.Settings) (bool, bool) { return s.Trace.FinalHopOnly, true })},
 		{Key: "alert_loss_pct", Type: "number", Unit: "%", Min: f(0), Max: f(100), Zero: "off", Default: 0.0,
 			Description: "alert when at least this share of the window's destination probes were lost",
 			field: fieldOf[float64]{func(o *Options) **float64 { return &o.AlertLossPct }, "a percentage",
-				func(s *monitor.Settings, v float64) { s.Alert.LossPct = v }}},
+				func(s *monitor.Settings, v float64) { s.Alert.LossPct = v },
+				func(s monitor.Settings) (float64, bool) { return s.Alert.LossPct, true }}},
 		{Key: "alert_latency_ms", Type: "number", Unit: "ms", Min: f(0), Max: f(float64(MaxLatency.Milliseconds())), Zero: "off", Default: 0.0,
 			Description: "alert when the window's mean destination RTT is at least this",
 			field: fieldOf[Millis]{func(o *Options) **Millis { return &o.AlertLatency }, "a number of milliseconds",
-				func(s *monitor.Settings, v Millis) { s.Alert.Latency = time.Duration(v) }}},
+				func(s *monitor.Settings, v Millis) { s.Alert.Latency = time.Duration(v) },
+				func(s monitor.Settings) (Millis, bool) { return Millis(s.Alert.Latency), true }}},
 		{Key: "alert_window", Type: "integer", Unit: "probes", Min: f(1), Max: f(MaxWindow), Default: alert.DefaultWindow,
 			Description: "how many of the latest destination probes the alert rules look at",
-			field:       ints(func(o *Options) **int { return &o.AlertWindow }, func(s *monitor.Settings, v int) { s.Alert.Window = v })},
+			field: ints(func(o *Options) **int { return &o.AlertWindow }, func(s *monitor.Settings, v int) { s.Alert.Window = v },
+				func(s monitor.Settings) (int, bool) { return orInt(s.Alert.Window, alert.DefaultWindow) })},
 		{Key: "history", Type: "integer", Unit: "rounds", Min: f(1), Max: f(MaxHistory), Default: monitor.DefaultHistory,
 			Description: "rounds of history each hop keeps",
-			field:       ints(func(o *Options) **int { return &o.History }, func(s *monitor.Settings, v int) { s.History = v })},
+			field: ints(func(o *Options) **int { return &o.History }, func(s *monitor.Settings, v int) { s.History = v },
+				func(s monitor.Settings) (int, bool) { return orInt(s.History, monitor.DefaultHistory) })},
 		{Key: "webhook_url", Type: "string", URL: true, Default: "", DefaultText: "none",
 			Description: "gets a JSON POST on every alert raise and clear",
-			field:       strs(func(o *Options) **string { return &o.WebhookURL }, func(s *monitor.Settings, v string) { s.Webhook = v })},
+			field: strs(func(o *Options) **string { return &o.WebhookURL }, func(s *monitor.Settings, v string) { s.Webhook = v },
+				func(s monitor.Settings) (string, bool) { return ifSet(s.Webhook) })},
 		{Key: "log_path", Type: "string", Default: "", DefaultText: "none", Description: "the target's CSV probe log",
-			field: strs(func(o *Options) **string { return &o.LogPath }, func(s *monitor.Settings, v string) { s.LogPath = v })},
+			field: strs(func(o *Options) **string { return &o.LogPath }, func(s *monitor.Settings, v string) { s.LogPath = v },
+				func(s monitor.Settings) (string, bool) { return ifSet(s.LogPath) })},
 		{Key: "log_max_bytes", Type: "integer", Unit: "bytes", Min: f(MinLogBytes), Zero: "the default", Default: 0,
 			DefaultText: "10485760 (10 MiB)", Description: "size cap of each log file before it rolls over",
 			field: fieldOf[int64]{func(o *Options) **int64 { return &o.LogMaxBytes }, "a whole number",
-				func(s *monitor.Settings, v int64) { s.LogMaxBytes = v }}},
+				func(s *monitor.Settings, v int64) { s.LogMaxBytes = v },
+				// the caps' defaults belong to the CSV log: 0 is left unwritten
+				func(s monitor.Settings) (int64, bool) { return s.LogMaxBytes, s.LogMaxBytes != 0 }}},
 		{Key: "log_max_files", Type: "integer", Min: f(0), Max: f(MaxLogFiles), Zero: "the default", Default: 0,
 			DefaultText: "5", Description: "log files kept, the current one included",
-			field: ints(func(o *Options) **int { return &o.LogMaxFiles }, func(s *monitor.Settings, v int) { s.LogMaxFiles = v })},
+			field: ints(func(o *Options) **int { return &o.LogMaxFiles }, func(s *monitor.Settings, v int) { s.LogMaxFiles = v },
+				func(s monitor.Settings) (int, bool) { return s.LogMaxFiles, s.LogMaxFiles != 0 })},
 		{Key: "event_log_path", Type: "string", Default: "", DefaultText: "beside the probe log",
 			Description: "the target's CSV event log",
-			field:       strs(func(o *Options) **string { return &o.EventLogPath }, nil)}, // not a monitor setting: see Resolve
+			field:       strs(func(o *Options) **string { return &o.EventLogPath }, nil, nil)}, // not a monitor setting: see Resolve
 		{Key: "dns", Type: "bool", Default: true, Description: "name resolution for the target's hops",
-			field: bools(func(o *Options) **bool { return &o.DNS }, func(s *monitor.Settings, on bool) { s.NoNames = !on })},
+			field: bools(func(o *Options) **bool { return &o.DNS }, func(s *monitor.Settings, on bool) { s.NoNames = !on },
+				// written only when off: "on" is what a file without the key
+				// has always meant
+				func(s monitor.Settings) (bool, bool) { return false, s.NoNames })},
 	}
 }
 
@@ -382,14 +423,26 @@ type field interface {
 	merge(dst, over *Options)
 	clear(o *Options)
 	apply(o *Options, s *monitor.Settings) // a no-op when unset
+	load(o *Options, s monitor.Settings)   // sets the field from s, or leaves it unset
 }
 
 // fieldOf is a field of type T: ptr finds it, want names the JSON it
-// takes, to stores it in monitor settings (nil: it has no place there).
+// takes, to stores it in monitor settings and from reads it back (nil:
+// it has no place there).
 type fieldOf[T any] struct {
 	ptr  func(*Options) **T
 	want string
 	to   func(*monitor.Settings, T)
+	from func(monitor.Settings) (T, bool)
+}
+
+func (f fieldOf[T]) load(o *Options, s monitor.Settings) {
+	if f.from == nil {
+		return
+	}
+	if v, ok := f.from(s); ok {
+		*f.ptr(o) = &v
+	}
 }
 
 func (f fieldOf[T]) decode(o *Options, raw json.RawMessage) error { return set(f.ptr(o), raw, f.want) }

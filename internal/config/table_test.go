@@ -235,3 +235,15 @@ func deref(p *int) any {
 	}
 	return *p
 }
+
+// TestTableModeFirst checks that "mode" comes before every option that
+// depends on it: FromSettings reads the rows in order.
+func TestTableModeFirst(t *testing.T) {
+	keys := optionKeys()
+	mode := indexOf(keys, "mode")
+	for i, op := range Table() {
+		if op.Modes != nil && i < mode {
+			t.Errorf("%s is row %d; want it after mode (row %d)", op.Key, i, mode)
+		}
+	}
+}
