@@ -104,7 +104,7 @@ export function checkField(key: string, v: unknown, all: Settings): string {
     case "int": {
       if (typeof v !== "number" || Number.isNaN(v)) return "enter a number";
       if (f.kind === "int" && !Number.isInteger(v)) return "enter a whole number";
-      const shown = (x: number) => `${+(x / (f.scale ?? 1)).toPrecision(6)}${f.unit ? " " + f.unit : ""}`;
+      const shown = (x: number) => `${+(x / (f.scale ?? 1)).toPrecision(12)}${f.unit ? " " + f.unit : ""}`;
       if (f.zero && v === 0) break;
       if (f.min != null && (v < f.min || (f.minOpen && v === f.min))) {
         if (f.zero) return `must be 0 (${f.zero}) or at least ${shown(f.min)}`;
