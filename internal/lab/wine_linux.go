@@ -381,8 +381,24 @@ func (w *Wine) Path(file ...string) string {
 }
 
 // close stops the prefix's wineserver (and with it every program of the
-// prefix) inside the namespace, and waits until it is gone.
+// prefix) inside the namespace, waits until it is gone, and kills by PID
+// whatever of the prefix is left.
 func (w *Wine) close() {
+	w.stopServer()
+	// Every process of the prefix should have gone with its server; any
+	// left (the environment names the prefix, unique to this Wine, so it
+	// is ours) would keep sockets open in the namespace.
+	if left := prefixPIDs(w.prefix); len(left) > 0 {
+		for _, pid := range left {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+		w.t.Logf("wine: killed %d processes of the prefix that outlived wineserver -k: %v", len(left), left)
+	}
+}
+
+// stopServer runs `wineserver -k` and then `wineserver -w` inside the
+// namespace, as the prefix's user.
+func (w *Wine) stopServer() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "ip", w.prelude(w.server, "-k")...)
@@ -393,15 +409,6 @@ func (w *Wine) close() {
 	wait := exec.CommandContext(ctx, "ip", w.prelude(w.server, "-w")...)
 	wait.Env = w.Env()
 	_ = wait.Run()
-	// Every process of the prefix should have gone with its server; any
-	// left (the environment names the prefix, unique to this Wine, so it
-	// is ours) would keep sockets open in the namespace.
-	if left := prefixPIDs(w.prefix); len(left) > 0 {
-		for _, pid := range left {
-			_ = unix.Kill(pid, unix.SIGKILL)
-		}
-		w.t.Logf("wine: killed %d processes of the prefix that outlived wineserver -k: %v", len(left), left)
-	}
 }
 
 // prefixPIDs lists the processes whose environment names prefix as their
