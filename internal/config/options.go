@@ -3,7 +3,7 @@
 // SaveUser), and Options, the one JSON encoding of a target's engine,
 // alert and log options that both of them, and saved sessions, use. It
 // applies defaults and validates; the only I/O is reading a file and
-// replacing one atomically (WriteAtomic).
+// replacing one atomically (atomicfile.Write).
 //
 // It must not import packages that probe, show or store results beyond the
 // types it fills (monitor.Settings and what that holds).

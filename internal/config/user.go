@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/pingerplot/pingerplot/internal/atomicfile"
 )
 
 // UserSettings are what the app remembers between launches: engine options
@@ -102,7 +104,7 @@ func SaveUser(dir string, s UserSettings) error {
 	if err := keepUnreadable(path); err != nil {
 		return err
 	}
-	return WriteAtomic(path, 0o600, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o600, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

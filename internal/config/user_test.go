@@ -2,8 +2,6 @@ package config
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -217,27 +215,5 @@ func TestUserJSONMethods(t *testing.T) {
 	// Missing keys keep the first-launch values.
 	if err := json.Unmarshal([]byte(`{}`), &got); err != nil || !reflect.DeepEqual(got, DefaultUser()) {
 		t.Errorf("Unmarshal({}) = %+v, %v; want the defaults", got, err)
-	}
-}
-
-func TestWriteAtomicFailureKeepsOld(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "f")
-	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("boom")
-	err := WriteAtomic(path, 0o600, func(w io.Writer) error {
-		w.Write([]byte("half of the new"))
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Errorf("WriteAtomic = %v; want the writer's error", err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "old" {
-		t.Errorf("file = %q after a failed write; want the old content", b)
-	}
-	if names := dirFiles(t, dir); !reflect.DeepEqual(names, []string{"f"}) {
-		t.Errorf("files = %v; want the temporary file removed", names)
 	}
 }

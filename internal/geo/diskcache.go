@@ -13,7 +13,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/atomicfile"
 )
 
 // cacheEntry is one online answer, in memory and in the cache file.
@@ -92,7 +92,7 @@ func (d *diskCache) write(entries []cacheEntry) error {
 		return err
 	}
 	doc := cacheDoc{FormatVersion: cacheFormatVersion, Provider: d.provider, Entries: entries}
-	return config.WriteAtomic(d.path, 0o600, func(w io.Writer) error {
+	return atomicfile.Write(d.path, 0o600, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
 		return enc.Encode(doc)

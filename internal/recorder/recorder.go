@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/atomicfile"
 	"github.com/pingerplot/pingerplot/internal/csvlog"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/notify"
@@ -311,7 +311,7 @@ func (r *Recorder) WriteSummary(snap monitor.Snapshot) error {
 	if at.IsZero() {
 		at = time.Now() // no round ended: the stop is now
 	}
-	err := config.WriteAtomic(SummaryPathFor(snap.LogPath, snap.ID, at), 0o644, func(w io.Writer) error {
+	err := atomicfile.Write(SummaryPathFor(snap.LogPath, snap.ID, at), 0o644, func(w io.Writer) error {
 		return csvlog.WriteSummary(w, sum)
 	})
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/atomicfile"
 )
 
 // The file layout. Addresses, times and settings are kept as text here and
@@ -137,12 +137,12 @@ func Save(w io.Writer, s Session) error {
 	return err
 }
 
-// SaveFile saves s to path atomically (see config.WriteAtomic): the file
+// SaveFile saves s to path atomically (see atomicfile.Write): the file
 // is either the old one or the whole new session, never a torn one. It is
 // readable by its owner only (0600): settings carry webhook URLs, whose
 // tokens are secrets.
 func SaveFile(path string, s Session) error {
-	return config.WriteAtomic(path, 0o600, func(w io.Writer) error { return Save(w, s) })
+	return atomicfile.Write(path, 0o600, func(w io.Writer) error { return Save(w, s) })
 }
 
 // indent returns n levels of indentation.

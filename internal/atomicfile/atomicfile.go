@@ -1,4 +1,9 @@
-package config
+// Package atomicfile replaces a file so that a reader, or the next start
+// after a crash, sees the old content or the new, never a torn mix. It is a
+// leaf: the config, session, recorder and geo packages write their files
+// through it, and it imports nothing of the project's, so using it pulls in
+// no probing, monitoring or config code.
+package atomicfile
 
 import (
 	"bufio"
@@ -8,7 +13,7 @@ import (
 	"path/filepath"
 )
 
-// WriteAtomic replaces the file at path with what write writes, so that
+// Write replaces the file at path with what write writes, so that
 // a reader, or the next start after a crash or power cut, sees either the
 // old file whole or the new one whole, never a mix or a torn end. It
 // writes a temporary file in the same directory (a rename is atomic only
@@ -17,7 +22,7 @@ import (
 // old file is untouched and the temporary file removed. Where another
 // program may hold the file open for a moment and so block the rename
 // (Windows), the rename is retried for a bounded time (replaceFile).
-func WriteAtomic(path string, perm fs.FileMode, write func(io.Writer) error) (err error) {
+func Write(path string, perm fs.FileMode, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

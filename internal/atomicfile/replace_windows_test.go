@@ -1,4 +1,4 @@
-package config
+package atomicfile
 
 import (
 	"io"
@@ -15,7 +15,7 @@ import (
 // removal of a test's directory can fail) lets it be.
 func atomicDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "config-atomic-")
+	dir, err := os.MkdirTemp("", "atomicfile-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,11 +27,11 @@ func writeString(s string) func(io.Writer) error {
 	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
 }
 
-// TestWriteAtomicWhileOpen: a file another handle holds open (Go's
+// TestWriteWhileOpen: a file another handle holds open (Go's
 // os.Open shares neither delete nor rename) is replaced once that handle
 // closes within the retry budget; a handle held past it makes
-// WriteAtomic fail with the old file whole and no temporary file left.
-func TestWriteAtomicWhileOpen(t *testing.T) {
+// Write fail with the old file whole and no temporary file left.
+func TestWriteWhileOpen(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		holdFor time.Duration // how long the reader keeps the file open
@@ -43,7 +43,7 @@ func TestWriteAtomicWhileOpen(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := atomicDir(t)
 			path := filepath.Join(dir, "settings.json")
-			if err := WriteAtomic(path, 0o600, writeString("old")); err != nil {
+			if err := Write(path, 0o600, writeString("old")); err != nil {
 				t.Fatalf("first write: %v", err)
 			}
 			r, err := os.Open(path)
@@ -58,17 +58,17 @@ func TestWriteAtomicWhileOpen(t *testing.T) {
 			}()
 			defer func() { <-released }()
 			start := time.Now()
-			err = WriteAtomic(path, 0o600, writeString("new"))
+			err = Write(path, 0o600, writeString("new"))
 			took := time.Since(start)
 			if tc.wantErr {
 				if err == nil || !sharingError(err) {
-					t.Errorf("WriteAtomic while held = %v; want a sharing error", err)
+					t.Errorf("Write while held = %v; want a sharing error", err)
 				}
 				if took < renameBudget {
-					t.Errorf("WriteAtomic gave up after %v; want at least %v of retries", took, renameBudget)
+					t.Errorf("Write gave up after %v; want at least %v of retries", took, renameBudget)
 				}
 			} else if err != nil {
-				t.Errorf("WriteAtomic with a reader that lets go after %v = %v; want success", tc.holdFor, err)
+				t.Errorf("Write with a reader that lets go after %v = %v; want success", tc.holdFor, err)
 			}
 			<-released
 			want := "new"
