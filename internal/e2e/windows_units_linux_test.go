@@ -45,8 +45,8 @@ type windowsUnit struct {
 // prefix has a virtual display, so desktop's icon tests run too.
 var windowsUnits = []windowsUnit{
 	{pkg: "packet"}, {pkg: "hopstat"}, {pkg: "alert"}, {pkg: "report"}, {pkg: "trace"}, {pkg: "monitor"},
-	{pkg: "session"}, {pkg: "workqueue"}, {pkg: "archtest"}, {pkg: "metrics"}, {pkg: "resolve"},
-	{pkg: "recorder"}, {pkg: "notify"}, {pkg: "geo"},
+	{pkg: "session"}, {pkg: "workqueue"}, {pkg: "metrics"}, {pkg: "resolve"},
+	{pkg: "recorder"}, {pkg: "notify"}, {pkg: "geo"}, {pkg: "atomicfile"},
 	// the notification-area icon's window and message loop, on the
 	// prefix's virtual display (Xvfb): a window station to add it to
 	{pkg: "desktop"},
@@ -62,6 +62,8 @@ var windowsUnits = []windowsUnit{
 		why: "XDG autostart folders are Linux paths; filepath.IsAbs(\"/home/ann\") is false on Windows"},
 	{pkg: "cli", skip: "TestServeMetrics|TestHeadlessSlowDNS",
 		why: "TestServeMetrics expects Linux's text for a busy port (Windows says \"Only one usage of each socket address\", Wine only \"winapi error #10048\"); TestHeadlessSlowDNS logs its figures, so Wine's failed TempDir cleanup would make it a failure that cannot be told from a real one"},
+	{pkg: "archtest", skip: "TestTransitiveImports",
+		why: "it runs `go list`, and the Go toolchain here is a Linux program"},
 	{pkg: "buildinfo", skip: "TestWindowsBuildCarriesResources|TestStampedBinaryPrintsVersion|TestReleaseScript",
 		why: "they run the Go toolchain and the release script (bash) to build and inspect the .exe: Linux programs"},
 }
