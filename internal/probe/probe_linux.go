@@ -149,15 +149,20 @@ func (p *linuxProber) Close() error {
 	close(p.closing)
 	p.mu.Unlock()
 	p.tcpWG.Wait()
+	// Close the sockets without holding p.mu: closing a file waits for a
+	// read in progress on it, and a reader matching a raw socket's message
+	// takes p.mu (handleRaw looks up the raw UDP socket), so holding it here
+	// could deadlock.
 	p.mu.Lock()
-	for _, s := range p.shared {
+	shared := p.shared
+	p.shared = nil
+	p.mu.Unlock()
+	for _, s := range shared {
 		s.f.Close()
 		if s.reserve >= 0 {
 			unix.Close(s.reserve)
 		}
 	}
-	p.shared = nil
-	p.mu.Unlock()
 	p.readers.Wait()
 	return nil
 }
