@@ -6,6 +6,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 )
@@ -112,6 +113,47 @@ func TestBadProbe(t *testing.T) {
 		r, err := p.Probe(context.Background(), pr)
 		if err != nil || r.Kind != Failed || r.Err == nil {
 			t.Errorf("Probe(%+v) = %+v, %v; want a Failed reply with an error", pr, r, err)
+		}
+	}
+}
+
+// TestCloseWhileRawRepliesArrive closes raw UDP probers while the port
+// unreachables of their probes are arriving. The raw socket's reader takes
+// the prober's lock inside its read to find the raw UDP socket; Close once
+// held that lock while closing the socket, which waits for the read: a
+// deadlock about one time in a few dozen. Needs CAP_NET_RAW (root).
+func TestCloseWhileRawRepliesArrive(t *testing.T) {
+	p0, err := New(Config{Privilege: Raw})
+	if err == nil {
+		err = p0.Prepare(UDP, false, false)
+		p0.Close()
+	}
+	if err != nil {
+		if os.Getenv("PINGERPLOT_LAB_REQUIRED") == "1" {
+			t.Fatalf("raw sockets required (PINGERPLOT_LAB_REQUIRED=1): %v", err)
+		}
+		t.Skipf("raw sockets unavailable: %v (run as root)", err)
+	}
+	dst := netip.MustParseAddr("127.0.0.1")
+	for i := 0; i < 200; i++ {
+		p, err := New(Config{Privilege: Raw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := make([]Probe, 8)
+		for j := range ps {
+			ps[j] = Probe{Dst: dst, TTL: 64, Mode: UDP, Port: 33434, Timeout: time.Second}
+		}
+		// The first answer ends the batch; the others are still coming.
+		if err := p.ProbeAll(context.Background(), ps, 0, func(int, Reply) bool { return false }); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { p.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Close did not return within 10 s (run %d): deadlocked with the raw reader", i)
 		}
 	}
 }
