@@ -112,19 +112,11 @@ func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w he
 	for _, r := range h.Targets {
 		eventPaths[r.ID] = r.EventLogPath
 	}
-	lookup := func(id monitor.ID) (monitor.Target, bool) {
-		for _, t := range m.Targets() {
-			if t.ID == id {
-				return t, true
-			}
-		}
-		return monitor.Target{}, false
-	}
 	// A webhook that gives up says so as a record_error event: in the
 	// event log, on the console, in the metrics. Its failed attempts
 	// before that are not news: the give-up names them.
 	wh, err := notify.NewWebhook(notify.WebhookConfig{
-		Target: lookup, Client: w.Webhook,
+		Target: m.Target, Client: w.Webhook,
 		OnError: func(id monitor.ID, err error) {
 			if m.Report(id, monitor.RecordError, err.Error()) != nil { // the target was removed meanwhile
 				consoleLine(w.Stdout, time.Now(), string(id), string(monitor.RecordError), err.Error())
@@ -135,7 +127,7 @@ func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w he
 		return err
 	}
 	rec := recorder.New(recorder.Config{
-		Target: lookup, Names: names, Console: w.Stdout, Logger: logger, Webhook: wh, Monitor: m,
+		Target: m.Target, Names: names, Console: w.Stdout, Logger: logger, Webhook: wh, Monitor: m,
 		EventLogPath: func(id monitor.ID) string { return eventPaths[id] },
 	})
 	if w.MetricsAddr != "" {

@@ -94,21 +94,13 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 	}
 	m := monitor.New(monitor.Config{Prober: prober, Logger: logger, Names: names})
 	defer m.Close()
-	lookup := func(id monitor.ID) (monitor.Target, bool) {
-		for _, t := range m.Targets() {
-			if t.ID == id {
-				return t, true
-			}
-		}
-		return monitor.Target{}, false
-	}
-	wh, err := notify.NewWebhook(notify.WebhookConfig{Target: lookup, Logger: logger,
+	wh, err := notify.NewWebhook(notify.WebhookConfig{Target: m.Target, Logger: logger,
 		OnError: func(id monitor.ID, err error) { _ = m.Report(id, monitor.RecordError, err.Error()) }})
 	if err != nil {
 		return err
 	}
 	defer wh.Close()
-	rec := recorder.New(recorder.Config{Target: lookup, Names: names, Logger: logger, Webhook: wh, Monitor: m})
+	rec := recorder.New(recorder.Config{Target: m.Target, Names: names, Logger: logger, Webhook: wh, Monitor: m})
 	defer rec.Close()
 	updates, unsubscribe := m.SubscribeWith(monitor.SubscriberConfig{Name: "recorder", Buffer: 4096, Durable: true})
 	defer unsubscribe()

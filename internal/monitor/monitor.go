@@ -323,6 +323,19 @@ func (m *Monitor) Targets() []Target {
 	return eachTarget(m, func(tg *target) Target { return tg.want })
 }
 
+// Target returns id's target with the settings last asked for, as Targets
+// does, and whether the monitor has it: a lookup by ID for those that hold
+// an ID from an event or a request, without copying every target.
+func (m *Monitor) Target(id ID) (Target, bool) {
+	tg, err := m.target(id)
+	if err != nil {
+		return Target{}, false
+	}
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.want, true
+}
+
 // Snapshot returns id's latest snapshot, with every hop's history if
 // withHistory (a copy of up to Settings.History samples per hop: for
 // graphs and sessions, not for every round).

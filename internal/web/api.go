@@ -333,7 +333,7 @@ func (s *Server) pause(paused bool) http.HandlerFunc {
 
 func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 	id := monitor.ID(r.PathValue("id"))
-	if _, ok := s.targetSettings(id); !ok {
+	if _, ok := s.cfg.Monitor.Target(id); !ok {
 		notFound(w, id)
 		return
 	}
@@ -354,7 +354,7 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 	// The request is the target's whole settings object or a part of it:
 	// what it leaves out keeps its current value, the one last asked for
 	// (an earlier edit may still wait for the next round).
-	t, ok := s.targetSettings(id)
+	t, ok := s.cfg.Monitor.Target(id)
 	if !ok {
 		notFound(w, id)
 		return

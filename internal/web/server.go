@@ -187,20 +187,10 @@ func (s *Server) wantSettings() map[monitor.ID]monitor.Settings {
 	return m
 }
 
-// targetSettings returns id's settings as last asked for.
-func (s *Server) targetSettings(id monitor.ID) (monitor.Target, bool) {
-	for _, t := range s.cfg.Monitor.Targets() {
-		if t.ID == id {
-			return t, true
-		}
-	}
-	return monitor.Target{}, false
-}
-
 func (s *Server) summaryOf(sn monitor.Snapshot) targetSummary {
 	ts := summaryOf(sn)
 	st := sn.Settings
-	if t, ok := s.targetSettings(sn.ID); ok {
+	if t, ok := s.cfg.Monitor.Target(sn.ID); ok {
 		st = t.Settings
 	}
 	ts.Settings = settingsJSON(st)
@@ -231,7 +221,7 @@ func (s *Server) detailOf(sn monitor.Snapshot) targetDetail {
 		}
 	}
 	st := sn.Settings
-	if t, ok := s.targetSettings(sn.ID); ok {
+	if t, ok := s.cfg.Monitor.Target(sn.ID); ok {
 		st = t.Settings
 	}
 	d.Settings = settingsJSON(st)
