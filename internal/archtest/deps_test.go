@@ -14,7 +14,7 @@ const module = "github.com/pingerplot/pingerplot/"
 
 // engine is what the monitor brings with it: anything that reads snapshots
 // or events reaches these.
-var engine = []string{"packet", "probe", "trace", "hopstat", "alert", "monitor"}
+var engine = []string{"packet", "probe/result", "probe", "trace", "hopstat", "alert", "monitor"}
 
 // with joins groups of package names into one list.
 func with(groups ...[]string) []string { return slices.Concat(groups...) }
@@ -37,10 +37,12 @@ var allowed = map[string][]string{
 	"internal/buildinfo":  nil,
 	"internal/desktop":    nil,
 	"internal/service":    nil,
-	// The engine, bottom to top.
-	"internal/probe":           {"packet"},
-	"internal/probe/probetest": {"packet", "probe"},
-	"internal/trace":           {"packet", "probe"},
+	// The engine, bottom to top. result holds the types of a probe's
+	// answer, for those that show or store it without the sockets.
+	"internal/probe/result":    {"packet"},
+	"internal/probe":           {"packet", "probe/result"},
+	"internal/probe/probetest": {"packet", "probe/result", "probe"},
+	"internal/trace":           {"packet", "probe/result", "probe"},
 	"internal/monitor":         engine,
 	// Caches filled in the background; geo stores its cache on disk.
 	"internal/resolve": {"workqueue"},
@@ -79,6 +81,7 @@ var never = []struct {
 	why  string
 }{
 	{"internal/packet", []string{"probe", "trace", "monitor"}, "wire formats do no I/O"},
+	{"internal/probe/result", []string{"probe", "trace", "monitor"}, "the result types are a leaf, so that readers of results need not reach the sockets"},
 	{"internal/hopstat", []string{"packet", "probe", "trace", "monitor"}, "statistics are pure"},
 	{"internal/alert", []string{"packet", "probe", "trace", "monitor"}, "alert rules are pure"},
 	{"internal/workqueue", []string{"probe", "resolve", "geo", "monitor"}, "the caches that use it know what they look up; it does not"},
@@ -94,6 +97,12 @@ var never = []struct {
 	{"internal/csvlog", []string{"config", "web", "recorder"}, "a record format is a subscriber's tool"},
 	{"internal/config", []string{"csvlog", "session", "web", "recorder"}, "config describes settings; it stores no results"},
 }
+
+// probeImporters are the only packages that may import probe itself (the
+// sockets): the engine that drives a Prober and the wiring that makes one.
+// Packages that show or store results take its types from probe/result,
+// even where they reach probe through the monitor.
+var probeImporters = []string{"internal/probe/probetest", "internal/trace", "internal/monitor", "internal/cli"}
 
 // pkgDeps is one package's project imports under internal/: direct and all
 // (transitive), named relative to internal/.
@@ -184,6 +193,11 @@ func TestTransitiveImports(t *testing.T) {
 		}
 		for _, p := range checkDeps(deps, allowed) {
 			t.Errorf("GOOS=%s: %s", goos, p)
+		}
+		for _, pkg := range slices.Sorted(maps.Keys(deps)) {
+			if slices.Contains(deps[pkg].direct, "probe") && !slices.Contains(probeImporters, pkg) {
+				t.Errorf("GOOS=%s: %s imports internal/probe, the sockets' package; want its result types from internal/probe/result", goos, pkg)
+			}
 		}
 	}
 	for _, pkg := range slices.Sorted(maps.Keys(allowed)) {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -92,15 +92,15 @@ func round(index, n int) trace.Round {
 	start := t0.Add(time.Duration(index) * time.Second)
 	r := trace.Round{Index: index, Start: start, End: start.Add(time.Second), EndTTL: n, Reached: true}
 	for ttl := 1; ttl <= n; ttl++ {
-		rep := probe.Reply{
-			Kind: probe.TimeExceeded, From: netip.AddrFrom4([4]byte{10, 0, byte(ttl), 1}),
+		rep := result.Reply{
+			Kind: result.TimeExceeded, From: netip.AddrFrom4([4]byte{10, 0, byte(ttl), 1}),
 			Sent: start.Add(time.Duration(ttl) * time.Millisecond), RTT: time.Duration(ttl)*time.Millisecond + 234*time.Microsecond,
 		}
 		switch {
 		case ttl == 2:
-			rep = probe.Reply{Kind: probe.Timeout, Sent: rep.Sent}
+			rep = result.Reply{Kind: result.Timeout, Sent: rep.Sent}
 		case ttl == n:
-			rep.Kind = probe.Reached
+			rep.Kind = result.Reached
 			rep.From = netip.MustParseAddr("192.0.2.7")
 		}
 		r.Hops = append(r.Hops, trace.Hop{TTL: ttl, Reply: rep})

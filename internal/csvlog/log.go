@@ -33,7 +33,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -127,16 +127,16 @@ func appendRound(b []byte, target string, r trace.Round, name func(netip.Addr) s
 const StatusRefused = "refused"
 
 // status is the probe log's status column for rep.
-func status(rep probe.Reply) string {
-	if rep.Kind == probe.Reached && rep.Closed {
+func status(rep result.Reply) string {
+	if rep.Kind == result.Reached && rep.Closed {
 		return StatusRefused
 	}
 	return rep.Kind.String()
 }
 
 // answered reports whether a reply of kind k carries an RTT.
-func answered(k probe.Kind) bool {
-	return k == probe.TimeExceeded || k == probe.Reached || k == probe.Unreachable
+func answered(k result.Kind) bool {
+	return k == result.TimeExceeded || k == result.Reached || k == result.Unreachable
 }
 
 func appendMs(b []byte, d time.Duration) []byte {

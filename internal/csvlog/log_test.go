@@ -15,16 +15,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
 func TestWriteRoundRows(t *testing.T) {
 	r := round(7, 4)
 	r.Hops = append(r.Hops[:3:3],
-		trace.Hop{TTL: 4, Reply: probe.Reply{Kind: probe.Unreachable, From: netip.MustParseAddr("2001:db8::1"), Sent: r.Start, RTT: 1500 * time.Microsecond}},
-		trace.Hop{TTL: 5, Reply: probe.Reply{Kind: probe.Failed, Err: errors.New("no route")}},
-		trace.Hop{TTL: 6, Reply: probe.Reply{Kind: probe.Reached, From: netip.MustParseAddr("192.0.2.7"), Sent: r.Start, RTT: 12345678 * time.Nanosecond}},
+		trace.Hop{TTL: 4, Reply: result.Reply{Kind: result.Unreachable, From: netip.MustParseAddr("2001:db8::1"), Sent: r.Start, RTT: 1500 * time.Microsecond}},
+		trace.Hop{TTL: 5, Reply: result.Reply{Kind: result.Failed, Err: errors.New("no route")}},
+		trace.Hop{TTL: 6, Reply: result.Reply{Kind: result.Reached, From: netip.MustParseAddr("192.0.2.7"), Sent: r.Start, RTT: 12345678 * time.Nanosecond}},
 	)
 	got := string(appendRound(nil, `web, "main"`, r, names))
 	want := `2025-03-01T12:00:07.001000Z,7,"web, ""main""",1,10.0.1.1,,1.234,time-exceeded
@@ -40,7 +40,7 @@ func TestWriteRoundRows(t *testing.T) {
 	// A TCP destination's refusal (a closed port) is "refused", not
 	// "reached"; a final-hop-only round logs its destination as TTL 1.
 	closed := trace.Round{Index: 8, Start: r.Start, Reached: true, EndTTL: 1, Hops: []trace.Hop{{TTL: 1,
-		Reply: probe.Reply{Kind: probe.Reached, Closed: true, From: netip.MustParseAddr("192.0.2.7"), Sent: r.Start, RTT: 250 * time.Microsecond}}}}
+		Reply: result.Reply{Kind: result.Reached, Closed: true, From: netip.MustParseAddr("192.0.2.7"), Sent: r.Start, RTT: 250 * time.Microsecond}}}}
 	if got, want := string(appendRound(nil, "svc", closed, nil)), "2025-03-01T12:00:07.000000Z,8,svc,1,192.0.2.7,,0.250,refused\n"; got != want {
 		t.Errorf("closed port row:\n%s\nwant:\n%s", got, want)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/hopstat"
 	"github.com/pingerplot/pingerplot/internal/monitor"
-	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -36,7 +36,7 @@ func snapshot() monitor.Snapshot {
 	return monitor.Snapshot{
 		Target: monitor.Target{ID: "web, eu", Host: "www.example.com", Addr: a("192.0.2.7"),
 			Settings: monitor.Settings{
-				Trace:    trace.Config{Mode: probe.UDP, Timeout: 2 * time.Second, Size: 100},
+				Trace:    trace.Config{Mode: result.UDP, Timeout: 2 * time.Second, Size: 100},
 				Interval: 500 * time.Millisecond,
 				Alert:    alert.Rules{LossPct: 20, Window: 20},
 			}},

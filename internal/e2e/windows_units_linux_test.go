@@ -46,7 +46,7 @@ type windowsUnit struct {
 var windowsUnits = []windowsUnit{
 	{pkg: "packet"}, {pkg: "hopstat"}, {pkg: "alert"}, {pkg: "report"}, {pkg: "trace"}, {pkg: "monitor"},
 	{pkg: "session"}, {pkg: "workqueue"}, {pkg: "metrics"}, {pkg: "resolve"},
-	{pkg: "recorder"}, {pkg: "notify"}, {pkg: "geo"}, {pkg: "atomicfile"},
+	{pkg: "recorder"}, {pkg: "notify"}, {pkg: "geo"}, {pkg: "atomicfile"}, {pkg: "probe/result"},
 	// the notification-area icon's window and message loop, on the
 	// prefix's virtual display (Xvfb): a window station to add it to
 	{pkg: "desktop"},
@@ -381,7 +381,7 @@ func TestWindowsUnitTestsUnderWine(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	for _, u := range windowsUnits {
 		t.Run(u.pkg, func(t *testing.T) {
-			exe := filepath.Join(dir, u.pkg+".test.exe")
+			exe := filepath.Join(dir, strings.ReplaceAll(u.pkg, "/", "-")+".test.exe")
 			build := exec.Command("go", "test", "-c", "-o", exe, "github.com/pingerplot/pingerplot/internal/"+u.pkg)
 			build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 			if out, err := build.CombinedOutput(); err != nil {

@@ -25,7 +25,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/hopstat"
 	"github.com/pingerplot/pingerplot/internal/monitor"
-	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -174,10 +174,10 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		id := string(s.ID)
 		port := ""
 		switch {
-		case s.Trace.Mode == probe.ICMP:
+		case s.Trace.Mode == result.ICMP:
 		case s.Trace.Port != 0:
 			port = strconv.Itoa(int(s.Trace.Port))
-		case s.Trace.Mode == probe.UDP:
+		case s.Trace.Mode == result.UDP:
 			port = strconv.Itoa(trace.DefaultUDPPort)
 		default:
 			port = strconv.Itoa(trace.DefaultTCPPort)

@@ -18,8 +18,8 @@ import (
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/hopstat"
 	"github.com/pingerplot/pingerplot/internal/monitor"
-	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/probe/probetest"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -48,7 +48,7 @@ func sampleSnapshot() monitor.Snapshot {
 	}
 	return monitor.Snapshot{
 		Target: monitor.Target{ID: "web", Host: "web.example", Addr: dest, Settings: monitor.Settings{
-			Trace: trace.Config{Mode: probe.TCP, Port: 443}, Interval: 2 * time.Second}},
+			Trace: trace.Config{Mode: result.TCP, Port: 443}, Interval: 2 * time.Second}},
 		State:  monitor.Alerting,
 		Rounds: 10,
 		Hops: []monitor.Hop{
@@ -150,7 +150,7 @@ pingerplot_subscriber_dropped_total{subscriber="web"} 0
 // no latency, jitter or MOS series (absent, not a zero a graph would draw
 // as perfect), and ICMP targets carry no port.
 func TestNoRepliesNoLatency(t *testing.T) {
-	s := monitor.Snapshot{Target: monitor.Target{ID: "x", Host: "x", Addr: dest, Settings: monitor.Settings{Trace: trace.Config{Mode: probe.ICMP}}},
+	s := monitor.Snapshot{Target: monitor.Target{ID: "x", Host: "x", Addr: dest, Settings: monitor.Settings{Trace: trace.Config{Mode: result.ICMP}}},
 		State: monitor.NoAnswer, Hops: []monitor.Hop{{Hop: hopstat.Hop{TTL: 1, Stats: hopstat.Stats{Sent: 3}}}},
 		Dest: monitor.Destination{Sent: 3, LossPct: 100}}
 	e := New(fixed{snaps: []monitor.Snapshot{s}})
@@ -264,7 +264,7 @@ func TestLiveClosedPort(t *testing.T) {
 		runDone := make(chan error, 1)
 		go func() { runDone <- m.Run(ctx) }()
 		_, err := m.Add(monitor.Target{Host: "svc", Addr: net.Hops[2].Addr, Settings: monitor.Settings{Interval: time.Second,
-			Trace: trace.Config{Mode: probe.TCP, Port: 8080, FinalHopOnly: true}, Alert: alert.Rules{Window: 3}}})
+			Trace: trace.Config{Mode: result.TCP, Port: 8080, FinalHopOnly: true}, Alert: alert.Rules{Window: 3}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,59 +14,44 @@ package probe
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"time"
 
-	"github.com/pingerplot/pingerplot/internal/packet"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 )
 
-// Mode is the protocol a probe is sent with.
-type Mode uint8
+// The result types live in the leaf package result, so that packages which
+// show or store results need not import this one; these aliases keep
+// probe.Mode, probe.Reply and the rest working for the engine.
+type (
+	// Mode is the protocol a probe is sent with (result.Mode).
+	Mode = result.Mode
+	// Kind says what answered a probe (result.Kind).
+	Kind = result.Kind
+	// Reply is what came back for one probe (result.Reply).
+	Reply = result.Reply
+	// MPLSLabel is one RFC 4950 label stack entry (result.MPLSLabel).
+	MPLSLabel = result.MPLSLabel
+)
 
+// Probe modes.
 const (
-	ICMP Mode = iota // ICMP echo request; destination answers with echo reply
-	UDP              // UDP datagram to a (normally closed) port; destination answers port unreachable
-	TCP              // TCP SYN to a port; destination answers SYN-ACK or RST
+	ICMP = result.ICMP
+	UDP  = result.UDP
+	TCP  = result.TCP
 )
 
-func (m Mode) String() string {
-	switch m {
-	case ICMP:
-		return "icmp"
-	case UDP:
-		return "udp"
-	case TCP:
-		return "tcp"
-	}
-	return fmt.Sprintf("mode(%d)", m)
-}
+// Reply kinds.
+const (
+	Timeout      = result.Timeout
+	TimeExceeded = result.TimeExceeded
+	Reached      = result.Reached
+	Unreachable  = result.Unreachable
+	Failed       = result.Failed
+)
 
-// ParseMode turns "icmp", "udp" or "tcp" into a Mode.
-func ParseMode(s string) (Mode, error) {
-	switch s {
-	case "icmp", "ICMP":
-		return ICMP, nil
-	case "udp", "UDP":
-		return UDP, nil
-	case "tcp", "TCP":
-		return TCP, nil
-	}
-	return 0, fmt.Errorf("unknown probe mode %q (want icmp, udp or tcp)", s)
-}
-
-// MarshalText implements encoding.TextMarshaler so modes read well in JSON.
-func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (m *Mode) UnmarshalText(b []byte) error {
-	v, err := ParseMode(string(b))
-	if err != nil {
-		return err
-	}
-	*m = v
-	return nil
-}
+// ParseMode turns "icmp", "udp" or "tcp" into a Mode (result.ParseMode).
+func ParseMode(s string) (Mode, error) { return result.ParseMode(s) }
 
 // Probe describes one packet to send.
 type Probe struct {
@@ -85,64 +70,6 @@ type Probe struct {
 	// could not trace (Windows TCP without administrator rights).
 	FinalHopOnly bool
 }
-
-// Kind says what answered a probe.
-type Kind uint8
-
-const (
-	Timeout      Kind = iota // nothing answered within the timeout
-	TimeExceeded             // a router on the way: ICMP time exceeded (TTL/hop limit reached 0)
-	Reached                  // the destination itself: echo reply, port unreachable, SYN-ACK or RST
-	Unreachable              // an ICMP destination unreachable other than the one that means "reached"
-	Failed                   // the probe could not be sent; Reply.Err says why
-)
-
-func (k Kind) String() string {
-	switch k {
-	case Timeout:
-		return "timeout"
-	case TimeExceeded:
-		return "time-exceeded"
-	case Reached:
-		return "reached"
-	case Unreachable:
-		return "unreachable"
-	case Failed:
-		return "failed"
-	}
-	return fmt.Sprintf("kind(%d)", k)
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
-
-// Reply is what came back for one probe.
-type Reply struct {
-	Kind Kind
-	// From is the responder: the router for TimeExceeded and Unreachable, the
-	// destination (or whoever answered for it) for Reached. Zero for Timeout.
-	From netip.Addr
-	// ICMPType and ICMPCode are the raw ICMP type/code when the answer was
-	// an ICMP message (zero for TCP connect results).
-	ICMPType, ICMPCode uint8
-	// Sent is the wall-clock time just before the packet was handed to the kernel.
-	Sent time.Time
-	// RTT is the round-trip time, from a kernel receive timestamp when the
-	// kernel gave one (KernelTS true), else from the user-space clock.
-	RTT      time.Duration
-	KernelTS bool
-	// Closed marks a Reached TCP probe that the destination refused (RST):
-	// the host is there but nothing listens on the port, so a service check
-	// must call it down, not up. Never set for other modes.
-	Closed bool
-	// MPLS holds any RFC 4950 label stack the router attached.
-	MPLS []MPLSLabel
-	// Err is set for Failed probes.
-	Err error
-}
-
-// MPLSLabel is one RFC 4950 label stack entry.
-type MPLSLabel = packet.MPLSLabel
 
 // Prober sends probes. Implementations are safe for concurrent use.
 type Prober interface {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/hopstat"
 	"github.com/pingerplot/pingerplot/internal/monitor"
-	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/report"
 )
 
@@ -116,7 +116,7 @@ func hopstats(hs []monitor.Hop) []hopstat.Hop {
 
 func headerLine(p painter, s monitor.Snapshot, now time.Time, width int) string {
 	mode := strings.ToUpper(s.Trace.Mode.String())
-	if s.Trace.Mode != probe.ICMP && s.Trace.Port != 0 {
+	if s.Trace.Mode != result.ICMP && s.Trace.Port != 0 {
 		mode += " port " + strconv.Itoa(int(s.Trace.Port))
 	}
 	left := fmt.Sprintf("%s (%s)  %s  every %v  %d rounds", s.Host, s.Addr, mode, s.Interval, s.Rounds)

@@ -14,7 +14,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/hopstat"
 	"github.com/pingerplot/pingerplot/internal/monitor"
-	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -69,7 +69,7 @@ func sample() monitor.Snapshot {
 	}
 	return monitor.Snapshot{
 		Target: monitor.Target{ID: "dst.example", Host: "dst.example", Addr: dst,
-			Settings: monitor.Settings{Trace: trace.Config{Mode: probe.ICMP}, Interval: time.Second}},
+			Settings: monitor.Settings{Trace: trace.Config{Mode: result.ICMP}, Interval: time.Second}},
 		State: monitor.Running, Rounds: 4, Started: t0, Last: t0.Add(4 * time.Second), Hops: hops,
 		Dest: monitor.Destination{TTL: 4, Sent: 4, LossPct: 25, Latency: ms(10.833), Jitter: ms(0.75), R: 30.1, MOS: 1.6},
 	}
