@@ -95,6 +95,13 @@ func run(t *testing.T, l *lab.Lab, unpriv bool, args ...string) result {
 	} else {
 		cmd = l.Command(ctx, l.Client, binary(t), args...)
 	}
+	return runCmd(t, cmd)
+}
+
+// runCmd runs cmd to its end and returns its output and exit code; a
+// command that could not run at all fails the test.
+func runCmd(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	start := time.Now()
@@ -103,7 +110,7 @@ func run(t *testing.T, l *lab.Lab, unpriv bool, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
+		t.Fatalf("run %v: %v", cmd.Args, err)
 	}
 	return r
 }

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,18 +37,7 @@ func wineRun(t *testing.T, w *lab.Wine, timeout time.Duration, args ...string) r
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := w.Command(ctx, windowsBinary(t), args...)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: so.String(), stderr: se.String(), took: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("pingerplot.exe %v under Wine: %v", args, err)
-	}
-	return r
+	return runCmd(t, w.Command(ctx, windowsBinary(t), args...))
 }
 
 // wineReport runs `report --json -n` under Wine and decodes it.
