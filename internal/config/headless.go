@@ -27,6 +27,9 @@ type Headless struct {
 	// MetricsListen, if set, is the host:port where Prometheus metrics
 	// are served (docs/metrics.md).
 	MetricsListen string
+	// History is where every round is kept for past windows and
+	// evidence ("history"; on by default).
+	History History
 	// Targets are the config's targets in file order, defaults merged in,
 	// validated, log paths absolute.
 	Targets []Resolved
@@ -70,7 +73,7 @@ func readFile(path string) ([]byte, error) {
 }
 
 // topKeys are the keys of a headless config's top level.
-var topKeys = []string{"version", "status_interval", "metrics_listen", "defaults", "targets"}
+var topKeys = []string{"version", "status_interval", "metrics_listen", "history", "defaults", "targets"}
 
 // parseHeadless reads a headless config; dir is where relative paths start.
 func parseHeadless(data []byte, dir string, p *problems) Headless {
@@ -111,6 +114,8 @@ func parseHeadless(data []byte, dir string, p *problems) Headless {
 			} else {
 				h.MetricsListen = a
 			}
+		case m.key == "history":
+			h.History = decodeHistory(m.val, dir, p)
 		case m.key == "defaults":
 			defaults.decode(m.val, nil, "defaults", p)
 		case m.key == "targets":

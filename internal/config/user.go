@@ -31,6 +31,9 @@ type UserSettings struct {
 	// GeoDBs are offline .mmdb/.csv location and ASN databases to read
 	// besides those in the config directory's geo folder ("geo_dbs").
 	GeoDBs []string
+	// History is where the dashboard keeps every round ("history"; on
+	// by default).
+	History History
 }
 
 // DefaultUser returns the settings of a first launch.
@@ -149,6 +152,7 @@ type userFile struct {
 	Sound          bool          `json:"sound"`
 	OnlineLookups  bool          `json:"online_lookups"`
 	GeoDBs         []string      `json:"geo_dbs"`
+	History        History       `json:"history"`
 	Defaults       Options       `json:"defaults"`
 	Targets        []TargetEntry `json:"targets"`
 }
@@ -163,10 +167,10 @@ func fileUser(s UserSettings) userFile {
 	if s.GeoDBs == nil {
 		s.GeoDBs = []string{}
 	}
-	return userFile{s.Version, s.Theme, s.ResumeOnLaunch, s.Sound, s.OnlineLookups, s.GeoDBs, s.Defaults, s.Targets}
+	return userFile{s.Version, s.Theme, s.ResumeOnLaunch, s.Sound, s.OnlineLookups, s.GeoDBs, s.History, s.Defaults, s.Targets}
 }
 
-var userKeys = []string{"version", "theme", "resume_on_launch", "sound", "online_lookups", "geo_dbs", "defaults", "targets"}
+var userKeys = []string{"version", "theme", "resume_on_launch", "sound", "online_lookups", "geo_dbs", "history", "defaults", "targets"}
 
 // MarshalJSON writes the settings as the settings file does.
 func (s UserSettings) MarshalJSON() ([]byte, error) { return json.Marshal(fileUser(s)) }
@@ -220,6 +224,8 @@ func parseUser(data []byte) (s UserSettings, p problems, newer int) {
 			err = decodeValue(m.val, &s.OnlineLookups, wantBool)
 		case m.key == "geo_dbs":
 			err = decodeValue(m.val, &s.GeoDBs, "a list of file paths")
+		case m.key == "history":
+			s.History = decodeHistory(m.val, "", &p)
 		case m.key == "defaults":
 			s.Defaults.decode(m.val, nil, "defaults", &p)
 		case m.key == "targets":

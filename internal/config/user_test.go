@@ -97,6 +97,9 @@ func TestUserFileLayout(t *testing.T) {
   "sound": false,
   "online_lookups": false,
   "geo_dbs": [],
+  "history": {
+    "enabled": true
+  },
   "defaults": {
     "interval": 2,
     "alert_loss_pct": 20,

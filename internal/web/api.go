@@ -562,7 +562,8 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	saved, status, err := s.replaceUser(u, hasTargets)
+	_, hasHistory := top["history"]
+	saved, status, err := s.replaceUser(u, hasTargets, hasHistory)
 	if err != nil {
 		writeError(w, status, err.Error())
 		return
@@ -576,11 +577,16 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 // replaceUser checks and saves new user settings; without targets it keeps
 // the saved list. It returns what it saved, or the HTTP status of a
 // failure.
-func (s *Server) replaceUser(u config.UserSettings, withTargets bool) (config.UserSettings, int, error) {
+func (s *Server) replaceUser(u config.UserSettings, withTargets, withHistory bool) (config.UserSettings, int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !withTargets {
 		u.Targets = s.user.Targets
+	}
+	// The page does not edit where history is kept (it takes effect at
+	// the next start): a page that does not send it keeps the file's.
+	if !withHistory {
+		u.History = s.user.History
 	}
 	u.Version = config.Version
 	// The whole file is checked before it is written: new defaults can
