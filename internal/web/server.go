@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 )
 
@@ -30,6 +31,9 @@ var dist embed.FS
 // Config wires a Server. Monitor, Token and Listen are required.
 type Config struct {
 	Monitor *monitor.Monitor
+	// History is the history store for past windows and evidence; nil
+	// when history is off.
+	History *history.Store
 	// Resolve turns a host name into an address (a literal address too).
 	// Nil accepts literal addresses only.
 	Resolve func(ctx context.Context, host string) (netip.Addr, error)
