@@ -15,7 +15,6 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/monitor"
-	"github.com/pingerplot/pingerplot/internal/notify"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/recorder"
 	"github.com/pingerplot/pingerplot/internal/resolve"
@@ -28,6 +27,7 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(noDNS, "n", false, "")
 	verbose := fs.Bool("verbose", false, "say which probe backend was chosen and why")
 	metricsAddr := fs.String("metrics-listen", "", metricsHelp+"; overrides metrics_listen in CONFIG")
+	noHistory := fs.Bool("no-history", false, `keep no history file, whatever "history" in CONFIG says (docs/history.md)`)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot headless [--init] CONFIG.json\n\nRuns the monitor without a UI: every target of CONFIG is probed on its interval,\nrounds go to CSV probe logs, events to event logs and the console, alerts to webhooks.\nThe config format is in docs/config.md.")
@@ -70,7 +70,7 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 		*metricsAddr = h.MetricsListen
 	}
 	return runHeadlessConfig(ctx, path, h, headlessWiring{
-		Prober: prober, Names: names, MetricsAddr: *metricsAddr, Verbose: *verbose,
+		Prober: prober, Names: names, MetricsAddr: *metricsAddr, Verbose: *verbose, NoHistory: *noHistory,
 		Lookup: func(ctx context.Context, host string) (netip.Addr, error) {
 			return resolveTarget(ctx, host, false, false)
 		},
@@ -88,6 +88,7 @@ type headlessWiring struct {
 	MetricsAddr string       // "" for no metrics endpoint
 	Webhook     *http.Client // nil: the webhook's own client
 	Verbose     bool
+	NoHistory   bool // --no-history: whatever the config says
 	Stdout      io.Writer
 	Stderr      io.Writer
 }
@@ -101,53 +102,42 @@ func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w he
 		return err
 	}
 	logger := slog.New(newConsoleHandler(w.Stderr, slog.LevelWarn))
-	m := monitor.New(monitor.Config{Prober: prober, Logger: logger, Names: names})
-	defer m.Close()
-
 	// The event-log routing is complete before the recorder starts and
 	// never written after: the recorder reads it from its own goroutine
 	// for the first events of each target. Config IDs are unique, and the
-	// monitor starts empty, so each target keeps its configured ID.
+	// monitor starts empty, so each target keeps its configured ID. A
+	// target's default (beside its probe log) is spelled out, so that
+	// what happens before it is monitored (its name does not resolve)
+	// reaches its event log too.
 	eventPaths := make(map[monitor.ID]string, len(h.Targets))
 	for _, r := range h.Targets {
 		eventPaths[r.ID] = r.EventLogPath
+		if r.EventLogPath == "" {
+			eventPaths[r.ID] = recorder.EventLogPathFor(r.Settings.LogPath)
+		}
 	}
-	// A webhook that gives up says so as a record_error event: in the
-	// event log, on the console, in the metrics. Its failed attempts
-	// before that are not news: the give-up names them.
-	wh, err := notify.NewWebhook(notify.WebhookConfig{
-		Target: m.Target, Client: w.Webhook,
-		OnError: func(id monitor.ID, err error) {
-			if m.Report(id, monitor.RecordError, err.Error()) != nil { // the target was removed meanwhile
-				consoleLine(w.Stdout, time.Now(), string(id), string(monitor.RecordError), err.Error())
-			}
-		},
+	hist := h.History
+	if w.NoHistory {
+		hist.Off = true
+	}
+	e, err := startEngine(ctx, engineConfig{
+		Prober: prober, Names: names, Logger: logger, Console: w.Stdout, Stdout: w.Stdout,
+		EventLogPath: func(id monitor.ID) string { return eventPaths[id] },
+		Webhook:      w.Webhook, MetricsAddr: w.MetricsAddr, History: hist,
 	})
 	if err != nil {
 		return err
 	}
-	rec := recorder.New(recorder.Config{
-		Target: m.Target, Names: names, Console: w.Stdout, Logger: logger, Webhook: wh, Monitor: m,
-		EventLogPath: func(id monitor.ID) string { return eventPaths[id] },
-	})
-	if w.MetricsAddr != "" {
-		stopMetrics, err := serveMetrics(ctx, w.MetricsAddr, m, w.Stdout)
-		if err != nil {
-			return err
-		}
-		defer stopMetrics()
+	defer e.close(nil)
+	m, rec := e.M, e.Rec
+	if e.Hist != nil {
+		fmt.Fprintf(w.Stdout, "history: %s\n", e.Hist.Status().Path)
 	}
-	updates, unsubscribe := m.SubscribeWith(monitor.SubscriberConfig{Name: "recorder", Buffer: 4096, Durable: true})
-	recDone := make(chan struct{})
-	go func() {
-		defer close(recDone)
-		rec.Run(context.Background(), updates) // ends when the monitor closes the channel
-	}()
 
 	fmt.Fprintf(w.Stdout, "monitoring %d target(s) from %s; Ctrl-C stops\n", len(h.Targets), path)
 	// Targets are added after the recorder subscribed, so their first
 	// events are logged too.
-	stopTargets, err := targets.start(ctx, m, w)
+	stopTargets, err := targets.start(ctx, m, rec, w)
 	if err != nil {
 		return err
 	}
@@ -181,23 +171,19 @@ loop:
 			break loop
 		}
 	}
-	// Stopping: the monitor has ended its rounds; the webhook gets a
-	// bounded time to deliver, and what it gives up on is still an event
-	// the recorder logs; then the recorder writes what it was given
-	// (closing the monitor hands it the last Gap, if any), and each logged
-	// target leaves its per-hop summary beside its log.
+	// Stopping: the monitor has ended its rounds; each logged target
+	// leaves its per-hop summary beside its log while the engine closes
+	// (engine.close says in what order).
 	stopTargets() // no target is added from here on
-	var errs []error
-	errs = append(errs, wh.Close())
-	for _, snap := range m.Snapshots() {
-		errs = append(errs, rec.WriteSummary(snap))
-	}
-	m.Close()
-	unsubscribe()
-	<-recDone
-	errs = append(errs, rec.Close())
+	err = e.close(func() error {
+		var errs []error
+		for _, snap := range m.Snapshots() {
+			errs = append(errs, rec.WriteSummary(snap))
+		}
+		return errors.Join(errs...)
+	})
 	fmt.Fprintln(w.Stdout, "stopped; logs flushed")
-	return errors.Join(errs...)
+	return err
 }
 
 // printStatus prints one line per target, in the console layout.

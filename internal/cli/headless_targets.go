@@ -10,6 +10,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/recorder"
 )
 
 // Retries of a target whose name does not resolve: the first after
@@ -65,7 +66,7 @@ func checkHeadlessTargets(ctx context.Context, path string, h config.Headless, w
 // given as names as soon as they resolve, each retried with backoff on
 // its own goroutine and every failure said on the console. The returned
 // stop ends the retries and waits for them; call it before closing m.
-func (ht *headlessTargets) start(ctx context.Context, m *monitor.Monitor, w headlessWiring) (stop func(), err error) {
+func (ht *headlessTargets) start(ctx context.Context, m *monitor.Monitor, rec *recorder.Recorder, w headlessWiring) (stop func(), err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	stop = func() { cancel(); wg.Wait() }
@@ -77,7 +78,7 @@ func (ht *headlessTargets) start(ctx context.Context, m *monitor.Monitor, w head
 			}
 			continue
 		}
-		wg.Go(func() { ht.resolveAndAdd(ctx, m, w, i) })
+		wg.Go(func() { ht.resolveAndAdd(ctx, m, rec, w, i) })
 	}
 	return stop, nil
 }
@@ -100,9 +101,14 @@ func (ht *headlessTargets) add(m *monitor.Monitor, i int, addr netip.Addr) error
 // resolveAndAdd looks target i's name up until it resolves (or ctx ends),
 // then prepares its mode and adds it. A name that resolves to an address
 // no trace can have, or a mode this machine refuses, is retried too: the
-// record may change, and the console says why each time.
-func (ht *headlessTargets) resolveAndAdd(ctx context.Context, m *monitor.Monitor, w headlessWiring, i int) {
+// record may change, and the target's event log and the console say why
+// each time (the monitor does not hold the target yet, so the recorder is
+// told directly).
+func (ht *headlessTargets) resolveAndAdd(ctx context.Context, m *monitor.Monitor, rec *recorder.Recorder, w headlessWiring, i int) {
 	r := ht.targets[i]
+	note := func(kind monitor.EventKind, msg string) {
+		rec.Note(monitor.Event{Time: time.Now(), Target: r.ID, Kind: kind, Message: msg})
+	}
 	delay := resolveRetryFirst
 	for attempt := 1; ; attempt++ {
 		addr, err := w.Lookup(ctx, r.Host)
@@ -111,19 +117,18 @@ func (ht *headlessTargets) resolveAndAdd(ctx context.Context, m *monitor.Monitor
 		}
 		if err == nil {
 			if err := ht.add(m, i, addr); err != nil {
-				consoleLine(w.Stdout, time.Now(), string(r.ID), "target_error", err.Error())
+				note(monitor.TargetError, err.Error())
 				return
 			}
 			if attempt > 1 {
-				consoleLine(w.Stdout, time.Now(), string(r.ID), "resolved", fmt.Sprintf("%s is %s after %d attempts; monitoring it", r.Host, addr, attempt))
+				note(monitor.Resolved, fmt.Sprintf("%s is %s after %d attempts; monitoring it", r.Host, addr, attempt))
 			}
 			return
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		consoleLine(w.Stdout, time.Now(), string(r.ID), "resolve_error",
-			fmt.Sprintf("%v; not monitored yet, the other targets run; retrying in %v", err, delay))
+		note(monitor.ResolveError, fmt.Sprintf("%v; not monitored yet, the other targets run; retrying in %v", err, delay))
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():

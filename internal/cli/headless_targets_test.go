@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -48,12 +49,12 @@ func TestHeadlessChecksTargetsFirst(t *testing.T) {
 }
 
 // TestHeadlessUnresolvedTargetRetries: one name that does not resolve
-// stops nothing: the other target runs from the start, the console says
-// why the name is not monitored, and the name is retried with growing
-// delays until it resolves, then monitored.
+// stops nothing: the other target runs from the start, the console and
+// the target's event log say why the name is not monitored, and the name
+// is retried with growing delays until it resolves, then monitored.
 func TestHeadlessUnresolvedTargetRetries(t *testing.T) {
-	path, h := loadHeadless(t, `{"version": 1, "status_interval": 0, "defaults": {"interval": 1},
-		"targets": [{"target": "late.example", "name": "late"}, {"target": "10.0.3.1", "name": "now"}]}`)
+	path, h := loadHeadless(t, `{"version": 1, "status_interval": 0, "defaults": {"interval": 1}, "history": {"enabled": false},
+		"targets": [{"target": "late.example", "name": "late", "log_path": "late.csv"}, {"target": "10.0.3.1", "name": "now"}]}`)
 	var out syncBuffer
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
@@ -99,6 +100,15 @@ func TestHeadlessUnresolvedTargetRetries(t *testing.T) {
 	} {
 		if !strings.Contains(console, w) {
 			t.Errorf("console lacks %q:\n%s", w, console)
+		}
+	}
+	events, err := os.ReadFile(filepath.Join(filepath.Dir(path), "late.events.csv"))
+	if err != nil {
+		t.Fatalf("the late target's event log: %v", err)
+	}
+	for _, w := range []string{",late,resolve_error,", "retrying in 20s", ",late,resolved,", ",late,target_added,"} {
+		if !strings.Contains(string(events), w) {
+			t.Errorf("event log lacks %q:\n%s", w, events)
 		}
 	}
 	// The resolvable target was added at once, the late one at its fourth

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/metrics"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 )
@@ -21,7 +22,7 @@ const metricsHelp = "serve Prometheus metrics at http://ADDR/metrics (host:port,
 // exporter to m. The endpoint is read-only and has no token, as scrapers
 // expect; it listens only where the user asked. The returned stop shuts it
 // down.
-func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, stdout io.Writer) (stop func(), err error) {
+func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, store func() history.Status, stdout io.Writer) (stop func(), err error) {
 	if err := config.CheckListen(addr); err != nil {
 		return nil, usagef("--metrics-listen: %v", err)
 	}
@@ -30,6 +31,12 @@ func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, stdout i
 		return nil, fmt.Errorf("metrics: listen on %s: %w; choose another address with --metrics-listen (or metrics_listen in the config)", addr, err)
 	}
 	exp := metrics.New(m)
+	if store != nil {
+		exp.WithStore(func() metrics.Store {
+			st := store()
+			return metrics.Store{Bytes: st.Bytes, Rounds: st.Rounds, Pending: st.Pending, Lost: st.Lost, Failing: st.LastError != ""}
+		})
+	}
 	updates, unsubscribe := m.SubscribeWith(monitor.SubscriberConfig{Name: "metrics", Buffer: 4096})
 	done := make(chan struct{})
 	go func() {

@@ -19,9 +19,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/geo"
 	"github.com/pingerplot/pingerplot/internal/monitor"
-	"github.com/pingerplot/pingerplot/internal/notify"
 	"github.com/pingerplot/pingerplot/internal/probe"
-	"github.com/pingerplot/pingerplot/internal/recorder"
 	"github.com/pingerplot/pingerplot/internal/resolve"
 	"github.com/pingerplot/pingerplot/internal/web"
 )
@@ -37,6 +35,8 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 	verbose := fs.Bool("verbose", false, "log what the server does")
 	metricsAddr := fs.String("metrics-listen", "", metricsHelp)
 	tray := fs.Bool("tray", false, trayHelp)
+	historyPath := fs.String("history", "", `the history file (default: "history" in the settings, else the user's data directory; docs/history.md)`)
+	noHistory := fs.Bool("no-history", false, "keep no history: past windows and evidence need it")
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot [ui] [flags]\n\nStarts the monitor and its live web dashboard on 127.0.0.1 and opens it in the browser.")
@@ -92,26 +92,19 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 		defer res.Close()
 		names = func(a netip.Addr) string { n, _ := res.Name(a); return n }
 	}
-	m := monitor.New(monitor.Config{Prober: prober, Logger: logger, Names: names})
-	defer m.Close()
-	wh, err := notify.NewWebhook(notify.WebhookConfig{Target: m.Target, Logger: logger,
-		OnError: func(id monitor.ID, err error) { _ = m.Report(id, monitor.RecordError, err.Error()) }})
+	if *historyPath != "" {
+		user.History.Path = *historyPath
+	}
+	if *noHistory {
+		user.History.Off = true
+	}
+	e, err := startEngine(ctx, engineConfig{Prober: prober, Names: names, Logger: logger,
+		Stdout: env.Stdout, MetricsAddr: *metricsAddr, History: user.History})
 	if err != nil {
 		return err
 	}
-	defer wh.Close()
-	rec := recorder.New(recorder.Config{Target: m.Target, Names: names, Logger: logger, Webhook: wh, Monitor: m})
-	defer rec.Close()
-	updates, unsubscribe := m.SubscribeWith(monitor.SubscriberConfig{Name: "recorder", Buffer: 4096, Durable: true})
-	defer unsubscribe()
-	go rec.Run(ctx, updates)
-	if *metricsAddr != "" {
-		stopMetrics, err := serveMetrics(ctx, *metricsAddr, m, env.Stdout)
-		if err != nil {
-			return err
-		}
-		defer stopMetrics()
-	}
+	defer e.close(nil)
+	m := e.M
 
 	// Hop locations and AS numbers: offline databases always, ipwho.is only
 	// while a page has the Map tab open and the user allowed it.
@@ -149,6 +142,7 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 		},
 		Names: names, UserDir: dir, User: user, Token: token, Listen: ln.Addr(), Logger: logger, App: "pingerplot " + buildinfo.Version(),
 		Geo: geoRes, GeoSent: func() int { n, _ := ipwhois.Sent(); return n },
+		History: e.Hist,
 	})
 	go srv.Run(ctx)
 
@@ -184,9 +178,9 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(sctx)
-	m.Close()
+	err = e.close(nil)
 	fmt.Fprintln(env.Stdout, "stopped")
-	return nil
+	return err
 }
 
 // resumeTargets re-arms the targets of the last session ("resume targets on

@@ -35,9 +35,20 @@ type Source interface {
 	Stats() monitor.Stats
 }
 
+// Store is the history store's health as the exporter shows it; the
+// wiring converts history.Status, so this package need not reach the store.
+type Store struct {
+	Bytes   int64 // size on disk
+	Rounds  int64 // rounds written since start
+	Pending int64 // rounds waiting to be written
+	Lost    int64 // rounds given up (recorded as a gap)
+	Failing bool  // the latest write failed
+}
+
 // Exporter is a prometheus.Collector over a monitor.
 type Exporter struct {
-	src Source
+	src   Source
+	store func() Store // nil: no history store
 
 	mu     sync.Mutex
 	events map[eventKey]uint64
@@ -52,6 +63,13 @@ type eventKey struct {
 // Run so that it counts events.
 func New(src Source) *Exporter {
 	return &Exporter{src: src, events: map[eventKey]uint64{}}
+}
+
+// WithStore makes the exporter show the history store's health, read
+// at scrape time from status.
+func (e *Exporter) WithStore(status func() Store) *Exporter {
+	e.store = status
+	return e
 }
 
 // Run counts the events of updates until the channel closes or ctx ends.
@@ -121,6 +139,12 @@ var (
 	dAlert       = desc("alert_active", "1 while the alert condition (loss, latency, closed) is raised for the target.", "target", "condition")
 	dEvents      = desc("events_total", "Events of the target by kind (route_change, multipath, alert_raised, ...).", "target", "kind")
 
+	dHistBytes   = desc("history_bytes", "Size of the history store on disk (database and write-ahead log).")
+	dHistRounds  = desc("history_rounds_written_total", "Rounds the history store has written since start.")
+	dHistPending = desc("history_pending_rounds", "Rounds waiting to be written to the history store (a slow or full disk).")
+	dHistLost    = desc("history_lost_rounds_total", "Rounds the history store gave up: no longer in the monitor's memory when it could write again; each span is a record_gap event.")
+	dHistFailing = desc("history_write_failing", "1 while the history store's latest write failed (the record_error event says why).")
+
 	dHopSent    = desc("hop_sent_total", "Probes sent to this TTL.", hopLabels...)
 	dHopRecv    = desc("hop_replies_total", "Replies received from this TTL.", hopLabels...)
 	dHopRefused = desc("hop_refused_total", "Replies from this TTL that refused the connection (a TCP destination's RST: port closed); counted in hop_replies_total, not loss.", hopLabels...)
@@ -136,7 +160,7 @@ var (
 	dHopRespRcv = desc("hop_responder_replies_total", "Replies from one address at this TTL: ECMP members and reroutes show side by side.", "target", "ttl", "addr")
 )
 
-var allDescs = []*prometheus.Desc{dTargets, dRounds, dProbes, dMissed, dDropped, dSubDrop, dInfo, dState, dTRounds, dPathLen,
+var allDescs = []*prometheus.Desc{dTargets, dRounds, dProbes, dMissed, dDropped, dSubDrop, dHistBytes, dHistRounds, dHistPending, dHistLost, dHistFailing, dInfo, dState, dTRounds, dPathLen,
 	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dDestRefused, dAlert, dEvents, dHopSent, dHopRecv, dHopRefused,
 	dHopLast, dHopAvg, dHopMin, dHopMax, dHopStdDev, dHopJitter, dHopP50, dHopP95, dHopInfo, dHopRespRcv}
 
@@ -168,6 +192,14 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	counter(dDropped, float64(st.Dropped))
 	for _, sub := range st.Subscribers {
 		counter(dSubDrop, float64(sub.Dropped), sub.Name)
+	}
+	if e.store != nil {
+		hs := e.store()
+		gauge(dHistBytes, float64(hs.Bytes))
+		counter(dHistRounds, float64(hs.Rounds))
+		gauge(dHistPending, float64(hs.Pending))
+		counter(dHistLost, float64(hs.Lost))
+		gauge(dHistFailing, b2f(hs.Failing))
 	}
 
 	for _, s := range snaps {

@@ -158,6 +158,13 @@ const (
 	// longer in the monitor's history). The message says how many and
 	// the time span.
 	RecordGap EventKind = "record_gap"
+	// ResolveError, Resolved and TargetError concern a headless target
+	// before the monitor holds it: its name does not resolve (retried
+	// with backoff), resolved at last, or could not be added. The
+	// recorder logs them (Recorder.Note); the monitor never emits them.
+	ResolveError EventKind = "resolve_error"
+	Resolved     EventKind = "resolved"
+	TargetError  EventKind = "target_error"
 )
 
 // Event is something that happened to a target, for the event log, the

@@ -256,6 +256,12 @@ func (r *Recorder) event(e monitor.Event) {
 	r.report(e.Target, path, err)
 }
 
+// Note records an event of a target the monitor does not hold (yet),
+// such as a headless target whose name does not resolve: to its event
+// log (Config.EventLogPath must name it) and the console. It is safe to
+// call while Run is running.
+func (r *Recorder) Note(e monitor.Event) { r.event(e) }
+
 func (r *Recorder) lookup(id monitor.ID) (monitor.Target, bool) {
 	if r.cfg.Target == nil {
 		return monitor.Target{}, false
