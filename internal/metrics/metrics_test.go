@@ -13,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/pingerplot/pingerplot/internal/alert"
@@ -319,4 +320,43 @@ func atLeast(v string, n float64) error {
 		return fmt.Errorf("%q is not at least %v", v, n)
 	}
 	return nil
+}
+
+// TestHistoryStoreSeries: the store's health is read at scrape time, and
+// nothing of it is shown without a store.
+func TestHistoryStoreSeries(t *testing.T) {
+	src := fixed{stats: monitor.Stats{}}
+	names := []string{"pingerplot_history_bytes", "pingerplot_history_rounds_written_total", "pingerplot_history_pending_rounds",
+		"pingerplot_history_lost_rounds_total", "pingerplot_history_write_failing"}
+	if n, err := testutil.GatherAndCount(registry(New(src)), names...); err != nil || n != 0 {
+		t.Errorf("without a store: %d history series, %v; want none", n, err)
+	}
+	status := Store{Bytes: 4096, Rounds: 120, Pending: 7, Lost: 3, Failing: true}
+	e := New(src).WithStore(func() Store { return status })
+	want := `
+# HELP pingerplot_history_bytes Size of the history store on disk (database and write-ahead log).
+# TYPE pingerplot_history_bytes gauge
+pingerplot_history_bytes 4096
+# HELP pingerplot_history_lost_rounds_total Rounds the history store gave up: no longer in the monitor's memory when it could write again; each span is a record_gap event.
+# TYPE pingerplot_history_lost_rounds_total counter
+pingerplot_history_lost_rounds_total 3
+# HELP pingerplot_history_pending_rounds Rounds waiting to be written to the history store (a slow or full disk).
+# TYPE pingerplot_history_pending_rounds gauge
+pingerplot_history_pending_rounds 7
+# HELP pingerplot_history_rounds_written_total Rounds the history store has written since start.
+# TYPE pingerplot_history_rounds_written_total counter
+pingerplot_history_rounds_written_total 120
+# HELP pingerplot_history_write_failing 1 while the history store's latest write failed (the record_error event says why).
+# TYPE pingerplot_history_write_failing gauge
+pingerplot_history_write_failing 1
+`
+	if err := testutil.CollectAndCompare(e, strings.NewReader(want), names...); err != nil {
+		t.Error(err)
+	}
+}
+
+func registry(c prometheus.Collector) *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(c)
+	return r
 }
