@@ -36,7 +36,8 @@ var allowed = map[string][]string{
 	"internal/atomicfile": nil,
 	"internal/buildinfo":  nil,
 	"internal/desktop":    nil,
-	"internal/service":    nil,
+	// Runs PingerPlot unattended; writes its unit files atomically.
+	"internal/service": {"atomicfile"},
 	// The engine, bottom to top. result holds the types of a probe's
 	// answer, for those that show or store it without the sockets.
 	"internal/probe/result":    {"packet"},

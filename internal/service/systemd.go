@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pingerplot/pingerplot/internal/atomicfile"
 )
 
 // UnitDir is where systemd looks for units an administrator installs.
@@ -352,31 +355,14 @@ func ManualRemove(name string) string {
 	return b.String()
 }
 
-// writeFileAtomic writes data to a temporary file beside p and renames it
-// over p, so a crash leaves the old file or the new one, never half.
+// writeFileAtomic replaces p with data, creating its directory, so a
+// crash leaves the old file or the new one, never half.
 func writeFileAtomic(p string, data []byte, mode fs.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
-	if err != nil {
+	return atomicfile.Write(p, mode, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	defer os.Remove(f.Name()) // after a successful rename there is nothing left to remove
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), p)
+	})
 }
