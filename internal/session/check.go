@@ -40,7 +40,7 @@ func ms(d time.Duration) float64 { return float64(d.Round(time.Microsecond)) / 1
 
 func statsOf(s hopstat.Stats) fileStats {
 	return fileStats{
-		Sent: s.Sent, Recv: s.Recv, Last: ms(s.Last), Best: ms(s.Best), Worst: ms(s.Worst), Avg: ms(s.Avg),
+		Sent: s.Sent, Recv: s.Recv, Refused: s.Refused, Last: ms(s.Last), Best: ms(s.Best), Worst: ms(s.Worst), Avg: ms(s.Avg),
 		StdDev: ms(s.StdDev), Jitter: ms(s.Jitter), JitterMax: ms(s.JitterMax), P50: ms(s.P50), P95: ms(s.P95),
 	}
 }
@@ -68,7 +68,7 @@ func targetOf(r Record) fileTarget {
 		for _, s := range h.History {
 			fh.History = append(fh.History, fileSample{
 				Round: s.Round, Time: s.Time.UTC().Format(timeLayout), From: addrText(s.From),
-				RTT: ms(s.RTT), Lost: s.Lost, Reached: s.Reached,
+				RTT: ms(s.RTT), Lost: s.Lost, Reached: s.Reached, Refused: s.Refused,
 			})
 		}
 		t.Hops[i] = fh
@@ -291,9 +291,12 @@ func (h fileHop) hop(rounds, history int) (monitor.Hop, error) {
 }
 
 func (f fileStats) stats() (hopstat.Stats, error) {
-	s := hopstat.Stats{Sent: f.Sent, Recv: f.Recv}
+	s := hopstat.Stats{Sent: f.Sent, Recv: f.Recv, Refused: f.Refused}
 	if f.Sent < 0 || f.Recv < 0 || f.Recv > f.Sent {
 		return s, fmt.Errorf("sent %d, recv %d: want 0 <= recv <= sent", f.Sent, f.Recv)
+	}
+	if f.Refused < 0 || f.Refused > f.Recv {
+		return s, fmt.Errorf("refused %d, recv %d: want 0 <= refused <= recv (a refusal is an answer)", f.Refused, f.Recv)
 	}
 	for _, d := range []struct {
 		key string
@@ -328,7 +331,7 @@ func (f fileSample) sample(rounds int) (monitor.Sample, error) {
 	if err != nil {
 		return monitor.Sample{}, err
 	}
-	s := monitor.Sample{Round: f.Round, Time: t, RTT: rtt, Lost: f.Lost, Reached: f.Reached}
+	s := monitor.Sample{Round: f.Round, Time: t, RTT: rtt, Lost: f.Lost, Reached: f.Reached, Refused: f.Refused}
 	if f.From != "" {
 		if s.From, err = parseAddr(f.From); err != nil {
 			return monitor.Sample{}, fmt.Errorf("from: %v", err)
@@ -336,6 +339,9 @@ func (f fileSample) sample(rounds int) (monitor.Sample, error) {
 	}
 	if f.Lost && (f.From != "" || f.RTT != 0 || f.Reached) {
 		return monitor.Sample{}, fmt.Errorf("lost: a lost probe has no from, rtt_ms or reached")
+	}
+	if f.Refused && !f.Reached {
+		return monitor.Sample{}, fmt.Errorf("refused: only the destination refuses a connection; a refused sample is reached")
 	}
 	return s, nil
 }

@@ -57,6 +57,7 @@ type fileHop struct {
 type fileStats struct {
 	Sent      int     `json:"sent"`
 	Recv      int     `json:"recv"`
+	Refused   int     `json:"refused,omitempty"`
 	Last      float64 `json:"last_ms"`
 	Best      float64 `json:"best_ms"`
 	Worst     float64 `json:"worst_ms"`
@@ -80,6 +81,7 @@ type fileSample struct {
 	RTT     float64 `json:"rtt_ms"`
 	Lost    bool    `json:"lost,omitempty"`
 	Reached bool    `json:"reached,omitempty"`
+	Refused bool    `json:"refused,omitempty"`
 }
 
 type fileEvent struct {
@@ -244,6 +246,9 @@ func appendSample(b []byte, s fileSample) []byte {
 	}
 	if s.Reached {
 		b = append(b, `,"reached":true`...)
+	}
+	if s.Refused {
+		b = append(b, `,"refused":true`...)
 	}
 	return append(b, '}')
 }
