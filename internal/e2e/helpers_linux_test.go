@@ -68,7 +68,23 @@ func (b *built) get(t testing.TB, name string, env ...string) string {
 }
 
 func TestMain(m *testing.M) {
+	// ui and headless keep a history file by default, in the user's data
+	// directory: the binaries the tests start put theirs in a directory
+	// of the run (writable by the unprivileged user), never in the home
+	// of whoever runs the tests. Tests that read the history give each
+	// run its own file.
+	data, err := os.MkdirTemp("", "pp-e2e-data-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if err := os.Chmod(data, 0o1777); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Setenv("XDG_DATA_HOME", data)
 	code := m.Run()
+	os.RemoveAll(data)
 	for _, b := range []*built{&linuxBinary, &windowsExe} {
 		if b.path != "" {
 			os.RemoveAll(filepath.Dir(b.path))
