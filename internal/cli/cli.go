@@ -28,6 +28,7 @@ Usage:
   pingerplot report [flags] TARGET     probe the path N rounds and print the per-hop table (like mtr -r)
   pingerplot tui [flags] TARGET...     the live per-hop table in the terminal (like mtr)
   pingerplot trace [flags] TARGET      one-shot traceroute, each hop printed as it answers
+  pingerplot evidence [flags] TARGET   one HTML file of a stored window, to send to an ISP (--from, --to, -o)
   pingerplot selftest [HOST]           what this machine allows, and a trace in every mode
   pingerplot headless [--init] CONFIG  monitor the targets of a config file without a UI (docs/config.md)
   pingerplot autostart VERB            start the dashboard at logon: install, remove, status
@@ -57,6 +58,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runReport(ctx, rest, env)
 	case "tui":
 		err = runTUI(ctx, rest, env)
+	case "evidence":
+		err = runEvidence(ctx, rest, env)
 	case "trace":
 		err = runTrace(ctx, rest, env)
 	case "selftest":

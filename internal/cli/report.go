@@ -16,6 +16,10 @@ import (
 )
 
 func runReport(ctx context.Context, args []string, env Env) error {
+	if storedWindowAsked(args) {
+		// A window of the history: no prober, no probe.
+		return runStoredReport(ctx, args, env)
+	}
 	c, err := openTargetCommand(ctx, "report", true, args, env)
 	if err != nil {
 		return err
@@ -143,7 +147,11 @@ func openTargetCommand(ctx context.Context, name string, withCount bool, args []
 	c.gf.register(fs)
 	pos, err := parse(fs, args)
 	if err == errHelp {
-		printUsage(env.Stdout, fs, "pingerplot "+name+" [flags] TARGET")
+		synopsis := "pingerplot " + name + " [flags] TARGET"
+		if name == "report" {
+			synopsis += "\n       pingerplot report --from T [--to T] [--json|--csv] TARGET   a stored window, no probe sent (report --from T -h)"
+		}
+		printUsage(env.Stdout, fs, synopsis)
 		return nil, err
 	}
 	if err != nil {
