@@ -15,9 +15,11 @@ package history
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/hopstat"
@@ -153,9 +155,21 @@ type HopSeries struct {
 // macOS.
 func DefaultPath() (string, error) { return defaultPath() }
 
-// Store is an open history file.
+// Store is an open history file. Its readers are safe from any
+// goroutine beside the writer (Run, Flush).
 type Store struct {
 	opts Options
+	db   *sql.DB
+	dict *dict
+	log  *slog.Logger
+
+	// wmu serialises writes (flushes, retention); mu guards what the
+	// writer buffers and its status, so Status and the updates never
+	// wait for the disk.
+	wmu sync.Mutex
+	mu  sync.Mutex
+	w   writer
+	st  Status
 }
 
 // Open opens (creating or migrating) the history file.

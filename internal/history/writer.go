@@ -1,0 +1,570 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/trace"
+)
+
+// maxPendingBytes bounds what the writer holds while it cannot write:
+// packed rounds, about three hours at 1,500 probes/s. Past it the oldest
+// chunks are dropped and fetched again from the monitor when writing
+// resumes (or written down as a gap).
+const maxPendingBytes = 32 << 20
+
+// maxPendingEvents bounds the events held while writing fails.
+const maxPendingEvents = 10000
+
+// writer is what Run buffers between flushes; Store.mu guards it.
+type writer struct {
+	src     Source
+	targets map[monitor.ID]*wtarget
+	events  []monitor.Event
+	bytes   int // packed bytes not yet written
+	// dropped are index ranges of rounds dropped from a full buffer, by
+	// target: fetched again from src when writing resumes.
+	dropped     map[monitor.ID][][2]int
+	failing     bool  // the latest flush failed
+	failRounds  int64 // rounds waiting when it started failing
+	lastRetain  time.Time
+	eventsLost  int
+	reportedOff bool
+}
+
+// wtarget is one target's buffered rounds.
+type wtarget struct {
+	key      string
+	id       int64 // targets.id; 0 until written
+	info     monitor.Target
+	haveInfo bool
+	open     *chunk   // where its next round goes, if it fits
+	done     []*chunk // closed, not yet written; oldest first
+	firstMs  int64
+	lastMs   int64
+	rounds   int64 // buffered since the last write, for targets.rounds
+}
+
+func (w *writer) init() {
+	w.targets = map[monitor.ID]*wtarget{}
+	w.dropped = map[monitor.ID][][2]int{}
+}
+
+func (w *writer) target(id monitor.ID) *wtarget {
+	t := w.targets[id]
+	if t == nil {
+		t = &wtarget{key: string(id)}
+		w.targets[id] = t
+	}
+	if !t.haveInfo && w.src != nil {
+		t.info, t.haveInfo = w.src.Target(id)
+	}
+	return t
+}
+
+// add buffers one round.
+func (w *writer) add(id monitor.ID, r *trace.Round, d *dict) {
+	t := w.target(id)
+	ms := r.Start.UnixMilli()
+	if t.open != nil && !t.open.fits(ms) {
+		t.open.sealed = true
+		t.open.minuteEnded = minuteOf(ms) != t.open.minute
+		t.done = append(t.done, t.open)
+		t.open = nil
+	}
+	if t.open == nil {
+		t.open = newChunk(minuteOf(ms))
+	}
+	before := len(t.open.buf)
+	t.open.add(r, d)
+	w.bytes += len(t.open.buf) - before
+	if t.firstMs == 0 || ms < t.firstMs {
+		t.firstMs = ms
+	}
+	t.lastMs = max(t.lastMs, ms)
+	t.rounds++
+	for w.bytes > maxPendingBytes && w.dropOldest() {
+	}
+}
+
+// dropOldest forgets the oldest closed chunk of any target, noting its
+// rounds to fetch again.
+func (w *writer) dropOldest() bool {
+	var oldest *wtarget
+	var oid monitor.ID
+	for id, t := range w.targets {
+		if len(t.done) > 0 && (oldest == nil || t.done[0].firstMs < oldest.done[0].firstMs) {
+			oldest, oid = t, id
+		}
+	}
+	if oldest == nil {
+		return false
+	}
+	c := oldest.done[0]
+	oldest.done = oldest.done[1:]
+	w.bytes -= len(c.buf)
+	oldest.rounds -= int64(c.count)
+	w.dropped[oid] = append(w.dropped[oid], [2]int{c.firstRound, c.lastRound})
+	return true
+}
+
+// sealAll closes every open chunk: nothing more will join them in this
+// run (Close), so their minutes are rolled up.
+func (w *writer) sealAll() {
+	for _, t := range w.targets {
+		if t.open != nil {
+			t.open.sealed, t.open.minuteEnded = true, true
+			t.done = append(t.done, t.open)
+			t.open = nil
+		}
+	}
+}
+
+// sealOld closes open chunks whose minute is over (now is past its end
+// and a grace for a late round), so a target that stopped gets its
+// last minute rolled up.
+func (w *writer) sealOld(nowMs int64) {
+	for _, t := range w.targets {
+		if c := t.open; c != nil && nowMs > c.minute+60000+5000 {
+			c.sealed, c.minuteEnded = true, true
+			t.done = append(t.done, c)
+			t.open = nil
+		}
+	}
+}
+
+func (w *writer) pendingRounds() int64 {
+	var n int64
+	for _, t := range w.targets {
+		for _, c := range t.done {
+			n += int64(c.count)
+		}
+		if t.open != nil && t.open.dirty {
+			n += int64(t.open.count)
+		}
+	}
+	for _, rs := range w.dropped {
+		for _, r := range rs {
+			n += int64(r[1] - r[0] + 1)
+		}
+	}
+	return n
+}
+
+// handle takes one update from the monitor.
+func (s *Store) handle(u monitor.Update) {
+	switch {
+	case u.Round != nil:
+		s.mu.Lock()
+		s.w.add(u.Round.Target, &u.Round.Round, s.dict)
+		s.mu.Unlock()
+	case u.Event != nil:
+		s.mu.Lock()
+		s.addEvent(*u.Event)
+		s.mu.Unlock()
+	case u.Gap != nil:
+		s.gap(u.Gap)
+	}
+}
+
+// addEvent buffers an event; s.mu is held.
+func (s *Store) addEvent(e monitor.Event) {
+	if e.Kind == monitor.SettingsChanged {
+		if t := s.w.targets[e.Target]; t != nil {
+			t.haveInfo = false // read again at the next round
+		}
+	}
+	if len(s.w.events) >= maxPendingEvents {
+		s.w.events = s.w.events[1:]
+		s.w.eventsLost++
+	}
+	s.w.events = append(s.w.events, e)
+}
+
+// gap catches up what the monitor dropped from the store's channel: the
+// rounds and events its history still holds are stored as if they had
+// come in time; the rest is written down as a record_gap and counted in
+// Status.Lost.
+func (s *Store) gap(g *monitor.Gap) {
+	src := s.source()
+	for _, tg := range g.Targets {
+		var rounds []trace.Round
+		if n := tg.Rounds(); n > 0 {
+			if src != nil {
+				rounds, _ = src.Rounds(tg.Target, tg.FirstRound, tg.LastRound)
+			}
+			if lost := n - len(rounds); lost > 0 {
+				s.lose(src, tg.Target, lost, 0)
+			}
+		}
+		var events []monitor.Event
+		if tg.Events > 0 {
+			if src != nil {
+				for _, e := range src.Events(tg.Target) {
+					if e.Seq >= tg.FirstSeq && e.Seq <= tg.LastSeq {
+						events = append(events, e)
+					}
+				}
+			}
+			if lost := tg.Events - len(events); lost > 0 {
+				s.lose(src, tg.Target, 0, lost)
+			}
+		}
+		s.mu.Lock()
+		for i := range rounds {
+			s.w.add(tg.Target, &rounds[i], s.dict)
+		}
+		for _, e := range events {
+			s.addEvent(e)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// lose counts rounds and events given up and says so.
+func (s *Store) lose(src Source, id monitor.ID, rounds, events int) {
+	s.mu.Lock()
+	s.st.Lost += int64(rounds)
+	s.mu.Unlock()
+	var what string
+	switch {
+	case rounds > 0 && events > 0:
+		what = fmt.Sprintf("%d rounds and %d events", rounds, events)
+	case rounds > 0:
+		what = fmt.Sprintf("%d rounds", rounds)
+	default:
+		what = fmt.Sprintf("%d events", events)
+	}
+	msg := "history: " + what + " not stored: the history store fell behind and the monitor no longer held them; if it recurs, the disk is too slow for this many targets"
+	s.report(src, id, monitor.RecordGap, msg)
+}
+
+// report tells the user through the monitor's event log; without one
+// (a removed target, a closed monitor), through the logger.
+func (s *Store) report(src Source, id monitor.ID, kind monitor.EventKind, msg string) {
+	if src != nil && src.Report(id, kind, msg) == nil {
+		return
+	}
+	s.log.Warn(msg, "target", string(id), "kind", string(kind))
+}
+
+func (s *Store) source() Source {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.src
+}
+
+func (s *Store) run(ctx context.Context, updates <-chan monitor.Update, src Source) {
+	s.mu.Lock()
+	s.w.src = src
+	s.mu.Unlock()
+	tick := time.NewTicker(s.opts.Flush)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			_ = s.flush()
+			return
+		case u, ok := <-updates:
+			if !ok {
+				_ = s.flush()
+				return
+			}
+			s.handle(u)
+		case <-tick.C:
+			_ = s.flush()
+		}
+	}
+}
+
+// batch is what one flush writes, taken from the writer under s.mu.
+type batch struct {
+	targets []*wtarget
+	chunks  map[*wtarget][]*chunk
+	events  []monitor.Event
+	addrs   []uint64
+}
+
+func (s *Store) flush() error {
+	if s.opts.ReadOnly {
+		return nil
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	now := s.opts.Now()
+	s.mu.Lock()
+	s.w.sealOld(now.UnixMilli())
+	if s.w.failing || len(s.w.dropped) > 0 {
+		s.refetchLocked()
+	}
+	b := batch{chunks: map[*wtarget][]*chunk{}, events: s.w.events}
+	for id, t := range s.w.targets {
+		if !t.haveInfo && s.w.src != nil {
+			t.info, t.haveInfo = s.w.src.Target(id)
+		}
+		cs := slices.Clone(t.done)
+		if t.open != nil && t.open.dirty {
+			cs = append(cs, t.open)
+		}
+		if len(cs) > 0 || t.id == 0 && t.rounds > 0 {
+			b.targets = append(b.targets, t)
+			b.chunks[t] = cs
+		}
+	}
+	s.dict.mu.RLock()
+	b.addrs = slices.Clone(s.dict.fresh)
+	s.dict.mu.RUnlock()
+	waiting := s.w.pendingRounds()
+	s.mu.Unlock()
+
+	var err error
+	var parts map[*chunk]int
+	var ids map[*wtarget]int64
+	if len(b.targets) > 0 || len(b.events) > 0 || len(b.addrs) > 0 {
+		parts, ids, err = s.write(context.Background(), &b)
+	}
+	bytes := s.fileBytes()
+
+	s.mu.Lock()
+	if err != nil {
+		s.st.LastError, s.st.LastErrorAt = "history: "+err.Error(), now
+		first := !s.w.failing
+		s.w.failing = true
+		s.w.failRounds = waiting
+		src := s.w.src
+		s.mu.Unlock()
+		if first {
+			s.log.Warn("history: cannot write", "err", err, "waiting", waiting)
+			s.reportAll(src, &b, monitor.RecordError, fmt.Sprintf("history: %v; probing continues, %d rounds waiting", cause(err), waiting))
+		}
+		return err
+	}
+	// Written: forget what was, keep what came meanwhile.
+	var rounds, probes int64
+	for _, t := range b.targets {
+		t.id = ids[t]
+		for _, c := range b.chunks[t] {
+			if p, ok := parts[c]; ok {
+				c.part = p
+			}
+			c.dirty = false
+			if c.sealed {
+				t.done = slices.DeleteFunc(t.done, func(x *chunk) bool { return x == c })
+				s.w.bytes -= len(c.buf)
+			}
+		}
+		rounds += t.rounds
+		t.rounds = 0
+	}
+	for _, t := range b.targets {
+		for _, c := range b.chunks[t] {
+			probes += int64(c.probes)
+		}
+	}
+	s.w.events = s.w.events[len(b.events):]
+	s.dict.mu.Lock()
+	s.dict.fresh = s.dict.fresh[len(b.addrs):]
+	s.dict.mu.Unlock()
+	s.st.Rounds += rounds
+	s.st.Probes += probes
+	s.st.LastError = ""
+	s.st.Bytes = bytes
+	recovered := s.w.failing
+	s.w.failing = false
+	src := s.w.src
+	retainDue := now.Sub(s.w.lastRetain) >= retainEvery
+	s.mu.Unlock()
+	if recovered {
+		s.log.Info("history: writing again", "rounds", waiting)
+		s.reportAll(src, &b, monitor.RecordError, fmt.Sprintf("history: writing again, %d rounds caught up", waiting))
+	}
+	if retainDue || bytes > s.highWater() {
+		if err := s.retainLocked(context.Background(), retainDue); err != nil {
+			s.log.Warn("history: retention", "err", err)
+		}
+	}
+	return nil
+}
+
+// reportAll reports to every target of the batch (each one's event log
+// says why its rounds wait), or the first target known.
+func (s *Store) reportAll(src Source, b *batch, kind monitor.EventKind, msg string) {
+	seen := map[string]bool{}
+	for _, t := range b.targets {
+		if !seen[t.key] {
+			seen[t.key] = true
+			s.report(src, monitor.ID(t.key), kind, msg)
+		}
+	}
+	if len(seen) == 0 && len(b.events) > 0 {
+		s.report(src, b.events[0].Target, kind, msg)
+	}
+}
+
+// cause words a write error for a person.
+func cause(err error) string {
+	msg := err.Error()
+	switch {
+	case containsAny(msg, "SQLITE_FULL", "database or disk is full", "no space"):
+		return "the disk is full (" + msg + ")"
+	case containsAny(msg, "READONLY", "readonly", "read-only"):
+		return "the file is read-only (" + msg + ")"
+	}
+	return msg
+}
+
+// refetchLocked asks the monitor again for rounds dropped from a full
+// buffer; what it no longer holds is a gap. s.mu is held.
+func (s *Store) refetchLocked() {
+	if s.w.bytes > maxPendingBytes/2 || s.w.src == nil {
+		if s.w.src == nil {
+			for id, rs := range s.w.dropped {
+				for _, r := range rs {
+					s.st.Lost += int64(r[1] - r[0] + 1)
+				}
+				delete(s.w.dropped, id)
+				s.log.Warn("history: rounds dropped while writing failed", "target", string(id))
+			}
+		}
+		return
+	}
+	for id, rs := range s.w.dropped {
+		delete(s.w.dropped, id)
+		for _, r := range rs {
+			got, _ := s.w.src.Rounds(id, r[0], r[1])
+			if lost := r[1] - r[0] + 1 - len(got); lost > 0 {
+				s.st.Lost += int64(lost)
+				src := s.w.src
+				msg := fmt.Sprintf("history: %d rounds not stored: they waited while the file could not be written, and the monitor no longer held them", lost)
+				go s.report(src, id, monitor.RecordGap, msg) // Report publishes to this store: not under s.mu
+			}
+			for i := range got {
+				s.w.add(id, &got[i], s.dict)
+			}
+		}
+	}
+}
+
+// write stores a batch in one transaction; it returns the parts given to
+// new chunks and the targets' ids, applied by the caller once committed.
+func (s *Store) write(ctx context.Context, b *batch) (map[*chunk]int, map[*wtarget]int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	parts := map[*chunk]int{}
+	ids := map[*wtarget]int64{}
+	for _, id := range b.addrs {
+		a, _ := s.dict.addr(id)
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO addrs (id, addr) VALUES (?, ?)`, id, a.String()); err != nil {
+			return nil, nil, fmt.Errorf("writing addresses: %w", err)
+		}
+	}
+	keys := map[string]int64{}
+	for _, t := range b.targets {
+		id, err := s.upsertTarget(ctx, tx, t)
+		if err != nil {
+			return nil, nil, fmt.Errorf("writing target %s: %w", t.key, err)
+		}
+		ids[t] = id
+		keys[t.key] = id
+		for _, c := range b.chunks[t] {
+			part := c.part
+			if part < 0 {
+				if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(part) + 1, 0) FROM chunks WHERE target_id = ? AND minute = ?`, id, c.minute).Scan(&part); err != nil {
+					return nil, nil, err
+				}
+				parts[c] = part
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO chunks (target_id, minute, part, first_ms, last_ms, first_round, last_round, count, probes, data)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, c.minute, part, c.firstMs, c.lastMs, c.firstRound, c.lastRound, c.count, c.probes, c.buf); err != nil {
+				return nil, nil, fmt.Errorf("writing rounds of %s: %w", t.key, err)
+			}
+			if c.minuteEnded {
+				if err := rollupMinute(ctx, tx, id, c.minute); err != nil {
+					return nil, nil, fmt.Errorf("rolling up a minute of %s: %w", t.key, err)
+				}
+			}
+		}
+		if t.rounds != 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE targets SET rounds = rounds + ? WHERE id = ?`, t.rounds, id); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	for _, e := range b.events {
+		id, ok := keys[string(e.Target)]
+		if !ok {
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM targets WHERE key = ?`, string(e.Target)).Scan(&id); err != nil {
+				if err != sql.ErrNoRows {
+					return nil, nil, err
+				}
+				// An event before the target's first round.
+				id, err = s.upsertTarget(ctx, tx, s.eventTarget(e))
+				if err != nil {
+					return nil, nil, err
+				}
+			}
+			keys[string(e.Target)] = id
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (target_id, time_ms, seq, kind, ttl, message, condition, value, threshold)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, e.Time.UnixMilli(), int64(e.Seq), string(e.Kind), e.TTL, e.Message,
+			string(e.Condition), e.Value, e.Threshold); err != nil {
+			return nil, nil, fmt.Errorf("writing events: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, nil, err
+	}
+	return parts, ids, nil
+}
+
+// eventTarget is the target an event names, as far as the monitor knows it.
+func (s *Store) eventTarget(e monitor.Event) *wtarget {
+	t := &wtarget{key: string(e.Target), firstMs: e.Time.UnixMilli(), lastMs: e.Time.UnixMilli()}
+	if src := s.source(); src != nil {
+		t.info, t.haveInfo = src.Target(e.Target)
+	}
+	return t
+}
+
+func (s *Store) upsertTarget(ctx context.Context, tx *sql.Tx, t *wtarget) (int64, error) {
+	host, addr := t.key, ""
+	var ps ProbeSettings
+	if t.haveInfo {
+		host = t.info.Host
+		if t.info.Addr.IsValid() {
+			addr = t.info.Addr.String()
+		}
+		ps = probeSettings(t.info)
+	}
+	js, err := json.Marshal(ps)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO targets (key, host, addr, probe, first_ms, last_ms) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET
+			host = CASE WHEN excluded.addr != '' THEN excluded.host ELSE host END,
+			addr = CASE WHEN excluded.addr != '' THEN excluded.addr ELSE addr END,
+			probe = CASE WHEN excluded.addr != '' THEN excluded.probe ELSE probe END,
+			first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)
+		RETURNING id`, t.key, host, addr, string(js), t.firstMs, t.lastMs).Scan(&id)
+	return id, err
+}
+
+func probeSettings(t monitor.Target) ProbeSettings {
+	c := t.Trace
+	iv := t.Interval
+	if iv == 0 {
+		iv = time.Second
+	}
+	return ProbeSettings{Mode: c.Mode.String(), Port: int(c.Port), Size: c.Size, Interval: iv, Timeout: c.Timeout,
+		MaxHops: c.MaxHops, FinalHop: c.FinalHopOnly}
+}
