@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/resolve"
 	"github.com/pingerplot/pingerplot/internal/tui"
@@ -21,14 +22,16 @@ const tuiSynopsis = `pingerplot tui [flags] TARGET [TARGET...]
 
 The live terminal table, like mtr: every hop of each TARGET, redrawn every round.
 Keys: q quit, p pause/resume, r reset, n names/addresses, d display mode,
-Tab/Shift-Tab or 1-9 switch target, ? help (docs/tui.md).`
+s the last 24 h from the history, Tab/Shift-Tab or 1-9 switch target, ? help (docs/tui.md).`
 
 func runTUI(ctx context.Context, args []string, env Env) error {
 	// report's flags where they apply: the probe flags, -z, and -i; not
 	// -c or the output formats, since the table runs until q.
 	var pf probeFlags
 	var gf geoFlags
+	var historyPath string
 	fs := flag.NewFlagSet("tui", flag.ContinueOnError)
+	fs.StringVar(&historyPath, "history", "", "the history file the s key reads (default: history.db in the user's data directory)")
 	fs.Float64Var(&pf.interval, "i", 1, "")
 	fs.Float64Var(&pf.interval, "interval", 1, "seconds between the starts of rounds")
 	pf.register(fs, false)
@@ -127,6 +130,18 @@ func runTUI(ctx context.Context, args []string, env Env) error {
 	if as != nil {
 		cfg.AS = func(a netip.Addr) (uint32, string) { info, _ := as.res.Info(a); return info.ASN, info.ASName }
 	}
+	// The stored strip reads the history that ui or headless write; this
+	// command writes none. Without a history file s says why.
+	st, err := openHistoryReader(historyPath)
+	if err != nil {
+		note := err.Error()
+		cfg.Stored = func(context.Context, monitor.Target, time.Time, int) tui.Stored { return tui.Stored{Note: note} }
+	} else {
+		defer st.Close()
+		cfg.Stored = func(ctx context.Context, t monitor.Target, now time.Time, cells int) tui.Stored {
+			return readStoredStrip(ctx, st, t, now, cells)
+		}
+	}
 	return tui.Run(ctx, cfg)
 }
 
@@ -138,4 +153,46 @@ func stdin(env Env) *os.File {
 		return os.Stdin
 	}
 	return nil
+}
+
+// readStoredStrip is the destination of t over the last 24 h, in cells
+// steps, from the history: per step the bucket of the TTL where the
+// destination answered (it may move when the route changes), else the
+// deepest TTL's.
+func readStoredStrip(ctx context.Context, st *history.Store, t monitor.Target, now time.Time, cells int) tui.Stored {
+	from := now.Add(-tui.StoredWindow)
+	step := tui.StoredWindow / time.Duration(max(cells, 1))
+	out := tui.Stored{From: from, To: now, Step: step}
+	info, err := storedTarget(ctx, st, string(t.ID))
+	if err != nil {
+		if info, err = storedTarget(ctx, st, t.Host); err != nil {
+			out.Note = fmt.Sprintf("no stored rounds of %s (the history holds the targets ui and headless monitor)", t.Host)
+			return out
+		}
+	}
+	series, err := st.Series(ctx, info.Key, from, now, step)
+	if err != nil {
+		out.Note = "reading the history: " + err.Error()
+		return out
+	}
+	if len(series) == 0 {
+		out.Note = fmt.Sprintf("no stored rounds of %s in the last 24 h", info.Key)
+		return out
+	}
+	deepest := series[len(series)-1].Buckets
+	out.Cells = make([]tui.StoredCell, len(deepest))
+	for i, b := range deepest {
+		for _, s := range series {
+			if i < len(s.Buckets) && s.Buckets[i].DestinationHop {
+				b = s.Buckets[i]
+				break
+			}
+		}
+		lat := b.P50
+		if lat == 0 {
+			lat = b.Avg
+		}
+		out.Cells[i] = tui.StoredCell{Sent: b.Sent, Lost: b.Lost, Latency: lat}
+	}
+	return out
 }

@@ -4,17 +4,18 @@ package tui
 type Action int
 
 const (
-	None    Action = iota
-	Quit           // q, Q, Ctrl-C
-	Pause          // p: pause or resume every target
-	Reset          // r: start every target's statistics over
-	Names          // n: host names or addresses
-	Display        // d: the next display mode
-	Help           // ?: show or hide the key help
-	Next           // Tab: the next target
-	Prev           // Shift-Tab: the previous target
-	Redraw         // Ctrl-L: repaint the whole screen
-	Select1        // 1 … 9: target 1 … 9; Select1+i selects target i+1
+	None        Action = iota
+	Quit               // q, Q, Ctrl-C
+	Pause              // p: pause or resume every target
+	Reset              // r: start every target's statistics over
+	Names              // n: host names or addresses
+	Display            // d: the next display mode
+	Help               // ?: show or hide the key help
+	Next               // Tab: the next target
+	Prev               // Shift-Tab: the previous target
+	Redraw             // Ctrl-L: repaint the whole screen
+	StoredStrip        // s: show or hide the last 24 h from the history
+	Select1            // 1 … 9: target 1 … 9; Select1+i selects target i+1
 )
 
 // Decoder turns the bytes a terminal in raw mode sends into actions. It
@@ -82,6 +83,8 @@ func (d *Decoder) feed(b byte) Action {
 		return Next
 	case b == 0x0c:
 		return Redraw
+	case b == 's' || b == 'S':
+		return StoredStrip
 	case b >= '1' && b <= '9':
 		return Select1 + Action(b-'1')
 	}

@@ -65,6 +65,11 @@ type Config struct {
 	Resize <-chan os.Signal
 	// TimeNow is the clock of the header; nil means time.Now.
 	TimeNow func() time.Time
+	// Stored reads a target's destination over the last StoredWindow from
+	// the history, in cells steps ending at now (key s). nil: no history,
+	// and s says so. It is called from the drawing loop, at most once a
+	// minute per target shown, so it should answer within a second.
+	Stored func(ctx context.Context, t monitor.Target, now time.Time, cells int) Stored
 }
 
 // Control sequences: the alternate screen keeps the user's scrollback
@@ -124,7 +129,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var dec Decoder
 	full := false
 	for {
-		if err := l.draw(now(), full); err != nil {
+		if err := l.draw(ctx, now(), full); err != nil {
 			return err
 		}
 		full = false
@@ -175,6 +180,12 @@ type loop struct {
 	view    View
 	targets []monitor.Target // with the IDs the monitor gave
 	events  []monitor.Event  // each target's latest shown event
+	// stored is the stored strip last read, for storedFor's target at
+	// storedAt with storedN cells.
+	stored    Stored
+	storedFor monitor.ID
+	storedAt  time.Time
+	storedN   int
 }
 
 func (l *loop) handle(u monitor.Update) {
@@ -258,9 +269,16 @@ func (l *loop) reset() error {
 	return nil
 }
 
-func (l *loop) draw(now time.Time, full bool) error {
+func (l *loop) draw(ctx context.Context, now time.Time, full bool) error {
 	f := Frame{View: l.view, Now: now, Names: l.cfg.Names, AS: l.cfg.AS, Color: l.cfg.Color, Events: l.events}
 	sel := min(l.view.Target, len(l.targets)-1)
+	w, h, err := l.cfg.Terminal.Size()
+	if err != nil || w <= 0 || h <= 0 {
+		w, h = 80, 24
+	}
+	if l.view.Stored {
+		f.Stored = l.storedStrip(ctx, l.targets[sel], now, storedCells(w))
+	}
 	for i, t := range l.targets {
 		s, ok := l.cfg.Monitor.Snapshot(t.ID, i == sel && l.view.Mode == Strip)
 		if !ok {
@@ -268,14 +286,23 @@ func (l *loop) draw(now time.Time, full bool) error {
 		}
 		f.Snapshots = append(f.Snapshots, s)
 	}
-	w, h, err := l.cfg.Terminal.Size()
-	if err != nil || w <= 0 || h <= 0 {
-		w, h = 80, 24
-	}
 	if err := l.scr.draw(Render(f, w, h), w, h, full); err != nil {
 		return fmt.Errorf("tui: write to the terminal: %w", err)
 	}
 	return nil
+}
+
+// storedStrip returns t's stored strip, read again when the target or
+// the width changed or storedRefresh has passed.
+func (l *loop) storedStrip(ctx context.Context, t monitor.Target, now time.Time, cells int) Stored {
+	if l.cfg.Stored == nil {
+		return Stored{Note: "no history: it is off, or its file was not found (see --history)"}
+	}
+	if t.ID != l.storedFor || cells != l.storedN || now.Sub(l.storedAt) >= storedRefresh || now.Before(l.storedAt) {
+		l.stored = l.cfg.Stored(ctx, t, now, cells)
+		l.storedFor, l.storedN, l.storedAt = t.ID, cells, now
+	}
+	return l.stored
 }
 
 // readKeys copies r to out in chunks until r fails or Run is done.

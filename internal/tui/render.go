@@ -28,6 +28,9 @@ type Frame struct {
 	AS report.ASLookup
 	// Color allows ANSI colours (loss in red, alerts, the selected tab).
 	Color bool
+	// Stored is the shown target's stored last 24 h, drawn under the
+	// table when View.Stored is on.
+	Stored Stored
 }
 
 // Fixed widths of the table: "%3d. " before the host, the AS column with
@@ -48,7 +51,7 @@ const (
 )
 
 // helpText is the help line (?); docs/tui.md says the same at length.
-const helpText = "q quit  p pause/resume  r reset  n names/addresses  d display  Tab/Shift-Tab/1-9 target  ? hide"
+const helpText = "q quit  p pause/resume  r reset  n names/addresses  d display  s stored 24 h  Tab/Shift-Tab/1-9 target  ? hide"
 
 // Render returns the lines of the screen for f on a terminal of width ×
 // height characters: at most height lines, none wider than width (ANSI
@@ -89,7 +92,11 @@ func Render(f Frame, width, height int) []string {
 	if sel < len(f.Events) {
 		ev = f.Events[sel]
 	}
-	bottom := []string{"", destLine(p, s), statusLine(f.View, s), eventLine(p, ev)}
+	bottom := []string{""}
+	if f.View.Stored {
+		bottom = append(append(bottom, storedLines(p, f.Stored, width)...), "")
+	}
+	bottom = append(bottom, destLine(p, s), statusLine(f.View, s), eventLine(p, ev))
 
 	// The table gives way first when the terminal is short: the header,
 	// destination and latest event are what a glance needs.

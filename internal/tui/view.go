@@ -19,6 +19,7 @@ type View struct {
 	Names   bool   // host names where known, rather than addresses
 	Help    bool   // the key help line
 	Paused  bool   // the user paused probing (p)
+	Stored  bool   // the last 24 h from the history under the table (s)
 	Message string // a note about the last action, until the next key
 }
 
@@ -34,6 +35,8 @@ func (v View) Apply(a Action, targets int) View {
 		v.Mode = (v.Mode + 1) % displayModes
 	case a == Help:
 		v.Help = !v.Help
+	case a == StoredStrip:
+		v.Stored = !v.Stored
 	case a == Pause:
 		v.Paused = !v.Paused
 	case a == Next && targets > 0:
