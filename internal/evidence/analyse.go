@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/history"
@@ -97,18 +98,33 @@ func analyse(d Data) finding {
 	}
 
 	answered := slices.DeleteFunc(slices.Clone(d.Hops), func(h report.Hop) bool { return h.Recv == 0 || h.TTL > dest.TTL })
-	f.LossStart = lossStart(answered, dest)
+	var clean int
+	f.LossStart, clean = lossStart(answered, dest)
 	if f.LossStart == 0 {
 		say("The destination's loss (%s) is below what this summary calls notable (%s and more than one probe).", pct(dd.LossPct), pct(lossNotable))
 	} else {
 		h := hopAt(answered, f.LossStart)
-		prev, hasPrev := before(answered, f.LossStart)
-		if !hasPrev {
+		// Hops between the last clean one and the start lose more of
+		// their own replies than carries on: they can neither place the
+		// start nor rule it out.
+		var unclear []string
+		for _, u := range answered {
+			if u.TTL > clean && u.TTL < f.LossStart {
+				unclear = append(unclear, fmt.Sprint(u.TTL))
+			}
+		}
+		switch {
+		case clean == 0:
 			say("The loss is already there at hop %d (%s), the first hop that answers, and every later hop shows it (at least %s), the destination included: it starts at or before that router, which takes in this computer, its local network and the link to the first router.",
 				h.TTL, hopName(h), pct(minLossFrom(answered, f.LossStart)))
-		} else {
+		case len(unclear) == 0:
+			c := hopAt(answered, clean)
 			say("Hop %d (%s) loses %s; from hop %d (%s) on, every hop that answers loses at least %s, and the destination %s. The loss that reaches the destination is first seen at hop %d: it begins between hop %d and hop %d, on the link into hop %d or in that router (or on the way back from it, which these probes cannot tell apart).",
-				prev.TTL, hopName(prev), pct(prev.LossPct), h.TTL, hopName(h), pct(minLossFrom(answered, f.LossStart)), pct(dest.LossPct), h.TTL, prev.TTL, h.TTL, h.TTL)
+				c.TTL, hopName(c), pct(c.LossPct), h.TTL, hopName(h), pct(minLossFrom(answered, f.LossStart)), pct(dest.LossPct), h.TTL, c.TTL, h.TTL, h.TTL)
+		default:
+			c := hopAt(answered, clean)
+			say("Hop %d (%s) loses %s; from hop %d (%s) on, every hop that answers loses at least %s, and the destination %s. The loss that reaches the destination begins between hop %d and hop %d. Hop %s in between limits its own replies (below), so whether the loss starts before or after it cannot be told from these probes.",
+				c.TTL, hopName(c), pct(c.LossPct), h.TTL, hopName(h), pct(minLossFrom(answered, f.LossStart)), pct(dest.LossPct), c.TTL, h.TTL, strings.Join(unclear, ", "))
 		}
 	}
 
@@ -130,7 +146,7 @@ func analyse(d Data) finding {
 		later, ok := minLossAfter(answered, h.TTL)
 		switch {
 		case !ok || later >= h.LossPct*carryShare:
-		case f.LossStart != 0 && h.TTL >= f.LossStart:
+		case f.LossStart != 0 && h.TTL > clean:
 			// Part of its loss carries on, part does not: say both.
 			f.Own[h.TTL] = "loses more than carries on: the excess is its own replies, rate-limited"
 			say("Hop %d (%s) shows %s loss, more than the %s that carries on to later hops: the excess is that router rate-limiting its own replies.",
@@ -239,20 +255,28 @@ func median(ds []time.Duration) time.Duration {
 }
 
 // lossStart is the lowest TTL from which every answering hop up to the
-// destination loses at least carryShare of the destination's loss; 0
-// when the destination's loss is not notable.
-func lossStart(answered []report.Hop, dest report.Hop) int {
+// destination loses at least carryShare of the destination's loss, and
+// the last hop before it that does not (clean; 0 when none does, and the
+// start is then the first hop that answers). A hop that loses far more
+// than carries on after it (its own replies rate-limited) neither ends
+// nor places the run: its loss says nothing about the traffic. 0, 0 when
+// the destination's loss is not notable.
+func lossStart(answered []report.Hop, dest report.Hop) (start, clean int) {
 	if dest.LossPct < lossNotable || dest.Sent-dest.Recv < 2 {
-		return 0
+		return 0, 0
 	}
-	start := dest.TTL
+	start = dest.TTL
 	for i := len(answered) - 1; i >= 0; i-- {
-		if answered[i].LossPct < dest.LossPct*carryShare {
-			break
+		h := answered[i]
+		if h.LossPct < dest.LossPct*carryShare {
+			return start, h.TTL
 		}
-		start = answered[i].TTL
+		if later, ok := minLossAfter(answered, h.TTL); ok && later < h.LossPct*carryShare {
+			continue
+		}
+		start = h.TTL
 	}
-	return start
+	return answered[0].TTL, 0
 }
 
 // latencyStep finds the largest rise of typical latency between
