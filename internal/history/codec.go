@@ -154,6 +154,8 @@ type chunk struct {
 	sealed      bool    // no round will be added
 	minuteEnded bool    // and none of its minute will follow in this run
 	dirty       bool    // changed since last written
+	saved       int     // probes of it written already (a rewritten open chunk)
+	savedRound  int     // its last round written already
 }
 
 func minuteOf(ms int64) int64 { return ms - ((ms%60000)+60000)%60000 }

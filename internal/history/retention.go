@@ -8,6 +8,11 @@ import (
 	"time"
 )
 
+// rollupRowBytes is a hop_minutes row's size on disk besides its sketch.
+const rollupRowBytes = 72
+
+const rollupCutoffQuery = `SELECT minute, count(*) * 72 + sum(length(sketch)) FROM hop_minutes GROUP BY minute ORDER BY minute`
+
 // retainEvery is how often (on the store's clock) retention by age runs
 // while writing; the size is checked at every flush (two stats).
 const retainEvery = 5 * time.Minute
@@ -59,19 +64,33 @@ func (s *Store) retainLocked(ctx context.Context, byAge bool) error {
 			continue
 		}
 		need := used - s.lowWater()
-		cut, err := s.cutoff(ctx, `SELECT minute, sum(length(data) + 64) FROM chunks GROUP BY minute ORDER BY minute`, need)
-		if err != nil {
+		// The rollups may take half the cap: past that their oldest go
+		// too, or they would leave no room for raw rounds at all.
+		var rollRows, rollSketch int64
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(sketch)), 0) FROM hop_minutes`).Scan(&rollRows, &rollSketch); err != nil {
 			return err
 		}
-		rollCut := int64(0)
-		if cut == 0 {
-			// No raw rounds left to delete: the oldest rollups go.
-			if rollCut, err = s.cutoff(ctx, `SELECT minute, sum(length(sketch) + 96) FROM hop_minutes GROUP BY minute ORDER BY minute`, need); err != nil {
+		rollBytes := rollRows*rollupRowBytes + rollSketch
+		var cut, rollCut int64
+		if over := rollBytes - s.opts.MaxBytes*4/10; rollBytes > s.opts.MaxBytes/2 {
+			if rollCut, err = s.cutoff(ctx, rollupCutoffQuery, over); err != nil {
 				return err
 			}
-			if rollCut == 0 {
-				break // nothing left to delete
+			need -= over
+		}
+		if need > 0 {
+			if cut, err = s.cutoff(ctx, `SELECT minute, sum(length(data) + 64) FROM chunks GROUP BY minute ORDER BY minute`, need); err != nil {
+				return err
 			}
+			if cut == 0 && rollCut == 0 {
+				// No raw rounds left to delete: the oldest rollups go.
+				if rollCut, err = s.cutoff(ctx, rollupCutoffQuery, need); err != nil {
+					return err
+				}
+			}
+		}
+		if cut == 0 && rollCut == 0 {
+			break // nothing left to delete
 		}
 		if err := s.deleteBefore(ctx, cut, rollCut); err != nil {
 			return err

@@ -109,7 +109,14 @@ func (w *writer) dropOldest() bool {
 	oldest.done = oldest.done[1:]
 	w.bytes -= len(c.buf)
 	oldest.rounds -= int64(c.count)
-	w.dropped[oid] = append(w.dropped[oid], [2]int{c.firstRound, c.lastRound})
+	first := c.firstRound
+	if c.saved > 0 {
+		// Written while it was open: only what came after is missing.
+		first = c.savedRound + 1
+	}
+	if first <= c.lastRound {
+		w.dropped[oid] = append(w.dropped[oid], [2]int{first, c.lastRound})
+	}
 	return true
 }
 
@@ -363,7 +370,8 @@ func (s *Store) flush() error {
 	}
 	for _, t := range b.targets {
 		for _, c := range b.chunks[t] {
-			probes += int64(c.probes)
+			probes += int64(c.probes - c.saved)
+			c.saved, c.savedRound = c.probes, c.lastRound
 		}
 	}
 	s.w.events = s.w.events[len(b.events):]
