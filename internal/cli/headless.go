@@ -131,7 +131,7 @@ func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w he
 	defer e.close(nil)
 	m, rec := e.M, e.Rec
 	if e.Hist != nil {
-		fmt.Fprintf(w.Stdout, "history: %s\n", e.Hist.Status().Path)
+		consoleLine(w.Stdout, time.Now(), "engine", "history", "every round is kept in "+e.Hist.Status().Path+" (docs/history.md)")
 	}
 
 	fmt.Fprintf(w.Stdout, "monitoring %d target(s) from %s; Ctrl-C stops\n", len(h.Targets), path)
