@@ -5,14 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/pingerplot/pingerplot/internal/buildinfo"
 	"github.com/pingerplot/pingerplot/internal/evidence"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/resolve"
@@ -73,13 +71,7 @@ func runEvidence(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	meta := evidence.Meta{
-		Version:  buildinfo.String(),
-		Vantage:  vantage(info.Addr),
-		TimeZone: zoneText(now),
-		Made:     now,
-	}
-	d, err := evidence.Build(ctx, st, info.Key, from, to, meta)
+	d, err := evidence.Build(ctx, st, info.Key, from, to, evidence.LocalMeta(info.Addr, now))
 	if err != nil {
 		return err
 	}
@@ -185,53 +177,6 @@ func addrOrDash(a netip.Addr) string {
 		return "-"
 	}
 	return a.String()
-}
-
-// vantage is this machine's source address toward dst: the address the
-// system would send from, found by connecting a UDP socket, which sends
-// nothing. "unknown" when there is no route or no address.
-func vantage(dst netip.Addr) string {
-	if !dst.IsValid() {
-		return "unknown"
-	}
-	c, err := net.Dial("udp", netip.AddrPortFrom(dst, 9).String())
-	if err != nil {
-		return "unknown"
-	}
-	defer c.Close()
-	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP != nil && !a.IP.IsUnspecified() {
-		return a.IP.String()
-	}
-	return "unknown"
-}
-
-// zoneText names the local time zone: its IANA name where the system
-// says it, its abbreviation and its offset from UTC at now.
-func zoneText(now time.Time) string {
-	abbr, off := now.Zone()
-	sign := '+'
-	if off < 0 {
-		sign, off = '-', -off
-	}
-	s := fmt.Sprintf("%s, UTC%c%02d:%02d", abbr, sign, off/3600, off%3600/60)
-	if name := ianaZone(); name != "" && name != abbr {
-		s = name + " (" + s + ")"
-	}
-	return s
-}
-
-// ianaZone is the zone's IANA name from TZ or /etc/localtime's link,
-// "" when neither says (Windows names its zones otherwise).
-func ianaZone() string {
-	if tz := strings.TrimPrefix(os.Getenv("TZ"), ":"); tz != "" && !strings.HasPrefix(tz, "/") {
-		return tz
-	}
-	if l, err := os.Readlink("/etc/localtime"); err == nil {
-		if _, name, ok := strings.Cut(l, "zoneinfo/"); ok {
-			return name
-		}
-	}
-	return ""
 }
 
 // nameHops fills the hops' reverse-DNS names, waiting at most a few
