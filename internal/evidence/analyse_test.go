@@ -162,6 +162,13 @@ func TestAnalyse(t *testing.T) {
 			if tt.lossStart == 0 && strings.Contains(all, "first seen at hop") {
 				t.Errorf("summary places loss; got:\n%s", all)
 			}
+			// Every path renders whole, series or not.
+			out := render(t, d)
+			for _, id := range Sections {
+				if !strings.Contains(out, `<section id="`+id+`">`) {
+					t.Errorf("the file of this path lacks section %q", id)
+				}
+			}
 		})
 	}
 }

@@ -203,3 +203,45 @@ func text(n *html.Node) string {
 	})
 	return b.String()
 }
+
+// TestTimelinePicks: the timelines show the first hop, the hop where the
+// trouble starts and the destination, each once.
+func TestTimelinePicks(t *testing.T) {
+	withHops := func(hs []hop) Data {
+		d := fixture()
+		d.Hops = reportHops(hs)
+		return d
+	}
+	tests := []struct {
+		name string
+		d    Data
+		ids  []string
+		note string
+	}{
+		{"loss from hop 4", fixture(), []string{"timeline-first-hop", "timeline-where-the-loss-starts", "timeline-destination"}, ""},
+		{"loss from the first hop", withHops([]hop{{1, "10.0.0.1", 10, 1, false}, {2, "10.0.0.2", 10, 2, false}, {3, "10.0.0.3", 10, 3, false},
+			{4, "10.0.0.4", 10, 4, false}, {5, "10.0.0.5", 10, 5, false}, {6, "192.0.2.80", 10, 6, true}}),
+			[]string{"timeline-first-hop", "timeline-destination"}, "The trouble is first seen at hop 1, shown here as the first hop."},
+		{"clean path", withHops([]hop{{1, "10.0.0.1", 0, 1, false}, {2, "10.0.0.2", 0, 2, false}, {3, "10.0.0.3", 0, 3, false},
+			{4, "10.0.0.4", 0, 4, false}, {5, "10.0.0.5", 0, 5, false}, {6, "192.0.2.80", 0, 6, true}}),
+			[]string{"timeline-first-hop", "timeline-destination"}, "The summary places no trouble at an intermediate hop"},
+		{"latency rises at hop 3", withHops([]hop{{1, "10.0.0.1", 0, 1, false}, {2, "10.0.0.2", 0, 2, false}, {3, "10.0.0.3", 0, 60, false},
+			{4, "10.0.0.4", 0, 61, false}, {5, "10.0.0.5", 0, 62, false}, {6, "192.0.2.80", 0, 63, true}}),
+			[]string{"timeline-first-hop", "timeline-where-the-latency-rises", "timeline-destination"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := prepare(tt.d)
+			var ids []string
+			for _, f := range v.Timelines {
+				ids = append(ids, f.ID)
+			}
+			if strings.Join(ids, " ") != strings.Join(tt.ids, " ") {
+				t.Errorf("timelines %v; want %v", ids, tt.ids)
+			}
+			if !strings.HasPrefix(v.TimelineNote, tt.note) || (tt.note == "" && v.TimelineNote != "") {
+				t.Errorf("note %q; want %q", v.TimelineNote, tt.note)
+			}
+		})
+	}
+}
