@@ -68,9 +68,12 @@ func analyse(d Data) finding {
 			targetName(d), stamp(d.From, d.From), stamp(d.To, d.From))
 		return f
 	}
-	say("Between %s and %s, %s probed %s (%s) %s: %d rounds, one every %s.",
-		stamp(s.First, d.From), stamp(s.Last, d.From), "this machine", targetName(d), d.Target.Addr,
-		modeWords(d.Target.Probe), s.Rounds, seconds(d.Target.Probe.Interval))
+	target := targetName(d)
+	if a := d.Target.Addr; a.IsValid() && a.String() != target {
+		target += " (" + a.String() + ")"
+	}
+	say("Between %s and %s, this machine probed %s %s: %d rounds, one every %s.",
+		stamp(s.First, d.From), stamp(s.Last, d.From), target, modeWords(d.Target.Probe), s.Rounds, seconds(d.Target.Probe.Interval))
 
 	dest, ok := destHop(d)
 	if !ok || dest.Recv == 0 {
