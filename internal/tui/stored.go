@@ -65,11 +65,12 @@ func storedLines(p painter, st Stored, width int) []string {
 			top = max(top, c.Latency)
 		}
 	}
-	legend := fmt.Sprintf("%c lost some  %c lost all  %c no record", storedLoss, storedAll, storedNoData)
+	// Short enough for 80 columns: the legend is what makes it readable.
+	legend := fmt.Sprintf("%c loss  %c all lost  %c none", storedLoss, storedAll, storedNoData)
 	if top > 0 {
-		legend = fmt.Sprintf("%c <%s ms … %c ≤%s ms  ", blocks[0], trim(top/time.Duration(len(blocks))), blocks[len(blocks)-1], trim(top)) + legend
+		legend = fmt.Sprintf("%c<%s … %c≤%s ms  ", blocks[0], trim(top/time.Duration(len(blocks))), blocks[len(blocks)-1], trim(top)) + legend
 	}
-	title := fmt.Sprintf("Last %s of the destination (stored), %s a cell: %s", stepWords(st.To.Sub(st.From)), stepWords(st.Step), legend)
+	title := fmt.Sprintf("Stored %s (%s/cell): %s", stepWords(st.To.Sub(st.From)), stepWords(st.Step), legend)
 
 	var b strings.Builder
 	for _, c := range st.Cells {

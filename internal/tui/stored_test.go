@@ -31,7 +31,7 @@ func TestStoredLines(t *testing.T) {
 			name: "latency blocks, loss marks, a gap",
 			st:   storedFixture(cells...),
 			want: []string{
-				"Last 24 h of the destination (stored), 3 h a cell: ▁ <10.00 ms … █ ≤80.00 ms  ! lost some  ? lost all  . no record",
+				"Stored 24 h (3 h/cell): ▁<10.00 … █≤80.00 ms  ! loss  ? all lost  . none",
 				"dest ▂▃█.!!?▅",
 				"     ^10:00",
 			},
@@ -41,7 +41,7 @@ func TestStoredLines(t *testing.T) {
 			st:    storedFixture(cells...),
 			color: true,
 			want: []string{
-				"Last 24 h of the destination (stored), 3 h a cell: ▁ <10.00 ms … █ ≤80.00 ms  ! lost some  ? lost all  . no record",
+				"Stored 24 h (3 h/cell): ▁<10.00 … █≤80.00 ms  ! loss  ? all lost  . none",
 				"dest ▂▃█.\x1b[33m!\x1b[0m\x1b[31m!\x1b[0m\x1b[31m?\x1b[0m▅",
 				"     ^10:00",
 			},
@@ -50,7 +50,7 @@ func TestStoredLines(t *testing.T) {
 			name: "nothing answered: no scale",
 			st:   storedFixture(StoredCell{Sent: 5, Lost: 5}, StoredCell{}),
 			want: []string{
-				"Last 24 h of the destination (stored), 12 h a cell: ! lost some  ? lost all  . no record",
+				"Stored 24 h (12 h/cell): ! loss  ? all lost  . none",
 				"dest ?.",
 				"", // too narrow for any time
 
