@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -42,18 +42,18 @@ const (
 	codeClosed       = 5 // reached, and the destination refused the connection
 )
 
-func codeOf(r probe.Reply) uint64 {
+func codeOf(r result.Reply) uint64 {
 	switch r.Kind {
-	case probe.TimeExceeded:
+	case result.TimeExceeded:
 		return codeTimeExceeded
-	case probe.Reached:
+	case result.Reached:
 		if r.Closed {
 			return codeClosed
 		}
 		return codeReached
-	case probe.Unreachable:
+	case result.Unreachable:
 		return codeUnreachable
-	case probe.Failed:
+	case result.Failed:
 		return codeFailed
 	}
 	return codeTimeout
@@ -63,20 +63,20 @@ func hasRTT(code uint8) bool {
 	return code == codeTimeExceeded || code == codeReached || code == codeUnreachable || code == codeClosed
 }
 
-func kindOf(code uint8) (probe.Kind, bool) {
+func kindOf(code uint8) (result.Kind, bool) {
 	switch code {
 	case codeTimeExceeded:
-		return probe.TimeExceeded, false
+		return result.TimeExceeded, false
 	case codeReached:
-		return probe.Reached, false
+		return result.Reached, false
 	case codeClosed:
-		return probe.Reached, true
+		return result.Reached, true
 	case codeUnreachable:
-		return probe.Unreachable, false
+		return result.Unreachable, false
 	case codeFailed:
-		return probe.Failed, false
+		return result.Failed, false
 	}
-	return probe.Timeout, false
+	return result.Timeout, false
 }
 
 // dict is the address dictionary, both ways. The writer assigns ids as it
@@ -348,7 +348,7 @@ func (r *rawRound) round(d *dict) trace.Round {
 	for i, h := range r.hops {
 		k, closed := kindOf(h.code)
 		from, _ := d.addr(h.addr)
-		out.Hops[i] = trace.Hop{TTL: h.ttl, Reply: probe.Reply{Kind: k, From: from, RTT: time.Duration(h.rtt) * time.Microsecond, Closed: closed}}
+		out.Hops[i] = trace.Hop{TTL: h.ttl, Reply: result.Reply{Kind: k, From: from, RTT: time.Duration(h.rtt) * time.Microsecond, Closed: closed}}
 	}
 	return out
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/monitor"
-	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -81,7 +81,7 @@ func (g *Gen) Fill(r *trace.Round) {
 	var longest time.Duration
 	for i, h := range g.Hops {
 		ttl := first + i
-		rep := probe.Reply{Kind: probe.Timeout}
+		rep := result.Reply{Kind: result.Timeout}
 		last := i == len(g.Hops)-1
 		if h.Addr.IsValid() && g.rng.Float64() >= h.Loss {
 			rep.From = h.Addr
@@ -93,9 +93,9 @@ func (g *Gen) Fill(r *trace.Round) {
 				rep.RTT += time.Duration(g.rng.Int64N(int64(2*h.Jitter))) - h.Jitter
 			}
 			rep.RTT = max(rep.RTT, time.Microsecond)
-			rep.Kind = probe.TimeExceeded
+			rep.Kind = result.TimeExceeded
 			if last {
-				rep.Kind, rep.Closed = probe.Reached, g.Closed
+				rep.Kind, rep.Closed = result.Reached, g.Closed
 				r.EndTTL, r.Reached = ttl, true
 			}
 			longest = max(longest, rep.RTT)
