@@ -57,6 +57,9 @@ var allowed = map[string][]string{
 	"internal/tui":      with(engine, []string{"report"}),
 	"internal/session":  with(engine, []string{"config", "atomicfile"}),
 	"internal/recorder": with(engine, []string{"atomicfile", "csvlog", "notify"}),
+	// The diagnosis reads rounds (a subscriber) and gives the report its
+	// diagnosis object.
+	"internal/diagnose": with(engine, []string{"report"}),
 	// The history store is a subscriber; evidence reads it.
 	"internal/history": engine,
 	// Fills and ages history files for other packages' tests.
@@ -75,7 +78,7 @@ var allowed = map[string][]string{
 
 // wiring is every product package but cli: what cli may put together.
 var wiring = with(engine, []string{
-	"atomicfile", "buildinfo", "config", "csvlog", "desktop", "evidence", "geo", "history", "metrics", "notify", "privilege",
+	"atomicfile", "buildinfo", "config", "csvlog", "desktop", "diagnose", "evidence", "geo", "history", "metrics", "notify", "privilege",
 	"recorder", "report", "resolve", "service", "session", "tui", "web", "workqueue",
 })
 
@@ -97,7 +100,7 @@ var never = []struct {
 	{"internal/resolve", []string{"probe", "trace", "monitor"}, "name lookups never touch the prober"},
 	{"internal/geo", []string{"probe", "trace", "monitor", "config", "web"}, "geo lookups never touch the prober, not even through config"},
 	{"internal/report", []string{"probe", "monitor"}, "a table is drawn from statistics alone"},
-	{"internal/monitor", []string{"config", "csvlog", "notify", "session", "recorder", "metrics", "tui", "web", "report", "history", "evidence"}, "subscribers depend on the monitor, never the reverse"},
+	{"internal/monitor", []string{"config", "csvlog", "notify", "session", "recorder", "metrics", "tui", "web", "report", "history", "evidence", "diagnose"}, "subscribers depend on the monitor, never the reverse"},
 	{"internal/metrics", []string{"config", "csvlog", "notify", "session", "recorder", "web", "report"}, "a subscriber feeds no one"},
 	{"internal/tui", []string{"config", "csvlog", "notify", "session", "recorder", "metrics", "web"}, "the terminal UI shows and stores nothing"},
 	{"internal/csvlog", []string{"config", "web", "recorder"}, "a record format is a subscriber's tool"},

@@ -86,14 +86,15 @@ func (sl slot) replyKind() probe.Kind {
 
 // Report adds an event of kind RecordError or RecordGap to id's event log
 // and publishes it like the monitor's own: the way a subscriber that keeps
-// records (a log, a webhook) says it could not, so the user sees it in the
+// records (a log, a webhook) says it could not (and the diagnosis watcher
+// says the diagnosis changed), so the user sees it in the
 // event log, on the console and in the dashboard. It fails for an unknown
 // target, for other kinds, which only the monitor decides, and with
 // ErrClosed once Close has ended the subscriptions (no subscriber would
 // get the event: the caller records it itself).
 func (m *Monitor) Report(id ID, kind EventKind, message string) error {
-	if kind != RecordError && kind != RecordGap {
-		return fmt.Errorf("monitor: Report takes %s or %s events, not %s", RecordError, RecordGap, kind)
+	if kind != RecordError && kind != RecordGap && kind != DiagnosisChanged {
+		return fmt.Errorf("monitor: Report takes %s, %s or %s events, not %s", RecordError, RecordGap, DiagnosisChanged, kind)
 	}
 	m.subMu.RLock()
 	closed := m.subsClosed

@@ -158,6 +158,10 @@ const (
 	// longer in the monitor's history). The message says how many and
 	// the time span.
 	RecordGap EventKind = "record_gap"
+	// DiagnosisChanged: the target's diagnosis (what is wrong and where,
+	// package diagnose) changed; the message is the new one. Reported by
+	// the diagnosis watcher, never by the monitor itself.
+	DiagnosisChanged EventKind = "diagnosis_changed"
 	// ResolveError, Resolved and TargetError concern a headless target
 	// before the monitor holds it: its name does not resolve (retried
 	// with backoff), resolved at last, or could not be added. The

@@ -1,0 +1,186 @@
+package diagnose
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// The statistics behind the rules. Every decision compares two groups of
+// probes with a test and a minimum sample size, never a bare threshold on
+// one figure: loss with Wilson intervals and the two-proportion z-test,
+// latency with medians, robust spreads and the rank-sum (Mann-Whitney) test,
+// which a few stalled replies cannot sway.
+
+// wilson returns the Wilson score interval of k successes in n trials at
+// z standard errors (1.96: 95 %). n = 0 gives [0, 1]: nothing is known.
+func wilson(k, n int, z float64) (lo, hi float64) {
+	if n <= 0 {
+		return 0, 1
+	}
+	p, nf := float64(k)/float64(n), float64(n)
+	d := 1 + z*z/nf
+	c := (p + z*z/(2*nf)) / d
+	h := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / d
+	return max(0, c-h), min(1, c+h)
+}
+
+// twoPropZ is the pooled two-proportion z statistic of k2/n2 against
+// k1/n1: positive when the second proportion is the higher. It is 0 when
+// either group is empty or the pooled proportion is 0 or 1 (no variance:
+// both groups lost everything or nothing).
+func twoPropZ(k1, n1, k2, n2 int) float64 {
+	if n1 <= 0 || n2 <= 0 {
+		return 0
+	}
+	p := float64(k1+k2) / float64(n1+n2)
+	if p <= 0 || p >= 1 {
+		return 0
+	}
+	se := math.Sqrt(p * (1 - p) * (1/float64(n1) + 1/float64(n2)))
+	return (float64(k2)/float64(n2) - float64(k1)/float64(n1)) / se
+}
+
+// ranks returns the ranks (1-based, ties given their average rank) of xs.
+func ranks(xs []time.Duration) []float64 {
+	idx := make([]int, len(xs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case xs[a] < xs[b]:
+			return -1
+		case xs[a] > xs[b]:
+			return 1
+		}
+		return 0
+	})
+	r := make([]float64, len(xs))
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && xs[idx[j+1]] == xs[idx[i]] {
+			j++
+		}
+		avg := float64(i+j)/2 + 1
+		for k := i; k <= j; k++ {
+			r[idx[k]] = avg
+		}
+		i = j + 1
+	}
+	return r
+}
+
+// rankSumZ is the Mann-Whitney z statistic of b against a (normal
+// approximation, no tie correction, which only makes it more cautious):
+// positive when b's values tend to be the larger. 0 when a group is empty.
+func rankSumZ(a, b []time.Duration) float64 {
+	n1, n2 := len(a), len(b)
+	if n1 == 0 || n2 == 0 {
+		return 0
+	}
+	r := ranks(append(slices.Clone(a), b...))
+	var rb float64
+	for _, v := range r[n1:] {
+		rb += v
+	}
+	n := float64(n1 + n2)
+	mean := float64(n2) * (n + 1) / 2
+	sd := math.Sqrt(float64(n1) * float64(n2) * (n + 1) / 12)
+	return (rb - mean) / sd
+}
+
+// bestSplit finds where a series changes most: the k (minSeg <= k <=
+// len-minSeg) whose rank-sum z of xs[k:] against xs[:k] is the largest.
+// The ranks are computed once and summed by prefix, so the whole scan costs
+// one sort. ok is false when the series is too short to split.
+func bestSplit(xs []time.Duration, minSeg int) (k int, z float64, ok bool) {
+	n := len(xs)
+	if minSeg < 1 || n < 2*minSeg {
+		return 0, 0, false
+	}
+	r := ranks(xs)
+	total := 0.0
+	for _, v := range r {
+		total += v
+	}
+	prefix := 0.0
+	nf := float64(n)
+	z = math.Inf(-1)
+	for i := 0; i < n-minSeg; i++ {
+		prefix += r[i]
+		k1 := i + 1
+		if k1 < minSeg {
+			continue
+		}
+		n1, n2 := float64(k1), nf-float64(k1)
+		rb := total - prefix
+		zz := (rb - n2*(nf+1)/2) / math.Sqrt(n1*n2*(nf+1)/12)
+		if zz > z {
+			k, z = k1, zz
+		}
+	}
+	return k, z, true
+}
+
+// bestLossSplit is bestSplit for a series of losses: the split whose later
+// part loses most more than its earlier part, by the two-proportion z.
+func bestLossSplit(lost []bool, minSeg int) (k int, z float64, ok bool) {
+	n := len(lost)
+	if minSeg < 1 || n < 2*minSeg {
+		return 0, 0, false
+	}
+	total := 0
+	for _, l := range lost {
+		if l {
+			total++
+		}
+	}
+	before := 0
+	z = math.Inf(-1)
+	for i := 0; i < n-minSeg; i++ {
+		if lost[i] {
+			before++
+		}
+		k1 := i + 1
+		if k1 < minSeg {
+			continue
+		}
+		if zz := twoPropZ(before, k1, total-before, n-k1); zz > z {
+			k, z = k1, zz
+		}
+	}
+	return k, z, true
+}
+
+// median returns the median of xs (0 for none). xs is not modified.
+func median(xs []time.Duration) time.Duration {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
+}
+
+// spread is the robust standard deviation of xs: the median absolute
+// deviation scaled by 1.4826 so that it matches the standard deviation of a
+// normal sample, without letting a few stalled replies inflate it.
+func spread(xs []time.Duration) time.Duration {
+	if len(xs) < 2 {
+		return 0
+	}
+	m := median(xs)
+	dev := make([]time.Duration, len(xs))
+	for i, x := range xs {
+		dev[i] = x - m
+		if dev[i] < 0 {
+			dev[i] = -dev[i]
+		}
+	}
+	return time.Duration(1.4826 * float64(median(dev)))
+}

@@ -1,0 +1,212 @@
+package diagnose
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
+	"github.com/pingerplot/pingerplot/internal/trace"
+)
+
+// FromTrace turns a tracer's round into the input of Analyze. Probes the
+// local system refused to send (Failed) are left out: they are not lost,
+// nothing was asked of the network.
+func FromTrace(r trace.Round) Round {
+	out := Round{Index: r.Index, Time: r.Start, Probes: make([]Probe, 0, len(r.Hops))}
+	for _, h := range r.Hops {
+		p := Probe{TTL: h.TTL}
+		switch h.Reply.Kind {
+		case result.Failed:
+			continue
+		case result.TimeExceeded, result.Reached, result.Unreachable:
+			p.From, p.RTT = h.Reply.From, h.Reply.RTT
+			p.Reached = h.Reply.Kind == result.Reached
+			p.Unreachable = h.Reply.Kind == result.Unreachable
+			p.Lost = !h.Reply.From.IsValid()
+		default:
+			p.Lost = true
+		}
+		out.Probes = append(out.Probes, p)
+	}
+	return out
+}
+
+// Reporter is where the Watcher reports a change of diagnosis as an event:
+// the monitor's Report.
+type Reporter interface {
+	Report(id monitor.ID, kind monitor.EventKind, message string) error
+}
+
+// WatcherConfig configures a Watcher. The zero value of each field means
+// its default.
+type WatcherConfig struct {
+	// Window is how many recent rounds per target a diagnosis reads; 0
+	// means DefaultWindow. A problem that lasts longer than the window
+	// becomes the path's new normal for latency and jitter (loss and a
+	// broken path stay problems).
+	Window int
+	// Hysteresis is how many consecutive rounds a new What and Where must
+	// be found before the Watcher adopts it; 0 means DefaultHysteresis.
+	Hysteresis int
+	// Options are passed to Analyze (Target and Mode are filled per
+	// target from its round's snapshot).
+	Options Options
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Reporter, if set, is told of every adopted change (DiagnosisChanged).
+	Reporter Reporter
+}
+
+// Defaults of WatcherConfig.
+const (
+	DefaultWindow     = 300
+	DefaultHysteresis = 3
+)
+
+// Watcher keeps the latest diagnosis of every target of a monitor: a
+// subscriber that reads rounds and target removals. It is safe for
+// concurrent use: Handle from the subscriber's loop, Latest from anywhere.
+type Watcher struct {
+	cfg WatcherConfig
+
+	mu      sync.RWMutex
+	targets map[monitor.ID]*watched
+}
+
+type watched struct {
+	rounds   []Round // a ring of cfg.Window rounds; next is the oldest when full
+	next     int
+	answered bool // the destination answered in some round ever seen
+	latest   Diagnosis
+	adopted  bool   // latest holds a diagnosis adopted at least once
+	pending  string // the Key found in the last rounds that differs from latest's
+	streak   int    // consecutive rounds pending was found
+}
+
+// NewWatcher returns a Watcher with cfg's defaults filled in.
+func NewWatcher(cfg WatcherConfig) *Watcher {
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Hysteresis <= 0 {
+		cfg.Hysteresis = DefaultHysteresis
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Watcher{cfg: cfg, targets: make(map[monitor.ID]*watched)}
+}
+
+// Run handles every update of updates until it closes or ctx ends:
+//
+//	ch, cancel := m.SubscribeWith(monitor.SubscriberConfig{Name: "diagnose"})
+//	go w.Run(ctx, ch)
+func (w *Watcher) Run(ctx context.Context, updates <-chan monitor.Update) {
+	monitor.Consume(ctx, updates, w.Handle)
+}
+
+// Handle folds one monitor update: a round updates its target's diagnosis,
+// a target's removal forgets it.
+func (w *Watcher) Handle(u monitor.Update) {
+	switch {
+	case u.Round != nil:
+		w.round(u.Round)
+	case u.Event != nil && u.Event.Kind == monitor.Removed:
+		w.mu.Lock()
+		delete(w.targets, u.Event.Target)
+		w.mu.Unlock()
+	case u.Event != nil && u.Event.Kind == monitor.SettingsChanged:
+		// A new mode or port asks a new question: start over, as the
+		// monitor does for the destination's window.
+		w.mu.Lock()
+		if t := w.targets[u.Event.Target]; t != nil {
+			t.rounds, t.next, t.answered = t.rounds[:0], 0, false
+		}
+		w.mu.Unlock()
+	}
+}
+
+// Latest returns the target's current diagnosis, and false when the
+// Watcher has seen no round of it.
+func (w *Watcher) Latest(id monitor.ID) (Diagnosis, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	t := w.targets[id]
+	if t == nil {
+		return Diagnosis{}, false
+	}
+	return t.latest, true
+}
+
+func (w *Watcher) round(rd *monitor.RoundDone) {
+	r := FromTrace(rd.Round)
+	w.mu.Lock()
+	t := w.targets[rd.Target]
+	if t == nil {
+		t = &watched{}
+		w.targets[rd.Target] = t
+	}
+	if len(t.rounds) < w.cfg.Window {
+		t.rounds = append(t.rounds, r)
+	} else {
+		t.rounds[t.next] = r
+		t.next = (t.next + 1) % w.cfg.Window
+	}
+	window := make([]Round, 0, len(t.rounds))
+	window = append(window, t.rounds[t.next:]...)
+	window = append(window, t.rounds[:t.next]...)
+	opt := w.cfg.Options
+	opt.Target, opt.Mode = rd.Snapshot.Addr, rd.Snapshot.Trace.Mode.String()
+	opt.EverAnswered = t.answered
+	opt.Now = w.cfg.Now
+	w.mu.Unlock()
+
+	// The analysis runs without the lock: readers are never held up.
+	d := Analyze(window, opt)
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.targets[rd.Target] != t {
+		return // removed meanwhile
+	}
+	if rd.Round.Reached {
+		t.answered = true
+	}
+	changed := w.adopt(t, d)
+	if changed && w.cfg.Reporter != nil {
+		// Reported outside the lock would reorder events of one target
+		// against the next round's; Report only publishes, never waits.
+		_ = w.cfg.Reporter.Report(rd.Target, monitor.DiagnosisChanged, message(d))
+	}
+}
+
+// adopt applies the hysteresis: a new What/Where replaces the current one
+// only after Hysteresis consecutive rounds found it; the same What/Where
+// refreshes the numbers at once. It reports whether the key changed.
+func (w *Watcher) adopt(t *watched, d Diagnosis) bool {
+	switch {
+	case !t.adopted:
+		t.latest, t.adopted = d, true
+		return false // the first diagnosis (not enough data) is not a change
+	case d.Key() == t.latest.Key():
+		t.latest, t.pending, t.streak = d, "", 0
+		return false
+	case d.Key() == t.pending:
+		t.streak++
+	default:
+		t.pending, t.streak = d.Key(), 1
+	}
+	if t.streak < w.cfg.Hysteresis {
+		return false
+	}
+	t.latest, t.pending, t.streak = d, "", 0
+	return true
+}
+
+// message is the event's line: the diagnosis and its confidence.
+func message(d Diagnosis) string {
+	return fmt.Sprintf("%s (%s confidence): %s", d.What, d.Confidence, d.Text)
+}
