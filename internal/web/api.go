@@ -43,6 +43,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/options", getOptions)
 	m.HandleFunc("GET /api/settings", s.getSettings)
 	m.HandleFunc("PUT /api/settings", s.putSettings)
+	s.historyRoutes(m)
 	m.HandleFunc("GET /api/stream", func(w http.ResponseWriter, r *http.Request) { s.hub.serve(w, r, s.cfg.KeepAlive) })
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint: see docs/web-api.md")

@@ -177,22 +177,7 @@ func summaryOf(sn monitor.Snapshot) targetSummary {
 func detailOf(sn monitor.Snapshot, names func(netip.Addr) string) targetDetail {
 	d := targetDetail{targetSummary: summaryOf(sn), HopList: []hopJSON{}}
 	for _, h := range sn.Hops {
-		st := h.Stats
-		hj := hopJSON{TTL: h.TTL, Sent: st.Sent, Recv: st.Recv, Refused: st.Refused, LossPct: math.Round(st.LossPct()*10) / 10, Dest: h.Reached, Others: []otherJSON{}}
-		if st.Recv > 0 {
-			hj.LastMs, hj.AvgMs, hj.MinMs, hj.MaxMs = msp(st.Last), msp(st.Avg), msp(st.Best), msp(st.Worst)
-			hj.StdevMs, hj.JitterMs = msp(st.StdDev), msp(st.Jitter)
-			if st.P50 > 0 {
-				hj.P50Ms, hj.P95Ms = msp(st.P50), msp(st.P95)
-			}
-		}
-		for i, r := range h.Responders {
-			if i == 0 {
-				hj.Addr, hj.Host = r.Addr.String(), names(r.Addr)
-				continue
-			}
-			hj.Others = append(hj.Others, otherJSON{Addr: r.Addr.String(), Host: names(r.Addr), Recv: r.Stats.Recv, AvgMs: msp(r.Stats.Avg)})
-		}
+		hj := hopOf(h.Hop, names)
 		for _, smp := range h.History {
 			var rtt any
 			if !smp.Lost {

@@ -3,10 +3,13 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"sort"
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/geo"
+	"github.com/pingerplot/pingerplot/internal/hopstat"
+	"github.com/pingerplot/pingerplot/internal/monitor"
 )
 
 // geoHop is one responder on the Map tab: placed on the map when located,
@@ -49,11 +52,39 @@ type geoAnswer struct {
 	Credits       []credit `json:"credits"`
 }
 
-// getGeo answers the Map tab: where each responder of a target is.
+// getGeo answers the Map tab: where each responder of a target is. With
+// ?from=…&to=… it places the responders of that past window (from the
+// history store), as the hop table of the window shows them.
 func (s *Server) getGeo(w http.ResponseWriter, r *http.Request) {
-	sn, ok := s.snapshot(w, r, false)
-	if !ok {
-		return
+	var hops []hopstat.Hop
+	var names func(netip.Addr) string
+	if r.URL.Query().Has("from") || r.URL.Query().Has("to") {
+		info, ok := s.historyTarget(w, r)
+		if !ok {
+			return
+		}
+		from, to, ok := windowArgs(w, r)
+		if !ok {
+			return
+		}
+		sum, err := s.cfg.History.Summary(r.Context(), info.Key, from, to)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("the hop table of %q: %v", info.Key, err))
+			return
+		}
+		hops, names = sum.Hops, s.cfg.Names
+		if live, ok := s.cfg.Monitor.Target(monitor.ID(info.Key)); ok && live.Settings.NoNames {
+			names = func(netip.Addr) string { return "" }
+		}
+	} else {
+		sn, ok := s.snapshot(w, r, false)
+		if !ok {
+			return
+		}
+		for _, h := range sn.Hops {
+			hops = append(hops, h.Hop)
+		}
+		names = s.namesOf(sn)
 	}
 	s.mu.Lock()
 	allowed := s.user.OnlineLookups
@@ -67,9 +98,8 @@ func (s *Server) getGeo(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.GeoSent != nil {
 		ans.Sent = s.cfg.GeoSent()
 	}
-	names := s.namesOf(sn)
 	credits := map[string]credit{}
-	for _, h := range sn.Hops {
+	for _, h := range hops {
 		for i, resp := range h.Responders {
 			st := s.cfg.Geo.Status(resp.Addr)
 			g := geoHop{TTL: h.TTL, Addr: resp.Addr.String(), Host: names(resp.Addr), Destination: h.Reached && i == 0,

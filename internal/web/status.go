@@ -17,6 +17,8 @@ type statusJSON struct {
 	Dropped     uint64           `json:"dropped"`
 	Subscribers []subscriberJSON `json:"subscribers"`
 	Stream      streamJSON       `json:"stream"`
+	// History is the history store's health; null when history is off.
+	History *historyStatusJSON `json:"history"`
 }
 
 type subscriberJSON struct {
@@ -40,5 +42,8 @@ func (s *Server) status(st monitor.Stats) statusJSON {
 		out.Subscribers = append(out.Subscribers, subscriberJSON{Name: sub.Name, Dropped: sub.Dropped})
 	}
 	out.Stream.Clients, out.Stream.Dropped = s.hub.counts()
+	if s.cfg.History != nil {
+		out.History = historyStatusOf(s.cfg.History.Status())
+	}
 	return out
 }
