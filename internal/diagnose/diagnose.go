@@ -170,6 +170,10 @@ const (
 	zSig    = 2.58
 	zStrong = 3.29
 	zScan   = 4.0
+	// minLost: the normal approximation behind the z-tests holds from
+	// about five events (the usual np >= 5 rule), so loss is not
+	// diagnosed from fewer lost probes.
+	minLost = 5
 	// minSeg is the fewest rounds on each side of a change point.
 	minSeg = 8
 	// highN is the fewest probes behind a high-confidence diagnosis.
@@ -587,17 +591,30 @@ func (a *analysis) broken(d *Diagnosis, ttl int, addr netip.Addr, start int, who
 // loses significantly less.
 func (a *analysis) loss(d *Diagnosis) bool {
 	n := len(a.rounds)
+	// Judge the rounds since the latest clear change of the destination's
+	// loss: since it rose (the problem's start), or since it fell (the
+	// problem ended: what came after is what counts, so a diagnosis
+	// recovers without waiting for the lossy rounds to leave the window).
 	from := 0
-	lost, sent := a.destLost(0)
-	lo, _ := wilson(lost, sent, 1.96)
-	if k, z, ok := bestLossSplit(a.dlost, minSeg); ok && z >= zScan {
-		l2, s2 := a.destLost(k)
-		if lo2, _ := wilson(l2, s2, 1.96); lo2 >= lossFloor {
-			from, lost, sent, lo = k, l2, s2, lo2
-		}
+	kUp, zUp, okUp := bestLossSplit(a.dlost, minSeg)
+	up := okUp && zUp >= zScan
+	kDn, zDn, okDn := bestLossSplit(invert(a.dlost), minSeg)
+	if okDn && zDn >= zScan && n-kDn >= a.opt.MinRounds && (!up || kDn > kUp) {
+		from = kDn
+	} else if up {
+		from = kUp
 	}
-	if lo < lossFloor {
+	lost, sent := a.destLost(from)
+	lo, _ := wilson(lost, sent, 1.96)
+	if lo < lossFloor || lost < minLost {
 		return false
+	}
+	// A segment chosen for having the most loss overstates it a little,
+	// so a hop is called cleaner than the destination there only at the
+	// stricter level.
+	zPlace := zSig
+	if from > 0 {
+		zPlace = zStrong
 	}
 	// Walk back from the destination while hops are not significantly
 	// cleaner than it.
@@ -608,12 +625,25 @@ func (a *analysis) loss(d *Diagnosis) bool {
 		if hs == 0 {
 			continue
 		}
-		if twoPropZ(hl, hs, lost, sent) >= zSig {
+		if twoPropZ(hl, hs, lost, sent) >= zPlace {
 			break
 		}
 		start = t
 	}
+	// Loss placed on the first link must show at hop 1 itself, about as
+	// much as at the destination (hop 1 losing far more rate-limits its
+	// replies); a path whose hops are too few or too noisy to be told from
+	// the destination leaves the start unplaced.
+	unplaced := false
+	if start == 1 && a.dest > 1 {
+		if hl, hs := a.hops[0].lost(from); hl < minLost || twoPropZ(lost, sent, hl, hs) >= zSig {
+			unplaced, start = true, a.dest
+		}
+	}
 	before := start - 1
+	if unplaced {
+		before = 0
+	}
 	var z float64
 	var bg Group
 	if before >= 1 {
@@ -663,6 +693,9 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	if ambiguous && d.Confidence == High {
 		d.Confidence = Medium
 	}
+	if unplaced {
+		d.Where, d.Confidence = Where{}, Low
+	}
 	since := "since " + clock(d.Since)
 	if d.SinceWindowStart {
 		since = "throughout the last " + fmt.Sprint(n) + " rounds"
@@ -675,10 +708,29 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	}
 	d.Text = fmt.Sprintf("%s of probes are lost on the way to the destination, %s; the loss starts %s (before it %s lost %d of %d).",
 		pct(lost, sent), since, link, bg.Label, bg.Lost, bg.Sent)
-	if before == 0 {
+	switch {
+	case unplaced:
+		d.Text = fmt.Sprintf("%s of probes are lost on the way to the destination, %s; where the loss starts is not clear yet: no hop before it loses clearly less.", pct(lost, sent), since)
+	case before == 0:
 		d.Text = fmt.Sprintf("%s of probes are lost on the way to the destination, %s; the loss starts %s.", pct(lost, sent), since, link)
 	}
 	return true
+}
+
+func negate(xs []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(xs))
+	for i, x := range xs {
+		out[i] = -x
+	}
+	return out
+}
+
+func invert(xs []bool) []bool {
+	out := make([]bool, len(xs))
+	for i, x := range xs {
+		out[i] = !x
+	}
+	return out
 }
 
 func round2(v float64) float64 {
@@ -849,6 +901,13 @@ func (a *analysis) jitter(d *Diagnosis) bool {
 // too (significant at zSig, at least half the destination's rise).
 func (a *analysis) step(d *Diagnosis, what What, mk func([]obs) series, matters func(before, after time.Duration) bool) bool {
 	dst := mk(a.drtt)
+	// A fall after the rise (the problem ended) leaves only what came
+	// after it to judge, as for loss.
+	if kd, zd, ok := bestSplit(negate(dst.vals), minSeg); ok && zd >= zScan && len(dst.vals)-kd >= a.opt.MinRounds {
+		if ku, zu, ok := bestSplit(dst.vals, minSeg); !ok || zu < zScan || kd > ku {
+			dst = series{rounds: dst.rounds[kd:], vals: dst.vals[kd:]}
+		}
+	}
 	k, z, ok := bestSplit(dst.vals, minSeg)
 	if !ok || z < zScan {
 		return false
@@ -970,7 +1029,7 @@ func (a *analysis) hints() []Hint {
 		if cs == 0 {
 			continue
 		}
-		if lo, _ := wilson(lost, sent, 1.96); lo >= lossFloor && twoPropZ(cl, cs, lost, sent) >= zSig {
+		if lo, _ := wilson(lost, sent, 1.96); lo >= lossFloor && lost-cl >= minLost && twoPropZ(cl, cs, lost, sent) >= zSig {
 			out = append(out, Hint{TTL: h.ttl, Addr: h.addr, Kind: HintRateLimited,
 				Evidence: fmt.Sprintf("lost %d of %d replies (%s) while %s lost %d of %d (%s): the loss does not carry on; %d of its misses had a later hop answer in the same round",
 					lost, sent, pct(lost, sent), clabel, cl, cs, pct(cl, cs), lost-fwd)})
@@ -1019,7 +1078,7 @@ func (a *analysis) hints() []Hint {
 	for i := 1; i < len(meds); i++ {
 		p, c := meds[i-1], meds[i]
 		stepUp := c.m - p.m
-		if stepUp < max(time.Millisecond, time.Duration(minRel*float64(p.m)), 3*spread(p.rtts)) || rankSumZ(p.rtts, c.rtts) < zStrong {
+		if stepUp < max(minShift, time.Duration(minRel*float64(p.m)), 3*spread(p.rtts)) || rankSumZ(p.rtts, c.rtts) < zStrong {
 			continue
 		}
 		kept := true

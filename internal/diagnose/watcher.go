@@ -191,6 +191,10 @@ func (w *Watcher) adopt(t *watched, d Diagnosis) bool {
 	case !t.adopted:
 		t.latest, t.adopted = d, true
 		return false // the first diagnosis (not enough data) is not a change
+	case t.latest.What == NotEnoughData && d.What == Healthy:
+		// Enough data to call a path healthy is no news.
+		t.latest, t.pending, t.streak = d, "", 0
+		return false
 	case d.Key() == t.latest.Key():
 		t.latest, t.pending, t.streak = d, "", 0
 		return false
