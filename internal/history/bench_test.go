@@ -43,21 +43,20 @@ func simulate(tb testing.TB, st *history.Store, c *clock, targets, hops int, int
 	var tgs []monitor.Target
 	for i := range ids {
 		ids[i] = monitor.ID(fmt.Sprintf("target-%d", i))
-		gens[i] = &historytest.Gen{Hops: historytest.Path(hops, map[int]float64{hops / 2: 0.02}), Start: c.now, Interval: interval, Seed: uint64(i)}
+		gens[i] = &historytest.Gen{Hops: historytest.Path(hops, map[int]float64{hops / 2: 0.02}), Start: c.Now(), Interval: interval, Seed: uint64(i)}
 		tgs = append(tgs, monitor.Target{ID: ids[i], Host: string(ids[i]) + ".example", Addr: gens[i].Hops[hops-1].Addr})
 	}
 	f := newFeeder(st, historytest.NewSource(tgs...))
-	start := c.now
+	start := c.Now()
 	nextFlush := start.Add(flush)
-	var r trace.Round
 	for step := 0; ; step++ {
 		now := start.Add(time.Duration(step) * interval)
 		if now.Sub(start) >= span {
 			break
 		}
-		c.now = now
+		c.set(now)
 		for i, g := range gens {
-			g.Fill(&r)
+			r := g.Next() // a new one: Run may still be reading the last
 			f.round(ids[i], r)
 			probes += int64(len(r.Hops))
 		}
@@ -82,7 +81,7 @@ func BenchmarkBytesPerProbe(b *testing.B) {
 	for b.Loop() {
 		c := &clock{now: t0}
 		path := filepath.Join(b.TempDir(), "history.db")
-		st, err := history.Open(history.Options{Path: path, Now: c.Now})
+		st, err := history.Open(history.Options{Path: path, Now: c.Now, Flush: time.Hour})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -120,7 +119,7 @@ func BenchmarkBytesPerProbe(b *testing.B) {
 func BenchmarkWriteCost(b *testing.B) {
 	for b.Loop() {
 		c := &clock{now: t0}
-		st, err := history.Open(history.Options{Path: filepath.Join(b.TempDir(), "history.db"), Now: c.Now})
+		st, err := history.Open(history.Options{Path: filepath.Join(b.TempDir(), "history.db"), Now: c.Now, Flush: time.Hour})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -143,7 +142,7 @@ func day(b *testing.B) (string, time.Time) {
 	dir := b.TempDir()
 	c := &clock{now: t0}
 	path := filepath.Join(dir, "history.db")
-	st, err := history.Open(history.Options{Path: path, Now: c.Now})
+	st, err := history.Open(history.Options{Path: path, Now: c.Now, Flush: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}

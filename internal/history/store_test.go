@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,10 +16,23 @@ import (
 
 var t0 = time.Date(2026, 3, 4, 21, 0, 0, 0, time.UTC)
 
-// clock is a fake clock for Options.Now.
-type clock struct{ now time.Time }
+// clock is a fake clock for Options.Now, safe from the writer's goroutine.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (c *clock) Now() time.Time { return c.now }
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
 
 func openStore(t *testing.T, o history.Options) *history.Store {
 	t.Helper()
@@ -26,10 +40,8 @@ func openStore(t *testing.T, o history.Options) *history.Store {
 		o.Path = filepath.Join(t.TempDir(), "history.db")
 	}
 	if o.Now == nil {
-		c := &clock{now: t0.Add(365 * 24 * time.Hour)}
-		// The far future would age everything out: use a clock just
-		// past the rounds.
-		c.now = t0.Add(48 * time.Hour)
+		// Just past the rounds: a later clock would age them out.
+		c := &clock{now: t0.Add(48 * time.Hour)}
 		o.Now = c.Now
 	}
 	st, err := history.Open(o)
