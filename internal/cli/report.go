@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/hopstat"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/probe"
@@ -44,6 +45,8 @@ func runReport(ctx context.Context, args []string, env Env) error {
 	// The report keeps every reply (count is bounded by the user) so the
 	// median and 95th percentile cover the whole run.
 	path := hopstat.Path{Window: pf.count}
+	// The diagnosis reads every round of the run, as the table does.
+	diag := make([]diagnose.Round, 0, pf.count)
 	start := time.Now()
 	rounds, reached := 0, false
 	unsent, probes := 0, 0
@@ -63,6 +66,7 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		}
 		unsent, probes = unsent+n, probes+len(r.Hops)
 		path.AddRound(Samples(r))
+		diag = append(diag, diagnose.FromTrace(r))
 		for _, h := range r.Hops {
 			if !h.Reply.From.IsValid() {
 				continue
@@ -107,6 +111,7 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		rep.Unsent, rep.SendError = unsent, sendErr.Error()
 	}
 	as.fill(rep.Hops, env)
+	rep.Diagnosis = diagnose.ForReport(diagnose.Analyze(diag, diagnose.Options{Target: dst, Mode: mode.String(), Names: namer}), rep.Hops)
 	switch {
 	case pf.json:
 		return report.WriteJSON(env.Stdout, rep)

@@ -39,6 +39,9 @@ type Report struct {
 	// Absent for ICMP and UDP and when the destination never answered.
 	PortState string `json:"port_state,omitempty"`
 	Hops      []Hop  `json:"hops"`
+	// Diagnosis reads the run's rounds: what is wrong and where. Absent
+	// where no rounds were read (a stored window without them).
+	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
 }
 
 // Port states of a TCP destination.

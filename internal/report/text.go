@@ -44,14 +44,15 @@ func WriteText(w io.Writer, r Report) error {
 		fmt.Fprintf(w, "%d probes could not be sent (counted as lost): %s\n", r.Unsent, r.SendError)
 	}
 	if !r.Reached {
-		_, err := fmt.Fprintf(w, "Destination %s did not answer %s probes.\n", r.Addr, strings.ToUpper(r.Mode))
-		return err
+		if _, err := fmt.Fprintf(w, "Destination %s did not answer %s probes.\n", r.Addr, strings.ToUpper(r.Mode)); err != nil {
+			return err
+		}
+	} else if line := portLine(r); line != "" {
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
 	}
-	if line := portLine(r); line != "" {
-		_, err := fmt.Fprintln(w, line)
-		return err
-	}
-	return nil
+	return writeDiagnosis(w, r.Diagnosis)
 }
 
 // portLine says whether a TCP destination's port is open or closed: the
