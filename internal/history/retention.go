@@ -8,10 +8,16 @@ import (
 	"time"
 )
 
-// rollupRowBytes is a hop_minutes row's size on disk besides its sketch.
-const rollupRowBytes = 72
+// rollupRowBytes is a hop_minutes row's size on disk besides its sketch,
+// its index entry and the B-tree's slack included (measured: 110 bytes
+// with a 22-byte sketch).
+const rollupRowBytes = 88
 
-const rollupCutoffQuery = `SELECT minute, count(*) * 72 + sum(length(sketch)) FROM hop_minutes GROUP BY minute ORDER BY minute`
+const rollupCutoffQuery = `SELECT minute, count(*) * 88 + sum(length(sketch)) FROM hop_minutes GROUP BY minute ORDER BY minute`
+
+// rawCutoffQuery estimates a chunk's size on disk as the whole pages its
+// blob spans (a 6.6 KB chunk takes two 4 KiB pages).
+const rawCutoffQuery = `SELECT minute, sum(((length(data) + 96) / 4000 + 1) * 4096) FROM chunks GROUP BY minute ORDER BY minute`
 
 // retainEvery is how often (on the store's clock) retention by age runs
 // while writing; the size is checked at every flush (two stats).
@@ -79,7 +85,7 @@ func (s *Store) retainLocked(ctx context.Context, byAge bool) error {
 			need -= over
 		}
 		if need > 0 {
-			if cut, err = s.cutoff(ctx, `SELECT minute, sum(length(data) + 64) FROM chunks GROUP BY minute ORDER BY minute`, need); err != nil {
+			if cut, err = s.cutoff(ctx, rawCutoffQuery, need); err != nil {
 				return err
 			}
 			if cut == 0 && rollCut == 0 {

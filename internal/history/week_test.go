@@ -30,8 +30,8 @@ func TestSimulatedWeek(t *testing.T) {
 	case testing.Short() || raceEnabled:
 		// The race detector makes it ten times slower: 90 minutes with
 		// the cap scaled to match still trims raw rounds, then rollups
-		// (past half the cap after about 50 minutes).
-		span, maxBytes = 90*time.Minute, 3<<19
+		// (past half the cap after about an hour).
+		span, maxBytes = 90*time.Minute, 2<<20
 	}
 	c := &clock{now: t0}
 	path := filepath.Join(t.TempDir(), "history.db")
@@ -72,6 +72,13 @@ func TestSimulatedWeek(t *testing.T) {
 		t.Errorf("oldest raw round at %v; want the cap to have trimmed the first ones", s.Oldest.Sub(t0))
 	}
 	ctx := context.Background()
+	ti, err := st.Target(ctx, "target-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ti.First.After(t0) {
+		t.Errorf("the oldest minute kept is the first, %v; want the cap to have trimmed the rollups too", ti.First)
+	}
 	end := c.Now().Add(100 * time.Millisecond)
 	n := 0
 	if err := st.Rounds(ctx, "target-3", end.Add(-time.Minute), end, func(trace.Round) error { n++; return nil }); err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 // maxPendingBytes bounds what the writer holds while it cannot write:
-// packed rounds, about three hours at 1,500 probes/s. Past it the oldest
+// packed rounds, about 1¾ hours at 1,500 probes/s. Past it the oldest
 // chunks are dropped and fetched again from the monitor when writing
 // resumes (or written down as a gap).
 const maxPendingBytes = 32 << 20
@@ -289,12 +289,40 @@ func (s *Store) run(ctx context.Context, updates <-chan monitor.Update, src Sour
 	}
 }
 
-// batch is what one flush writes, taken from the writer under s.mu.
+// batch is what one flush writes, copied from the writer under s.mu: a
+// Flush from another goroutine writes while Run goes on adding rounds.
 type batch struct {
 	targets []*wtarget
-	chunks  map[*wtarget][]*chunk
+	chunks  map[*wtarget][]chunkSnap
+	rounds  map[*wtarget]int64
+	info    map[*wtarget]targetSnap
 	events  []monitor.Event
 	addrs   []uint64
+}
+
+// targetSnap is what the targets row says of a target.
+type targetSnap struct {
+	key             string
+	info            monitor.Target
+	haveInfo        bool
+	firstMs, lastMs int64
+}
+
+// chunkSnap is a chunk as it was when the batch was taken.
+type chunkSnap struct {
+	c                     *chunk
+	buf                   []byte
+	minute                int64
+	part                  int
+	count, probes         int
+	firstMs, lastMs       int64
+	firstRound, lastRound int
+	sealed, minuteEnded   bool
+}
+
+func snap(c *chunk) chunkSnap {
+	return chunkSnap{c: c, buf: c.buf[:len(c.buf):len(c.buf)], minute: c.minute, part: c.part, count: c.count, probes: c.probes,
+		firstMs: c.firstMs, lastMs: c.lastMs, firstRound: c.firstRound, lastRound: c.lastRound, sealed: c.sealed, minuteEnded: c.minuteEnded}
 }
 
 func (s *Store) flush() error {
@@ -309,18 +337,23 @@ func (s *Store) flush() error {
 	if s.w.failing || len(s.w.dropped) > 0 {
 		s.refetchLocked()
 	}
-	b := batch{chunks: map[*wtarget][]*chunk{}, events: s.w.events}
+	b := batch{chunks: map[*wtarget][]chunkSnap{}, rounds: map[*wtarget]int64{}, info: map[*wtarget]targetSnap{}, events: slices.Clone(s.w.events)}
 	for id, t := range s.w.targets {
 		if !t.haveInfo && s.w.src != nil {
 			t.info, t.haveInfo = s.w.src.Target(id)
 		}
-		cs := slices.Clone(t.done)
+		var cs []chunkSnap
+		for _, c := range t.done {
+			cs = append(cs, snap(c))
+		}
 		if t.open != nil && t.open.dirty {
-			cs = append(cs, t.open)
+			cs = append(cs, snap(t.open))
 		}
 		if len(cs) > 0 || t.id == 0 && t.rounds > 0 {
 			b.targets = append(b.targets, t)
 			b.chunks[t] = cs
+			b.rounds[t] = t.rounds
+			b.info[t] = targetSnap{key: t.key, info: t.info, haveInfo: t.haveInfo, firstMs: t.firstMs, lastMs: t.lastMs}
 		}
 	}
 	s.dict.mu.RLock()
@@ -331,7 +364,7 @@ func (s *Store) flush() error {
 
 	var err error
 	var parts map[*chunk]int
-	var ids map[*wtarget]int64
+	ids := map[*wtarget]int64{}
 	if len(b.targets) > 0 || len(b.events) > 0 || len(b.addrs) > 0 {
 		parts, ids, err = s.write(context.Background(), &b)
 	}
@@ -355,24 +388,21 @@ func (s *Store) flush() error {
 	var rounds, probes int64
 	for _, t := range b.targets {
 		t.id = ids[t]
-		for _, c := range b.chunks[t] {
+		for _, cs := range b.chunks[t] {
+			c := cs.c
 			if p, ok := parts[c]; ok {
 				c.part = p
 			}
-			c.dirty = false
-			if c.sealed {
+			probes += int64(cs.probes - c.saved)
+			c.saved, c.savedRound = cs.probes, cs.lastRound
+			c.dirty = c.count != cs.count // rounds came meanwhile
+			if cs.sealed {
 				t.done = slices.DeleteFunc(t.done, func(x *chunk) bool { return x == c })
 				s.w.bytes -= len(c.buf)
 			}
 		}
-		rounds += t.rounds
-		t.rounds = 0
-	}
-	for _, t := range b.targets {
-		for _, c := range b.chunks[t] {
-			probes += int64(c.probes - c.saved)
-			c.saved, c.savedRound = c.probes, c.lastRound
-		}
+		rounds += b.rounds[t]
+		t.rounds -= b.rounds[t]
 	}
 	s.w.events = s.w.events[len(b.events):]
 	s.dict.mu.Lock()
@@ -476,7 +506,7 @@ func (s *Store) write(ctx context.Context, b *batch) (map[*chunk]int, map[*wtarg
 	}
 	keys := map[string]int64{}
 	for _, t := range b.targets {
-		id, err := s.upsertTarget(ctx, tx, t)
+		id, err := s.upsertTarget(ctx, tx, b.info[t])
 		if err != nil {
 			return nil, nil, fmt.Errorf("writing target %s: %w", t.key, err)
 		}
@@ -488,7 +518,7 @@ func (s *Store) write(ctx context.Context, b *batch) (map[*chunk]int, map[*wtarg
 				if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(part) + 1, 0) FROM chunks WHERE target_id = ? AND minute = ?`, id, c.minute).Scan(&part); err != nil {
 					return nil, nil, err
 				}
-				parts[c] = part
+				parts[c.c] = part
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO chunks (target_id, minute, part, first_ms, last_ms, first_round, last_round, count, probes, data)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, c.minute, part, c.firstMs, c.lastMs, c.firstRound, c.lastRound, c.count, c.probes, c.buf); err != nil {
@@ -500,8 +530,8 @@ func (s *Store) write(ctx context.Context, b *batch) (map[*chunk]int, map[*wtarg
 				}
 			}
 		}
-		if t.rounds != 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE targets SET rounds = rounds + ? WHERE id = ?`, t.rounds, id); err != nil {
+		if n := b.rounds[t]; n != 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE targets SET rounds = rounds + ? WHERE id = ?`, n, id); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -534,15 +564,15 @@ func (s *Store) write(ctx context.Context, b *batch) (map[*chunk]int, map[*wtarg
 }
 
 // eventTarget is the target an event names, as far as the monitor knows it.
-func (s *Store) eventTarget(e monitor.Event) *wtarget {
-	t := &wtarget{key: string(e.Target), firstMs: e.Time.UnixMilli(), lastMs: e.Time.UnixMilli()}
+func (s *Store) eventTarget(e monitor.Event) targetSnap {
+	t := targetSnap{key: string(e.Target), firstMs: e.Time.UnixMilli(), lastMs: e.Time.UnixMilli()}
 	if src := s.source(); src != nil {
 		t.info, t.haveInfo = src.Target(e.Target)
 	}
 	return t
 }
 
-func (s *Store) upsertTarget(ctx context.Context, tx *sql.Tx, t *wtarget) (int64, error) {
+func (s *Store) upsertTarget(ctx context.Context, tx *sql.Tx, t targetSnap) (int64, error) {
 	host, addr := t.key, ""
 	var ps ProbeSettings
 	if t.haveInfo {
