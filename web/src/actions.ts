@@ -11,4 +11,6 @@ export interface Actions {
   exportCSV(id: string): void;
   targetMenu(id: string, x: number, y: number, opener: HTMLElement): void;
   hopMenu(ttl: number, x: number, y: number, opener: HTMLElement): void;
+  /** Shows the past window [from, to) (Unix seconds) from the history. */
+  zoom(from: number, to: number): void;
 }

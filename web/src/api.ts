@@ -2,7 +2,7 @@
 // Bearer header; errors become ApiError with the server's message.
 
 import type {
-  EngineStatus, GeoAnswer, OptionSpec, PPEvent, Settings, TargetDetail, TargetSummary, UserSettings,
+  EngineStatus, GeoAnswer, OptionSpec, PPEvent, Settings, StoredTarget, TargetDetail, TargetSummary, UserSettings, WindowDetail,
 } from "./types";
 
 export class ApiError extends Error {
@@ -100,14 +100,34 @@ export class Api {
   putSettings(s: UserSettings): Promise<UserSettings> {
     return this.json("PUT", "/api/settings", s);
   }
-  geo(id: string, signal?: AbortSignal): Promise<GeoAnswer> {
-    return this.json("GET", `/api/targets/${enc(id)}/geo`, undefined, signal);
+  /** The Map tab's answer; with a window, for the hops of that window. */
+  geo(id: string, signal?: AbortSignal, win?: { from: number; to: number }): Promise<GeoAnswer> {
+    return this.json("GET", `/api/targets/${enc(id)}/geo${win ? "?" + windowQuery(win.from, win.to) : ""}`, undefined, signal);
+  }
+  /** The targets the history holds, removed ones included. */
+  historyTargets(): Promise<StoredTarget[]> {
+    return this.json("GET", "/api/history/targets");
+  }
+  /** A past window of a target from the history; points is the graph's
+   * width, so the series has about one step per pixel. */
+  window(id: string, from: number, to: number, points: number, signal?: AbortSignal): Promise<WindowDetail> {
+    return this.json("GET", `/api/targets/${enc(id)}/window?${windowQuery(from, to)}&points=${points}`, undefined, signal);
+  }
+  /** The evidence file of a window (one self-contained HTML page). */
+  evidence(id: string, from: number, to: number): Promise<Download> {
+    return this.download(`/api/targets/${enc(id)}/evidence?${windowQuery(from, to)}`, `pingerplot-evidence-${safeName(id)}.html`);
   }
   /** Tells the server the Map tab opened or closed (online lookups run only
    * while it is open). keepalive lets it go out while the page unloads. */
   async putGeo(mapOpen: boolean, keepalive = false): Promise<void> {
     await this.send("PUT", "/api/geo", { map_open: mapOpen }, undefined, keepalive);
   }
+}
+
+/** from and to (Unix seconds) as the window endpoints take them. */
+function windowQuery(from: number, to: number): string {
+  const iso = (t: number) => encodeURIComponent(new Date(Math.round(t * 1000)).toISOString());
+  return `from=${iso(from)}&to=${iso(to)}`;
 }
 
 function enc(id: string): string {

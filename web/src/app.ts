@@ -16,6 +16,7 @@ import { DetailHeader } from "./views/detailHeader";
 import { EventsView } from "./views/events";
 import { ContextMenu } from "./views/menu";
 import { Overview } from "./views/overview";
+import { RangeBar, type RangeActions } from "./views/rangeBar";
 import { MapView } from "./views/map";
 import { LOG_KEYS, PROBE_KEYS, SettingsDialog } from "./views/settingsDialog";
 import { StatusBar } from "./views/statusBar";
@@ -35,7 +36,10 @@ const GEO_PENDING_AGAIN = 2000;
 const RESYNC_EVERY = 1000;
 const SELECTED_KEY = "pingerplot.selected";
 
-export class App implements Actions {
+/** The most time steps a window's series may have (the server's bound). */
+const MAX_POINTS = 4000;
+
+export class App implements Actions, RangeActions {
   readonly store = new Store();
   readonly toasts = new Toasts(byId("toasts"));
   private readonly stream: Stream;
@@ -47,6 +51,9 @@ export class App implements Actions {
   private readonly header: DetailHeader;
   private readonly status: StatusBar;
   private readonly map: MapView;
+  private readonly rangeBar: RangeBar;
+  // loading the window shown
+  private winAbort: AbortController | null = null;
   readonly tabs: Tabs;
   private readonly menu = new ContextMenu(byId("menu"));
   private readonly targetDialog = new SettingsDialog({
@@ -94,6 +101,7 @@ export class App implements Actions {
     this.status.poll(api);
     this.map = new MapView(s, { onlineChanged: (on) => this.setOnlineLookups(on) });
     this.tabs = new Tabs(byId("tabs"), (name) => this.tabShown(name));
+    this.rangeBar = new RangeBar(s, this);
 
     // with many targets, summaries arrive dozens of times a second: the
     // grid redraws at most four times a second
@@ -112,7 +120,16 @@ export class App implements Actions {
       if (this.tabs.current === "timeline") this.timeline.update();
     });
     s.on("targets", summaries);
+    s.on("view", () => {
+      this.rangeBar.render();
+      this.status.render();
+      table();
+      graphs();
+      this.map.schedule();
+      this.scheduleGeo(true);
+    });
     s.on("selection", () => {
+      this.rangeBar.render();
       summaries();
       table();
       graphs();
@@ -230,7 +247,9 @@ export class App implements Actions {
     this.lastGeo = Date.now();
     let pending = false;
     try {
-      const answer = await this.api.geo(id);
+      const v = this.store.view;
+      const answer = await this.api.geo(id, undefined, v ? { from: v.from, to: v.to } : undefined);
+      if (this.store.view !== v) return; // the window changed meanwhile: its own fetch follows
       if (this.store.selectedId === id) {
         this.store.geo = { target: id, answer };
         this.store.emit("geo");
@@ -309,7 +328,10 @@ export class App implements Actions {
       this.pending.push(m);
       return;
     }
-    this.append(m);
+    // a past window shown: the rings go on filling for the way back to
+    // live, and nothing of the window changes
+    this.append(m, !s.view);
+    if (s.view) return;
     this.scheduleStats();
     this.scheduleGeo();
   }
@@ -350,13 +372,13 @@ export class App implements Actions {
     }
   }
 
-  private append(m: RoundMsg): void {
+  private append(m: RoundMsg, emit = true): void {
     const hist = this.store.history;
     if (!hist || hist.targetId !== m.target) return;
     for (const x of m.samples) {
       if (x.t > 0) hist.ring(x.ttl).push(x.t, x.rtt_ms, m.round); // no time: nowhere to draw it
     }
-    this.store.emit("samples");
+    if (emit) this.store.emit("samples");
   }
 
   private onEvent(e: PPEvent): void {
@@ -451,6 +473,7 @@ export class App implements Actions {
     s.geo = null;
     s.emit("selection");
     if (id) void this.loadDetail();
+    if (s.view) void this.loadWindow();
   }
 
   /** Loads the selected target's detail with history. Rounds arriving
@@ -469,7 +492,7 @@ export class App implements Actions {
       const hist = new TargetHistory(id, capacityFor(d.settings?.history));
       hist.load(d.hops);
       for (const h of d.hops) delete h.history; // the rings hold it now
-      this.store.detail = d;
+      if (!this.store.view) this.store.detail = d; // a window shows its own
       this.store.history = hist;
       const queued = this.pending ?? [];
       this.pending = null;
@@ -512,7 +535,7 @@ export class App implements Actions {
     this.lastStats = Date.now();
     try {
       const d = await this.api.detail(id, false);
-      if (this.store.selectedId === id && !this.pending) {
+      if (this.store.selectedId === id && !this.pending && !this.store.view) {
         this.store.detail = d;
         this.store.emit("detail");
         if (this.store.history && d.settings?.history && capacityFor(d.settings.history) !== this.store.history.capacity) {
@@ -533,6 +556,106 @@ export class App implements Actions {
   fail(e: unknown): void {
     const msg = e instanceof Error ? e.message : String(e);
     this.toasts.show(msg, "error");
+  }
+
+  // ---- past windows ----
+
+  /** The range picker's choice: live, a span back from now, the whole
+   * history of the selected target, or (custom) nothing yet. */
+  setRange(range: string): void {
+    if (range === "live") {
+      this.backToLive();
+      return;
+    }
+    const now = Date.now() / 1000;
+    if (range === "all") {
+      const id = this.store.selectedId;
+      if (!id) return;
+      this.api.historyTargets().then((list) => {
+        const t = list.find((x) => x.key === id);
+        if (!t) {
+          this.fail(new Error(`The history holds no rounds of ${id} yet.`));
+          this.store.emit("view");
+          return;
+        }
+        this.zoom(Date.parse(t.first) / 1000, Math.max(Date.now() / 1000, Date.parse(t.last) / 1000 + 1), "all");
+      }, (e) => this.fail(e));
+      return;
+    }
+    const span = Number(range);
+    if (span > 0) this.zoom(now - span, now, range);
+  }
+
+  /** Shows the window [from, to) (Unix seconds) of the history. */
+  zoom(from: number, to: number, range = "zoom"): void {
+    if (this.store.historyOn !== true || !(to > from)) return;
+    this.store.view = { from, to, range };
+    this.overview.chart.reset();
+    void this.loadWindow();
+  }
+
+  /** Leaves the window: the live view again, its detail re-fetched. */
+  backToLive(): void {
+    const s = this.store;
+    this.winAbort?.abort();
+    this.winAbort = null;
+    const was = s.view;
+    s.view = null;
+    s.win = null;
+    s.windowError = "";
+    if (was) s.detail = null;
+    this.overview.chart.reset();
+    s.emit("view");
+    if (was) void this.loadDetail();
+  }
+
+  /** The graph's width in pixels: about one time step each. */
+  private points(): number {
+    const w = byId("latency-chart").clientWidth || byId("timeline-scroll").clientWidth - 232;
+    return Math.max(10, Math.min(MAX_POINTS, Math.round(w > 0 ? w : 600)));
+  }
+
+  /** Fetches the window shown for the selected target. */
+  private async loadWindow(): Promise<void> {
+    const s = this.store;
+    const v = s.view;
+    const id = s.selectedId;
+    this.winAbort?.abort();
+    this.winAbort = null;
+    s.win = null;
+    s.windowError = "";
+    s.detail = null; // no live numbers under a window's title
+    s.geo = null;
+    s.emit("view");
+    if (!v || !id) return;
+    const ac = new AbortController();
+    this.winAbort = ac;
+    try {
+      const w = await this.api.window(id, v.from, v.to, this.points(), ac.signal);
+      if (ac.signal.aborted || s.view !== v || s.selectedId !== id) return;
+      s.win = w;
+      s.detail = w;
+    } catch (e) {
+      if ((e as Error).name === "AbortError" || s.view !== v) return;
+      s.windowError = e instanceof Error ? e.message : String(e);
+    } finally {
+      if (this.winAbort === ac) this.winAbort = null;
+    }
+    s.emit("detail");
+    s.emit("view");
+  }
+
+  /** Downloads the evidence file of the window shown (live: the span the
+   * graph shows, an hour when it shows all it has). */
+  exportEvidence(): void {
+    const id = this.store.selectedId;
+    if (!id) return;
+    const now = Date.now() / 1000;
+    const v = this.store.view ?? { from: now - (this.store.span || 3600), to: now };
+    this.api.evidence(id, v.from, v.to).then((d) => {
+      saveBlob(d.blob, d.filename);
+      this.toasts.show(`Evidence of ${id} saved as ${d.filename}`);
+    }, (e) => this.fail(e));
   }
 
   // ---- actions ----

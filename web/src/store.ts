@@ -3,7 +3,15 @@
 // changes the state.
 
 import { TargetHistory } from "./history";
-import type { GeoAnswer, PPEvent, TargetDetail, TargetSummary, UserSettings } from "./types";
+import type { GeoAnswer, PPEvent, TargetDetail, TargetSummary, UserSettings, WindowDetail } from "./types";
+
+/** A past window the page shows instead of live data: Unix seconds, and
+ * the range picker's choice it came from ("custom" and "zoom" too). */
+export interface View {
+  from: number;
+  to: number;
+  range: string;
+}
 
 export type Topic =
   | "targets" // the list or any summary changed
@@ -14,7 +22,8 @@ export type Topic =
   | "settings" // user settings changed
   | "conn" // stream connection state changed
   | "span" // the graphs' time span changed
-  | "geo"; // the selected target's hop locations changed
+  | "geo" // the selected target's hop locations changed
+  | "view"; // live or a past window; the window's data or the history's availability changed
 
 export type Conn = "connecting" | "live" | "reconnecting";
 
@@ -40,6 +49,15 @@ export class Store {
   span = 0;
   /** The Map tab's answer, for the target it was asked about. */
   geo: { target: string; answer: GeoAnswer } | null = null;
+
+  /** The server keeps a history (GET /api/status says); null: not known yet. */
+  historyOn: boolean | null = null;
+  /** The past window shown; null: live. */
+  view: View | null = null;
+  /** The window's answer for the selected target (null while loading, or
+   * when it failed: windowError says why). */
+  win: WindowDetail | null = null;
+  windowError = "";
 
   private subs = new Map<Topic, Set<() => void>>();
 

@@ -13,6 +13,7 @@ export interface Palette {
   bad: string;
   badFill: string;
   warn: string;
+  good: string;
 }
 
 export function applyTheme(name: ThemeName): void {
@@ -50,6 +51,7 @@ export function palette(): Palette {
     bad: v("--bad"),
     badFill: v("--bad-fill"),
     warn: v("--warn"),
+    good: v("--good"),
   };
 }
 

@@ -220,4 +220,64 @@ export interface EngineStatus {
   dropped: number;
   subscribers: { name: string; dropped: number }[];
   stream: { clients: number; dropped: number };
+  /** the history store's health; null when history is off */
+  history?: HistoryStatus | null;
+}
+
+/** The history store's health in GET /api/status. */
+export interface HistoryStatus {
+  path: string;
+  bytes: number;
+  rounds: number;
+  probes: number;
+  /** rounds not yet written (waiting for space or a retry) */
+  pending: number;
+  /** rounds given up (a record_gap event says which) */
+  lost: number;
+  oldest: string | null;
+  last_error: string;
+  last_error_at: string | null;
+}
+
+/** One target the history holds (GET /api/history/targets). */
+export interface StoredTarget {
+  key: string;
+  host: string;
+  addr: string;
+  first: string;
+  last: string;
+  rounds: number;
+  /** the monitor runs it now */
+  monitored: boolean;
+  probe: { mode: string; port?: number; interval: number; timeout: number; max_hops: number };
+}
+
+/** One TTL's time steps of a window, as parallel arrays. */
+export interface WindowSeries {
+  ttl: number;
+  /** step starts, Unix seconds */
+  t: number[];
+  sent: number[];
+  lost: number[];
+  min_ms: (number | null)[];
+  avg_ms: (number | null)[];
+  max_ms: (number | null)[];
+  p95_ms: (number | null)[];
+  addr: string[];
+}
+
+/** GET /api/targets/{id}/window: the detail's shape for a past window,
+ * with its series and events. */
+export interface WindowDetail extends TargetDetail {
+  from: string;
+  to: string;
+  first: string | null;
+  last_round: string | null;
+  /** false when part of the window came from per-minute rollups */
+  exact: boolean;
+  monitored: boolean;
+  /** seconds per series step */
+  step: number;
+  series: WindowSeries[];
+  events: PPEvent[];
 }

@@ -7,6 +7,7 @@ import { count, ms, pct } from "../format";
 import { hopLevel, latencyLevel, lossLevel } from "../judge";
 import type { Store } from "../store";
 import type { Hop, Settings } from "../types";
+import { markersOf } from "../markers";
 import { LatencyChart } from "./latencyChart";
 
 interface Row {
@@ -31,7 +32,10 @@ export class Overview {
     private readonly act: Actions,
   ) {
     this.tbody = root.querySelector<HTMLTableSectionElement>("#hop-table tbody")!;
-    this.chart = new LatencyChart(root.querySelector("#latency-chart")!, root.querySelector("#graph-readout")!);
+    this.chart = new LatencyChart(root.querySelector("#latency-chart")!, root.querySelector("#graph-readout")!, {
+      zoomsWindows: () => store.historyOn === true,
+      zoom: (from, to) => act.zoom(from, to),
+    });
     this.tbody.addEventListener("click", (e) => {
       const ttl = this.rowTTL(e.target);
       if (ttl != null) act.selectHop(ttl);
@@ -176,8 +180,17 @@ export class Overview {
     setText(document.getElementById("graph-mode")!, following && ttl != null ? "following the destination" : "");
   }
 
-  /** Redraws the graph from the history ring of the graphed hop. */
+  /** Redraws the graph: a past window's steps of the graphed hop, or its
+   * live history ring. */
   renderGraph(): void {
+    const { view, win } = this.store;
+    if (view) {
+      const ttl = this.store.graphTTL();
+      const ok = win && win.id === this.store.selectedId;
+      const series = ok && ttl != null ? win.series.find((x) => x.ttl === ttl) ?? null : null;
+      this.chart.showWindow(series, ok ? win.step : 1, view.from, view.to, ok ? markersOf(win.events, win.id) : []);
+      return;
+    }
     const hist = this.store.history;
     const ttl = this.store.graphTTL();
     const ring = hist && ttl != null && hist.targetId === this.store.selectedId ? hist.hops.get(ttl) ?? null : null;
@@ -187,6 +200,6 @@ export class Overview {
       const [, hi] = hist.span();
       if (Number.isFinite(hi)) t0 = hi - span;
     }
-    this.chart.update(ring, t0);
+    this.chart.update(ring, t0, markersOf(this.store.events, this.store.selectedId));
   }
 }

@@ -3,11 +3,16 @@
 // bars get tall. One canvas the size of the viewport, sticky inside a
 // scrolling box whose height is that of all strips: only the visible
 // strips are drawn, and the binned data is cached between scrolls.
+// A past window bins the history's time steps instead of the rings; route
+// changes and alerts are markers; with a history, dragging across the
+// strips opens that span as a window.
 
 import type { Actions } from "../actions";
-import { clock, ms } from "../format";
+import { clock, dateTime, ms } from "../format";
 import type { Ring } from "../history";
+import { drawMarkers, markerAt, markersOf, type Marker } from "../markers";
 import type { Store } from "../store";
+import type { WindowSeries } from "../types";
 import { FONT, palette, type Palette } from "../theme";
 import { niceMax } from "./latencyChart";
 
@@ -48,6 +53,11 @@ export class Timeline {
   private dirty = true;
   private queued = false;
   private hover: { x: number; y: number } | null = null;
+  // a past window's series by strip (null: live, the rings)
+  private series: (WindowSeries | null)[] | null = null;
+  private markers: Marker[] = [];
+  // a drag across the plot: where it started and where it is now (CSS px)
+  private drag: { x0: number; x1: number } | null = null;
 
   constructor(
     private readonly scroller: HTMLElement,
@@ -63,13 +73,36 @@ export class Timeline {
     scroller.addEventListener("scroll", () => this.schedule(false), { passive: true });
     this.canvas.addEventListener("mousemove", (e) => {
       this.hover = { x: e.offsetX, y: e.offsetY };
+      if (this.drag) {
+        this.drag.x1 = Math.max(LABEL_W, Math.min(LABEL_W + this.plotW(), e.offsetX));
+        this.schedule(false);
+      }
       this.showHover();
     });
     this.canvas.addEventListener("mouseleave", () => {
       this.hover = null;
       this.readout.textContent = "";
     });
+    this.canvas.addEventListener("mousedown", (e) => {
+      if (e.button !== 0 || !store.historyOn || e.offsetX < LABEL_W || !this.ncols) return;
+      this.drag = { x0: e.offsetX, x1: e.offsetX };
+    });
+    window.addEventListener("mouseup", () => {
+      const d = this.drag;
+      if (!d) return;
+      this.drag = null;
+      this.schedule(false);
+      if (Math.abs(d.x1 - d.x0) < 4) return; // a click
+      this.dragged = true;
+      const a = this.timeAt(Math.min(d.x0, d.x1));
+      const b = this.timeAt(Math.max(d.x0, d.x1));
+      if (b - a >= 1) act.zoom(a, b);
+    });
     this.canvas.addEventListener("click", (e) => {
+      if (this.dragged) {
+        this.dragged = false;
+        return;
+      }
       const s = this.stripAt(e.offsetY);
       if (s) act.selectHop(s.ttl);
     });
@@ -120,6 +153,12 @@ export class Timeline {
     this.schedule(true);
   }
 
+  private dragged = false;
+
+  private timeAt(x: number): number {
+    return this.t0 + ((x - LABEL_W) / this.plotW()) * (this.t1 - this.t0);
+  }
+
   private plotW(): number {
     return Math.max(10, this.width - LABEL_W - PAD_R);
   }
@@ -144,10 +183,18 @@ export class Timeline {
       }
       this.strips.sort((a, b) => a.ttl - b.ttl);
     }
-    this.rings = this.strips.map((s) => hist?.hops.get(s.ttl) ?? null);
+    const win = store.view && store.win && store.win.id === store.selectedId ? store.win : null;
+    this.rings = win ? this.strips.map(() => null) : this.strips.map((s) => hist?.hops.get(s.ttl) ?? null);
+    this.series = win ? this.strips.map((s) => win.series.find((x) => x.ttl === s.ttl) ?? null) : null;
+    this.markers = win ? markersOf(win.events, win.id) : markersOf(store.events, store.selectedId);
     this.spacer.style.height = `${Math.max(0, TOP_H + this.strips.length * STRIP_H + AXIS_H - this.height)}px`;
+    this.canvas.dataset.markers = String(this.markers.length);
+    if (win) {
+      this.rebinWindow(Date.parse(win.from) / 1000, Date.parse(win.to) / 1000, win.step);
+      return;
+    }
 
-    const [lo, hi] = hist ? hist.span() : [NaN, NaN];
+    const [lo, hi] = hist && !store.view ? hist.span() : [NaN, NaN];
     const interval = store.selected()?.settings?.interval || 1;
     if (!Number.isFinite(hi)) {
       this.ncols = 0;
@@ -196,6 +243,46 @@ export class Timeline {
       const sorted = Float64Array.from(colMaxes).sort();
       const p = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
       this.scaleMax = niceMax(p);
+    }
+  }
+
+  /** Bins a past window's time steps into pixel columns: a column's bar
+   * is the highest RTT of its steps, its loss the probes they lost. */
+  private rebinWindow(from: number, to: number, step: number): void {
+    this.t0 = from;
+    this.t1 = to;
+    const plotW = this.plotW();
+    const ncols = Math.max(1, Math.floor(plotW));
+    this.ncols = ncols;
+    this.probeW = (step / (to - from)) * plotW;
+    const n = this.strips.length * ncols;
+    if (this.bins.length < n) {
+      this.bins = new Float32Array(n);
+      this.lost = new Uint16Array(n);
+    }
+    this.bins.fill(NaN, 0, n);
+    this.lost.fill(0, 0, n);
+    const k = ncols / (to - from);
+    const colMaxes: number[] = [];
+    (this.series ?? []).forEach((sr, s) => {
+      if (!sr) return;
+      const base = s * ncols;
+      for (let i = 0; i < sr.t.length; i++) {
+        const c = Math.min(ncols - 1, Math.floor((sr.t[i] - from) * k));
+        if (c < 0) continue;
+        const v = sr.max_ms[i];
+        if (sr.lost[i]) this.lost[base + c] = Math.min(65535, this.lost[base + c] + sr.lost[i]);
+        if (v != null && !(this.bins[base + c] >= v)) this.bins[base + c] = v;
+      }
+      if (this.strips[s].silent) return;
+      for (let c = 0; c < ncols; c++) {
+        const v = this.bins[base + c];
+        if (!Number.isNaN(v)) colMaxes.push(v);
+      }
+    });
+    if (colMaxes.length) {
+      const sorted = Float64Array.from(colMaxes).sort();
+      this.scaleMax = niceMax(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]);
     }
   }
 
@@ -257,6 +344,15 @@ export class Timeline {
     ctx.globalAlpha = 0.6;
     for (const t of ticks) ctx.fillRect(Math.round(t.x), 0, 1, areaH);
     ctx.globalAlpha = 1;
+    if (this.ncols) {
+      const span = this.t1 - this.t0;
+      drawMarkers(ctx, this.markers, pal, (t) => plotX + ((t - this.t0) / span) * plotW, plotX, plotX + plotW, 0, areaH);
+    }
+    if (this.drag) {
+      ctx.fillStyle = pal.accentFill;
+      const a = Math.min(this.drag.x0, this.drag.x1);
+      ctx.fillRect(a, 0, Math.abs(this.drag.x1 - this.drag.x0), areaH);
+    }
     ctx.restore();
 
     // time axis, fixed at the bottom
@@ -323,8 +419,9 @@ export class Timeline {
     const tz = new Date().getTimezoneOffset() * 60; // ticks on local round times
     for (let t = Math.ceil((this.t0 - tz) / step) * step + tz; t <= this.t1; t += step) {
       const x = LABEL_W + ((t - this.t0) / span) * plotW;
-      const label = clock(new Date(t * 1000));
-      out.push({ x, label: step >= 60 ? label.slice(0, 5) : label });
+      const d = new Date(t * 1000);
+      const label = step >= 86400 ? `${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}` : clock(d);
+      out.push({ x, label: step >= 60 && step < 86400 ? label.slice(0, 5) : label });
     }
     return out;
   }
@@ -343,7 +440,25 @@ export class Timeline {
       this.readout.textContent = strip ? `hop ${strip.ttl}  ${strip.label}` : "";
       return;
     }
-    const t = this.t0 + ((hv.x - LABEL_W) / this.plotW()) * (this.t1 - this.t0);
+    const t = this.timeAt(hv.x);
+    const span = this.t1 - this.t0;
+    const m = markerAt(this.markers, (x) => LABEL_W + ((x - this.t0) / span) * this.plotW(), hv.x);
+    if (m) {
+      this.readout.textContent = `${clock(new Date(m.t * 1000))}  ${m.text}`;
+      return;
+    }
+    if (this.series) {
+      const sr = this.series[this.strips.indexOf(strip)];
+      let text = `hop ${strip.ttl}  ${dateTime(new Date(t * 1000))}`;
+      if (sr && sr.t.length) {
+        let i = 0;
+        while (i + 1 < sr.t.length && sr.t[i + 1] <= t) i++;
+        const avg = sr.avg_ms[i];
+        text += sr.sent[i] ? `  ${avg == null ? "all lost" : "avg " + ms(avg) + " ms"}${sr.lost[i] ? `  lost ${sr.lost[i]}/${sr.sent[i]}` : ""}` : "  no record";
+      }
+      this.readout.textContent = text;
+      return;
+    }
     const r = this.rings[this.strips.indexOf(strip)];
     let text = `hop ${strip.ttl}  ${clock(new Date(t * 1000))}`;
     if (r && r.length) {
