@@ -264,3 +264,50 @@ func abs(x int64) int64 {
 	}
 	return x
 }
+
+// TestSeriesFromRaw: steps under a minute come from raw rounds; each
+// bucket's counts and extremes equal the rounds that started in it.
+func TestSeriesFromRaw(t *testing.T) {
+	rounds := pathGen(5, t0, 700*time.Millisecond).Rounds(900)
+	st := openStore(t, history.Options{})
+	historytest.Fill(t, st, "web", "example.net", rounds)
+	step := 15 * time.Second
+	from, to := t0.Add(20*time.Second), t0.Add(9*time.Minute)
+	series, err := st.Series(context.Background(), "web", from, to, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(series) != 10 {
+		t.Fatalf("%d hops; want 10", len(series))
+	}
+	for _, hs := range series {
+		if n := int((to.Sub(from) + step - 1) / step); len(hs.Buckets) != n {
+			t.Fatalf("ttl %d: %d buckets; want %d", hs.TTL, len(hs.Buckets), n)
+		}
+		for _, b := range hs.Buckets {
+			var in []trace.Round
+			for _, r := range stored(rounds) {
+				if end := b.Start.Add(step); !r.Start.Before(b.Start) && r.Start.Before(end) && r.Start.Before(to) {
+					in = append(in, r)
+				}
+			}
+			var h hopstat.Hop
+			for _, x := range fold(in).Hops() {
+				if x.TTL == hs.TTL {
+					h = x
+				}
+			}
+			s := h.Stats
+			if b.Sent != s.Sent || b.Lost != s.Sent-s.Recv || b.Min != s.Best || b.Max != s.Worst || !within(b.Avg, s.Avg, 0, time.Microsecond) {
+				t.Errorf("ttl %d at %v: sent %d lost %d min %v avg %v max %v; want %d %d %v %v %v", hs.TTL, b.Start.Sub(t0),
+					b.Sent, b.Lost, b.Min, b.Avg, b.Max, s.Sent, s.Sent-s.Recv, s.Best, s.Avg, s.Worst)
+			}
+			if hs.TTL == 3 && !b.AddrChanged {
+				t.Errorf("ttl 3 at %v: AddrChanged false; want true (two responders alternate)", b.Start.Sub(t0))
+			}
+			if b.DestinationHop != (hs.TTL == 10) {
+				t.Errorf("ttl %d at %v: DestinationHop %v", hs.TTL, b.Start.Sub(t0), b.DestinationHop)
+			}
+		}
+	}
+}

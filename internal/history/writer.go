@@ -29,12 +29,11 @@ type writer struct {
 	bytes   int // packed bytes not yet written
 	// dropped are index ranges of rounds dropped from a full buffer, by
 	// target: fetched again from src when writing resumes.
-	dropped     map[monitor.ID][][2]int
-	failing     bool  // the latest flush failed
-	failRounds  int64 // rounds waiting when it started failing
-	lastRetain  time.Time
-	eventsLost  int
-	reportedOff bool
+	dropped    map[monitor.ID][][2]int
+	failing    bool // the latest flush failed
+	lastRetain time.Time
+	eventsLost int // events dropped from a full buffer, not yet reported
+	limit      int // maxPendingBytes; smaller in tests
 }
 
 // wtarget is one target's buffered rounds.
@@ -51,6 +50,7 @@ type wtarget struct {
 }
 
 func (w *writer) init() {
+	w.limit = maxPendingBytes
 	w.targets = map[monitor.ID]*wtarget{}
 	w.dropped = map[monitor.ID][][2]int{}
 }
@@ -88,7 +88,7 @@ func (w *writer) add(id monitor.ID, r *trace.Round, d *dict) {
 	}
 	t.lastMs = max(t.lastMs, ms)
 	t.rounds++
-	for w.bytes > maxPendingBytes && w.dropOldest() {
+	for w.bytes > w.limit && w.dropOldest() {
 	}
 }
 
@@ -334,8 +334,9 @@ func (s *Store) flush() error {
 	now := s.opts.Now()
 	s.mu.Lock()
 	s.w.sealOld(now.UnixMilli())
-	if s.w.failing || len(s.w.dropped) > 0 {
-		s.refetchLocked()
+	var gaps []gapReport
+	if !s.w.failing && len(s.w.dropped) > 0 {
+		gaps = s.refetchLocked()
 	}
 	b := batch{chunks: map[*wtarget][]chunkSnap{}, rounds: map[*wtarget]int64{}, info: map[*wtarget]targetSnap{}, events: slices.Clone(s.w.events)}
 	for id, t := range s.w.targets {
@@ -360,7 +361,11 @@ func (s *Store) flush() error {
 	b.addrs = slices.Clone(s.dict.fresh)
 	s.dict.mu.RUnlock()
 	waiting := s.w.pendingRounds()
+	src := s.w.src
 	s.mu.Unlock()
+	for _, g := range gaps {
+		s.report(src, g.id, monitor.RecordGap, g.msg)
+	}
 
 	var err error
 	var parts map[*chunk]int
@@ -375,8 +380,6 @@ func (s *Store) flush() error {
 		s.st.LastError, s.st.LastErrorAt = "history: "+err.Error(), now
 		first := !s.w.failing
 		s.w.failing = true
-		s.w.failRounds = waiting
-		src := s.w.src
 		s.mu.Unlock()
 		if first {
 			s.log.Warn("history: cannot write", "err", err, "waiting", waiting)
@@ -414,12 +417,16 @@ func (s *Store) flush() error {
 	s.st.Bytes = bytes
 	recovered := s.w.failing
 	s.w.failing = false
-	src := s.w.src
+	eventsLost := s.w.eventsLost
+	s.w.eventsLost = 0
 	retainDue := now.Sub(s.w.lastRetain) >= retainEvery
 	s.mu.Unlock()
 	if recovered {
 		s.log.Info("history: writing again", "rounds", waiting)
 		s.reportAll(src, &b, monitor.RecordError, fmt.Sprintf("history: writing again, %d rounds caught up", waiting))
+	}
+	if eventsLost > 0 {
+		s.reportAll(src, &b, monitor.RecordGap, fmt.Sprintf("history: %d events not stored: more came than it holds while the file could not be written", eventsLost))
 	}
 	if retainDue || bytes > s.highWater() {
 		if err := s.retainLocked(context.Background(), retainDue); err != nil {
@@ -457,35 +464,49 @@ func cause(err error) string {
 }
 
 // refetchLocked asks the monitor again for rounds dropped from a full
-// buffer; what it no longer holds is a gap. s.mu is held.
-func (s *Store) refetchLocked() {
-	if s.w.bytes > maxPendingBytes/2 || s.w.src == nil {
-		if s.w.src == nil {
-			for id, rs := range s.w.dropped {
-				for _, r := range rs {
-					s.st.Lost += int64(r[1] - r[0] + 1)
-				}
-				delete(s.w.dropped, id)
-				s.log.Warn("history: rounds dropped while writing failed", "target", string(id))
+// buffer, oldest first, as far as there is room; what it no longer holds
+// is a gap, returned as the messages to report once s.mu is released
+// (the monitor publishes a report to this store). s.mu is held.
+func (s *Store) refetchLocked() (gaps []gapReport) {
+	if s.w.src == nil {
+		for id, rs := range s.w.dropped {
+			n := 0
+			for _, r := range rs {
+				n += r[1] - r[0] + 1
 			}
+			s.st.Lost += int64(n)
+			delete(s.w.dropped, id)
+			s.log.Warn("history: rounds dropped while writing failed", "target", string(id), "rounds", n)
 		}
-		return
+		return nil
 	}
 	for id, rs := range s.w.dropped {
-		delete(s.w.dropped, id)
-		for _, r := range rs {
+		lost := 0
+		for len(rs) > 0 && s.w.bytes <= s.w.limit/2 {
+			r := rs[0]
+			rs = rs[1:]
 			got, _ := s.w.src.Rounds(id, r[0], r[1])
-			if lost := r[1] - r[0] + 1 - len(got); lost > 0 {
-				s.st.Lost += int64(lost)
-				src := s.w.src
-				msg := fmt.Sprintf("history: %d rounds not stored: they waited while the file could not be written, and the monitor no longer held them", lost)
-				go s.report(src, id, monitor.RecordGap, msg) // Report publishes to this store: not under s.mu
-			}
+			lost += r[1] - r[0] + 1 - len(got)
 			for i := range got {
 				s.w.add(id, &got[i], s.dict)
 			}
 		}
+		if len(rs) == 0 {
+			delete(s.w.dropped, id)
+		} else {
+			s.w.dropped[id] = rs
+		}
+		if lost > 0 {
+			s.st.Lost += int64(lost)
+			gaps = append(gaps, gapReport{id, fmt.Sprintf("history: %d rounds not stored: they waited while the file could not be written, and the monitor no longer held them", lost)})
+		}
 	}
+	return gaps
+}
+
+type gapReport struct {
+	id  monitor.ID
+	msg string
 }
 
 // write stores a batch in one transaction; it returns the parts given to
