@@ -140,42 +140,87 @@ func childCPU(ps *os.ProcessState) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkVersusMtr runs the pingerplot binary and Debian's mtr (with its
-// mtr-packet helper) over the same lab path in the same run, one after the
-// other, and reports each one's CPU per probe and per-hop median RTT error.
-// Run it with scripts/bench-vs-mtr.sh, which prints the table.
+// BenchmarkVersusMtr runs, over the same lab path in the same run, one
+// after the other: the floor prober (floor_linux_test.go, the cheapest
+// prober that can exist), the pingerplot binary as root and as an
+// unprivileged user, and Debian's mtr (with its mtr-packet helper) as
+// root. Each reports the CPU of its whole process per probe, user and
+// system apart, and the per-hop median RTT error. Run it with
+// scripts/bench-vs-mtr.sh, which prints the table.
 func BenchmarkVersusMtr(b *testing.B) {
 	l := benchLab(b)
-	const n = 200
+	const (
+		n        = 200
+		interval = 50 * time.Millisecond
+		hops     = 4
+	)
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	selfCopy := lab.ExecutableCopy(b, self)
+	bin := binary(b)
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
+			port := map[string]uint16{"icmp": 0, "udp": 33434, "tcp": 8080}[m.name]
 			for i := 0; i < b.N; i++ {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				// pingerplot, as root like mtr so both use their best backends.
-				cmd := l.Command(ctx, l.Client, binary(b), append(append([]string{"report", "--json", "-n", "-c", fmt.Sprint(n), "-i", "0.05"}, m.flags...), l.TargetAddr4.String())...)
-				out, err := cmd.Output()
-				if err != nil {
-					b.Fatalf("pingerplot: %v", err)
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+				// The floor as root and as the unprivileged user, with the
+				// socket each may open.
+				floorRoot, floorUser := m.name, m.name
+				if m.name == "icmp" {
+					floorRoot, floorUser = "icmp-raw", "icmp-ping"
 				}
-				ourCPU := childCPU(cmd.ProcessState)
-				var rep report.Report
-				if err := json.Unmarshal(out, &rep); err != nil {
-					b.Fatal(err)
-				}
-				var ourProbes int
-				var ourErr []string
-				for k, h := range rep.Hops {
-					ourProbes += h.Sent
-					if h.MedianMs != nil {
-						ourErr = append(ourErr, fmt.Sprintf("%+.3f", *h.MedianMs-msf(expectedRTT(k+1))))
+				for _, f := range []struct {
+					label  string
+					mode   string
+					unpriv bool
+				}{{"floor-root", floorRoot, false}, {"floor-user", floorUser, true}} {
+					spec := floorSpec{mode: f.mode, dst: l.TargetAddr4, rounds: n, interval: interval, hops: hops, port: port}
+					cmd := l.Command(ctx, l.Client, self)
+					if f.unpriv {
+						cmd = l.CommandUnprivileged(ctx, l.Client, selfCopy)
 					}
+					cmd.Env = append(os.Environ(), floorEnv+"="+spec.String())
+					out, err := cmd.CombinedOutput()
+					if err != nil {
+						b.Fatalf("%s %v: %v\n%s", f.label, spec, err, out)
+					}
+					var sent, answered int
+					if _, err := fmt.Sscanf(string(out), "floor %d %d", &sent, &answered); err != nil || sent == 0 {
+						b.Fatalf("%s: unreadable output %q: %v", f.label, out, err)
+					}
+					reportCPU(b, m.name, f.label, cmd.ProcessState, sent, fmt.Sprintf("%d of %d answered", answered, sent))
 				}
-				mcmd := l.Command(ctx, l.Client, "mtr", append(append([]string{"--raw", "-n", "-c", fmt.Sprint(n), "-i", "0.05"}, m.flags...), l.TargetAddr4.String())...)
+				for _, who := range []string{"root", "user"} {
+					args := append(append([]string{"report", "--json", "-n", "-c", fmt.Sprint(n), "-i", fmt.Sprint(interval.Seconds())}, m.flags...), l.TargetAddr4.String())
+					cmd := l.Command(ctx, l.Client, bin, args...)
+					if who == "user" {
+						cmd = l.CommandUnprivileged(ctx, l.Client, bin, args...)
+					}
+					out, err := cmd.Output()
+					if err != nil {
+						b.Fatalf("pingerplot as %s: %v", who, err)
+					}
+					var rep report.Report
+					if err := json.Unmarshal(out, &rep); err != nil {
+						b.Fatal(err)
+					}
+					var probes int
+					var errs []string
+					for k, h := range rep.Hops {
+						probes += h.Sent
+						if h.MedianMs != nil {
+							errs = append(errs, fmt.Sprintf("%+.3f", *h.MedianMs-msf(expectedRTT(k+1))))
+						}
+					}
+					reportCPU(b, m.name, "pingerplot-"+who, cmd.ProcessState, probes, "RTT error per hop (ms) "+strings.Join(errs, " "))
+				}
+				mcmd := l.Command(ctx, l.Client, "mtr", append(append([]string{"--raw", "-n", "-c", fmt.Sprint(n), "-i", fmt.Sprint(interval.Seconds())}, m.flags...), l.TargetAddr4.String())...)
 				mout, err := mcmd.Output()
 				if err != nil {
 					b.Fatalf("mtr: %v", err)
 				}
-				mtrCPU := childCPU(mcmd.ProcessState)
 				cancel()
 				mtrProbes := strings.Count(string(mout), "\nx ")
 				if strings.HasPrefix(string(mout), "x ") {
@@ -189,16 +234,24 @@ func BenchmarkVersusMtr(b *testing.B) {
 					}
 				}
 				var mtrErr []string
-				for k := 0; k < len(rep.Hops); k++ {
+				for k := 0; k < hops; k++ {
 					mtrErr = append(mtrErr, fmt.Sprintf("%+.3f", msf(median(rtts[k])-expectedRTT(k+1))))
 				}
-				ourPer := float64(ourCPU.Microseconds()) / float64(ourProbes)
-				mtrPer := float64(mtrCPU.Microseconds()) / float64(mtrProbes)
-				b.ReportMetric(ourPer, "pingerplot-cpu-µs/probe")
-				b.ReportMetric(mtrPer, "mtr-cpu-µs/probe")
-				b.Logf("%s: pingerplot %d probes, %.1f µs CPU/probe, median RTT error per hop (ms) %s", m.name, ourProbes, ourPer, strings.Join(ourErr, " "))
-				b.Logf("%s: mtr        %d probes, %.1f µs CPU/probe, median RTT error per hop (ms) %s", m.name, mtrProbes, mtrPer, strings.Join(mtrErr, " "))
+				reportCPU(b, m.name, "mtr-root", mcmd.ProcessState, mtrProbes, "RTT error per hop (ms) "+strings.Join(mtrErr, " "))
 			}
 		})
 	}
+}
+
+// reportCPU reports a process's CPU per probe (user, system, total) as
+// metrics named after who, and logs one line of the side-by-side table.
+func reportCPU(b *testing.B, mode, who string, ps *os.ProcessState, probes int, note string) {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok || probes == 0 {
+		b.Fatalf("%s: no rusage or no probes", who)
+	}
+	user := float64(time.Duration(ru.Utime.Nano()).Microseconds()) / float64(probes)
+	sys := float64(time.Duration(ru.Stime.Nano()).Microseconds()) / float64(probes)
+	b.ReportMetric(user+sys, who+"-µs/probe")
+	b.Logf("cpu %-4s %-16s %5d probes  user %6.1f  sys %6.1f  total %6.1f µs/probe  %s", mode, who, probes, user, sys, user+sys, note)
 }

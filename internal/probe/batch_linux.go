@@ -23,17 +23,14 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 		return ErrClosed
 	default:
 	}
-	b := newBatch(ps, onReply)
-	tctx, cancelTCP := context.WithCancel(ctx)
-	defer cancelTCP()
-	tcpDone := make(chan struct{}, len(ps))
-	tcpRunning := 0
+	b := getBatch(ps, onReply)
+	gen := b.generation()
+	var tcp *tcpGroup // made for the first TCP probe only
 	defer func() {
-		b.release()
-		cancelTCP()
-		for ; tcpRunning > 0; tcpRunning-- {
-			<-tcpDone
+		if tcp != nil {
+			tcp.wait()
 		}
+		putBatch(b)
 	}()
 
 	for i, pr := range ps {
@@ -51,14 +48,18 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 			continue
 		}
 		if pr.Mode == TCP {
-			tcpRunning++
-			go func(i int, pr Probe) {
-				r, err := p.probeTCP(tctx, pr)
+			// A TCP probe owns its socket and waits on it in a goroutine.
+			if tcp == nil {
+				tcp = newTCPGroup(ctx, len(ps))
+			}
+			tcp.running++
+			go func(g *tcpGroup, i int, pr Probe) {
+				r, err := p.probeTCP(g.ctx, pr)
 				if err == nil {
-					b.results <- answer{i, r}
+					b.post(gen, i, r)
 				}
-				tcpDone <- struct{}{}
-			}(i, pr)
+				g.done <- struct{}{}
+			}(tcp, i, pr)
 			continue
 		}
 		s, err := p.sharedFor(pr)
@@ -66,39 +67,76 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
 		}
-		pd := &pending{dst: pr.Dst, port: pr.Port, ttl: pr.TTL, idx: i, done: b.results}
-		seq, ok := s.pend.add(pd)
+		tbl := s.pend
+		seq, ok := tbl.add(lpend{dst: pr.Dst, port: pr.Port, ttl: uint8(pr.TTL), idx: int32(i), b: b, gen: gen})
 		if !ok {
 			b.resolve(i, Reply{Kind: Failed, Err: errors.New("too many probes in flight on one socket")})
 			continue
 		}
-		pkt, oob, err := p.build(s, pr, seq)
-		if err != nil {
-			s.pend.take(seq)
+		if err := p.build(s, b, pr, seq); err != nil {
+			tbl.take(seq)
 			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
 		}
-		// The send time is written under the table's mutex just before each
-		// attempt, so the reader, which takes the probe under the same
-		// mutex, always sees the time of the attempt that went out.
-		tbl := s.pend
-		sent, err := sendRetry(s.rc, pkt, oob, sockaddr(pr.Dst, sendPort(s, pr)), func() time.Time {
-			t := p.now()
-			tbl.mu.Lock()
-			pd.sent = t
-			tbl.mu.Unlock()
-			return t
-		})
+		sent, err := p.send(s, b, tbl, seq)
 		if err != nil {
-			if tbl.take(seq) != nil {
+			if _, ok := tbl.take(seq); ok {
 				b.resolve(i, Reply{Kind: Failed, Sent: sent, Err: sendError(err, pr)})
 			}
 			continue
 		}
-		b.await(i, tbl, seq, sent, sent.Add(pr.Timeout))
+		b.wait[i] = lwait{tbl: tbl, seq: seq, sent: sent, deadline: sent.Add(pr.Timeout)}
 	}
 
 	return b.run(ctx, p.closing)
+}
+
+// tcpGroup is the TCP probes of one ProbeAll call, each in a goroutine.
+type tcpGroup struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan struct{}
+	running int
+}
+
+func newTCPGroup(ctx context.Context, n int) *tcpGroup {
+	g := &tcpGroup{done: make(chan struct{}, n)}
+	g.ctx, g.cancel = context.WithCancel(ctx)
+	return g
+}
+
+// wait cancels the probes still out and waits for their goroutines.
+func (g *tcpGroup) wait() {
+	g.cancel()
+	for ; g.running > 0; g.running-- {
+		<-g.done
+	}
+}
+
+// send sends the packet in b's scratch, retrying when a pending socket
+// error (from an earlier probe's ICMP answer) made the kernel refuse it,
+// and waiting in the netpoller while the send buffer is full. The send
+// time is written into the table just before each attempt, under the
+// table's lock, so the reader always pairs an answer with the attempt
+// that went out.
+func (p *linuxProber) send(s *sharedSock, b *lbatch, tbl *ltable, seq uint16) (time.Time, error) {
+	var t time.Time
+	// Each failed attempt consumes one pending error, but under load
+	// other probes' answers keep arriving, so allow many quick attempts.
+	for range 100 {
+		t = p.now()
+		tbl.stamp(seq, t)
+		if err := s.rc.Write(b.send); err != nil {
+			return time.Time{}, err
+		}
+		switch e := b.serr; {
+		case e == 0:
+			return t, nil
+		case !isICMPErr(e):
+			return t, e
+		}
+	}
+	return t, b.serr
 }
 
 // normalize validates a probe and fills its defaults.

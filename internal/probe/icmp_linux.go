@@ -106,11 +106,11 @@ func (p *linuxProber) register(fd int, v6 bool, kind sockKind, seqStart uint16) 
 	}
 	s := &sharedSock{
 		f: f, rc: rc, v6: v6, kind: kind, reserve: -1,
-		pend: newTable(seqStart, kind == kindRawUDP),
-		buf:  make([]byte, 4096),
-		oob:  make([]byte, oobSize),
+		pend: newLTable(seqStart, kind == kindRawUDP),
 	}
 	if kind != kindRawUDP {
+		s.rv = newReceiver()
+		s.onMsg = func(m *message) { p.handle(s, m, s.wakeAt) }
 		p.readers.Add(1)
 		go func() {
 			defer p.readers.Done()
@@ -139,12 +139,14 @@ func pingSocketError(err error, v6 bool) error {
 	return fmt.Errorf("open %s ping socket: %w", family(v6), err)
 }
 
-// build makes the bytes and ancillary data of one probe on a shared socket.
-func (p *linuxProber) build(s *sharedSock, pr Probe, seq uint16) (pkt, oob []byte, err error) {
+// build makes the packet and control data of one probe on a shared
+// socket in b's scratch, and points b's send at its destination.
+func (p *linuxProber) build(s *sharedSock, b *lbatch, pr Probe, seq uint16) error {
 	size := max(pr.Size, minPayload)
 	switch s.kind {
 	case kindPing, kindRawICMP:
-		pkt = make([]byte, 8+size)
+		b.pkt = grow(b.pkt, 8+size)
+		pkt := b.pkt
 		pkt[0] = 8
 		if s.v6 {
 			pkt[0] = 128
@@ -160,48 +162,60 @@ func (p *linuxProber) build(s *sharedSock, pr Probe, seq uint16) (pkt, oob []byt
 			binary.BigEndian.PutUint16(pkt[2:4], packet.Checksum(pkt)) // raw ICMPv4: ours to fill; v6: the kernel's
 		}
 	case kindUDP:
-		pkt = make([]byte, size)
-		packet.PutToken(pkt, seq, p.magic)
+		b.pkt = grow(b.pkt, size)
+		packet.PutToken(b.pkt, seq, p.magic)
 	case kindRawUDP:
-		pkt, err = p.buildRawUDP(s, pr, seq, size)
-		if err != nil {
-			return nil, nil, err
+		if err := p.buildRawUDP(s, b, pr, seq, size); err != nil {
+			return err
 		}
 	}
-	return pkt, ttlCmsg(s.v6, pr.TTL), nil
+	b.setTTL(s.v6, pr.TTL)
+	b.setDest(pr.Dst, sendPort(s, pr))
+	return nil
 }
 
-// drain reads everything a shared socket has: the error queue first (where
-// routers' answers wait and whose pending error would otherwise fail the
-// next send), then ordinary datagrams, each until EAGAIN.
+// grow returns b resized to n bytes, zeroed, reusing its array when it can.
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
+}
+
+// drain reads everything a shared socket has, a recvmmsg batch at a
+// time: the error queue first (where routers' answers wait and whose
+// pending error would otherwise fail the next send), then ordinary
+// datagrams. A short batch means the queue was empty: anything arriving
+// later wakes the reader again.
 func (p *linuxProber) drain(s *sharedSock, fd int, now time.Time) {
+	s.wakeAt = now
 	if s.kind != kindRawICMP {
 		for {
-			m, err := readMsg(fd, s.buf, s.oob, unix.MSG_ERRQUEUE)
-			if err != nil {
+			n, err := s.rv.read(fd, unix.MSG_ERRQUEUE, s.onMsg)
+			if err != 0 || n < mmsgBatch {
 				break
 			}
-			p.handle(s, m, now)
 		}
 	}
 	for {
-		m, err := readMsg(fd, s.buf, s.oob, 0)
-		if err != nil {
-			if errors.Is(err, unix.EAGAIN) {
-				return
-			}
+		n, err := s.rv.read(fd, 0, s.onMsg)
+		if err != 0 {
 			// A pending ICMP error surfaces here as an errno; its details are
 			// in the error queue, read on the next wakeup.
-			if isICMPErrno(err) {
+			if isICMPErr(err) {
 				continue
 			}
 			return
 		}
-		p.handle(s, m, now)
+		if n < mmsgBatch {
+			return
+		}
 	}
 }
 
-func (p *linuxProber) handle(s *sharedSock, m message, now time.Time) {
+func (p *linuxProber) handle(s *sharedSock, m *message, now time.Time) {
 	switch s.kind {
 	case kindPing:
 		p.handlePing(s, m, now)
@@ -212,7 +226,7 @@ func (p *linuxProber) handle(s *sharedSock, m message, now time.Time) {
 	}
 }
 
-func (p *linuxProber) handlePing(s *sharedSock, m message, now time.Time) {
+func (p *linuxProber) handlePing(s *sharedSock, m *message, now time.Time) {
 	if m.isErr {
 		// Data is the quoted echo request: its header, then whatever of our
 		// payload the router quoted.
@@ -232,18 +246,18 @@ func (p *linuxProber) handlePing(s *sharedSock, m message, now time.Time) {
 		return
 	}
 	seq := binary.BigEndian.Uint16(d[6:8])
-	pd := s.pend.take(seq)
-	if pd == nil {
+	pd, ok := s.pend.take(seq)
+	if !ok {
 		return
 	}
 	d2, kts := rtt(pd.sent, m.kernelTS, now)
-	pd.deliver(Reply{Kind: Reached, From: m.from, ICMPType: d[0], Sent: pd.sent, RTT: d2, KernelTS: kts})
+	pd.post(Reply{Kind: Reached, From: m.from, ICMPType: d[0], Sent: pd.sent, RTT: d2, KernelTS: kts})
 }
 
 // answerErr resolves the probe seq from an error-queue entry.
-func (p *linuxProber) answerErr(s *sharedSock, tbl *table, seq uint16, mode Mode, m message, now time.Time) {
-	pd := tbl.peek(seq)
-	if pd == nil {
+func (p *linuxProber) answerErr(s *sharedSock, tbl *ltable, seq uint16, mode Mode, m *message, now time.Time) {
+	pd, ok := tbl.peek(seq)
+	if !ok {
 		return
 	}
 	// msg_name holds the probe's original destination: a quoted packet for
@@ -264,14 +278,15 @@ func (p *linuxProber) answerErr(s *sharedSock, tbl *table, seq uint16, mode Mode
 		// The local system gave up on the probe after accepting it (the
 		// route or the neighbour went away): it never left, as a send
 		// refused at once.
-		r = Reply{Kind: Failed, Err: sendError(unix.Errno(m.ee.Errno), Probe{Dst: pd.dst, TTL: pd.ttl, Mode: mode})}
+		r = Reply{Kind: Failed, Err: sendError(unix.Errno(m.ee.Errno), Probe{Dst: pd.dst, TTL: int(pd.ttl), Mode: mode})}
 	default:
 		return
 	}
-	if tbl.take(seq) == nil {
+	// Taken again: the send time may have been restamped since the peek.
+	if pd, ok = tbl.take(seq); !ok {
 		return
 	}
 	r.Sent = pd.sent
 	r.RTT, r.KernelTS = rtt(pd.sent, m.kernelTS, now)
-	pd.deliver(r)
+	pd.post(r)
 }

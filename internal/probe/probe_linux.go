@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,12 +75,18 @@ type sharedSock struct {
 	rc      syscall.RawConn
 	v6      bool
 	kind    sockKind
-	pend    *table
-	port    uint16 // local port (UDP), or the kernel-chosen ICMP identifier (ping)
-	buf     []byte // scratch, used only on the reader goroutine
-	oob     []byte
+	pend    *ltable
+	port    uint16      // local port (UDP), or the kernel-chosen ICMP identifier (ping)
 	rawRx   *sharedSock // kindRawUDP: the raw ICMP socket its replies arrive on
 	reserve int         // kindRawUDP: the ordinary UDP socket holding the source port (-1 if none)
+
+	// Used only on the reader goroutine.
+	rv     *receiver
+	onMsg  func(*message) // handles one message read at wakeNow
+	wakeAt time.Time
+	// rawUDP is the raw UDP socket whose answers arrive on this raw ICMP
+	// socket, once opened.
+	rawUDP atomic.Pointer[sharedSock]
 }
 
 func (p *linuxProber) Backend() string {

@@ -113,18 +113,21 @@ func (p *linuxProber) openRawUDP(v6 bool) (*sharedSock, error) {
 	_, s.port = addrOf(sa)
 	s.reserve = res
 	s.rawRx = rx
+	rx.rawUDP.Store(s)
 	return s, nil
 }
 
-// buildRawUDP crafts the UDP header and payload of one raw probe.
-func (p *linuxProber) buildRawUDP(s *sharedSock, pr Probe, seq uint16, size int) ([]byte, error) {
+// buildRawUDP crafts the UDP header and payload of one raw probe in b's
+// scratch.
+func (p *linuxProber) buildRawUDP(s *sharedSock, b *lbatch, pr Probe, seq uint16, size int) error {
 	src, err := p.sourceFor(pr.Dst)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	payload := make([]byte, max(size-2, packet.TokenLen))
-	packet.PutToken(payload, seq, p.magic)
-	return packet.AppendParisUDP(nil, netip.AddrPortFrom(src, s.port), netip.AddrPortFrom(pr.Dst, pr.Port), seq, payload)
+	b.raw = grow(b.raw, max(size-2, packet.TokenLen))
+	packet.PutToken(b.raw, seq, p.magic)
+	b.pkt, err = packet.AppendParisUDP(b.pkt[:0], netip.AddrPortFrom(src, s.port), netip.AddrPortFrom(pr.Dst, pr.Port), seq, b.raw)
+	return err
 }
 
 // sourceFor returns the local address the kernel would use towards dst,
@@ -160,7 +163,7 @@ func (p *linuxProber) sourceFor(dst netip.Addr) (netip.Addr, error) {
 }
 
 // handleRaw matches one ICMP message read from a raw socket.
-func (p *linuxProber) handleRaw(s *sharedSock, m message, now time.Time) {
+func (p *linuxProber) handleRaw(s *sharedSock, m *message, now time.Time) {
 	var msg packet.Message
 	var err error
 	if s.v6 {
@@ -180,19 +183,19 @@ func (p *linuxProber) handleRaw(s *sharedSock, m message, now time.Time) {
 		if e.ID != p.id || len(e.Data) < 6 || packet.ParisWord(e.Seq, 0) != uint16(e.Data[0])<<8|uint16(e.Data[1]) {
 			return
 		}
-		pd := s.pend.take(e.Seq)
-		if pd == nil {
+		pd, ok := s.pend.take(e.Seq)
+		if !ok {
 			return
 		}
 		d, kts := rtt(pd.sent, m.kernelTS, now)
-		pd.deliver(Reply{Kind: Reached, From: from, ICMPType: msg.Type, Sent: pd.sent, RTT: d, KernelTS: kts})
+		pd.post(Reply{Kind: Reached, From: from, ICMPType: msg.Type, Sent: pd.sent, RTT: d, KernelTS: kts})
 		return
 	}
 	q := msg.Quote
 	if q.IP.Version == 0 {
 		return
 	}
-	var tbl *table
+	var tbl *ltable
 	var seq uint16
 	var mode Mode
 	switch q.IP.Protocol {
@@ -202,9 +205,7 @@ func (p *linuxProber) handleRaw(s *sharedSock, m message, now time.Time) {
 		}
 		tbl, seq, mode = s.pend, q.Echo.Seq, ICMP
 	case packet.ProtoUDP:
-		p.mu.Lock()
-		u := p.shared[sockKey{kindRawUDP, s.v6}]
-		p.mu.Unlock()
+		u := s.rawUDP.Load()
 		if u == nil || q.UDP.Src != u.port {
 			return
 		}
@@ -212,22 +213,25 @@ func (p *linuxProber) handleRaw(s *sharedSock, m message, now time.Time) {
 	default:
 		return // TCP probes are matched on their own sockets' error queues
 	}
-	pd := tbl.peek(seq)
-	if pd == nil || q.IP.Dst.Unmap() != pd.dst {
+	pd, ok := tbl.peek(seq)
+	if !ok || q.IP.Dst.Unmap() != pd.dst {
 		return
 	}
 	kind, ignore := classify(s.v6, mode, msg.Type, msg.Code)
-	if ignore || tbl.take(seq) == nil {
+	if ignore {
+		return
+	}
+	if pd, ok = tbl.take(seq); !ok {
 		return
 	}
 	d, kts := rtt(pd.sent, m.kernelTS, now)
-	pd.deliver(Reply{Kind: kind, From: from, ICMPType: msg.Type, ICMPCode: msg.Code,
+	pd.post(Reply{Kind: kind, From: from, ICMPType: msg.Type, ICMPCode: msg.Code,
 		Sent: pd.sent, RTT: d, KernelTS: kts, MPLS: msg.MPLS})
 }
 
 // mplsFromErrQueue reads the RFC 4950 label stack of an error-queue entry,
 // at the offset the kernel reports (Linux 5.9+, IP_RECVERR_RFC4884).
-func mplsFromErrQueue(m message) []MPLSLabel {
+func mplsFromErrQueue(m *message) []MPLSLabel {
 	off := int(uint16(m.ee.Data))          // sock_ee_data_rfc4884.len
 	invalid := (m.ee.Data>>16)&0xFF&1 != 0 // SO_EE_RFC4884_FLAG_INVALID
 	if off == 0 || invalid || off >= len(m.data) {

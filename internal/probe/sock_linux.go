@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -31,22 +30,6 @@ func addrOf(sa unix.Sockaddr) (netip.Addr, uint16) {
 		return netip.AddrFrom16(s.Addr), uint16(s.Port)
 	}
 	return netip.Addr{}, 0
-}
-
-// ttlCmsg builds the ancillary data that sets the TTL (hop limit) of one
-// packet, so concurrent senders on a shared socket never race on a
-// socket-wide option. Linux has accepted IP_TTL as a cmsg since 3.13.
-func ttlCmsg(v6 bool, ttl int) []byte {
-	b := make([]byte, unix.CmsgSpace(4))
-	h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
-	if v6 {
-		h.Level, h.Type = unix.SOL_IPV6, unix.IPV6_HOPLIMIT
-	} else {
-		h.Level, h.Type = unix.SOL_IP, unix.IP_TTL
-	}
-	h.SetLen(unix.CmsgLen(4))
-	binary.NativeEndian.PutUint32(b[unix.CmsgLen(0):], uint32(ttl))
-	return b
 }
 
 // setTTL sets the socket-wide TTL, for sockets that send one probe only.
@@ -174,43 +157,15 @@ func isICMPErrno(err error) bool {
 	if !errors.As(err, &e) {
 		return false
 	}
+	return isICMPErr(e)
+}
+
+// isICMPErr is isICMPErrno for a bare errno, without boxing it.
+func isICMPErr(e unix.Errno) bool {
 	switch e {
 	case unix.EHOSTUNREACH, unix.ENETUNREACH, unix.ECONNREFUSED, unix.EHOSTDOWN,
 		unix.ENONET, unix.EPROTO, unix.EREMOTEIO, unix.ENOPROTOOPT, unix.EOPNOTSUPP:
 		return true
 	}
 	return false
-}
-
-// sendRetry sends one datagram, retrying when a pending socket error (from
-// an earlier probe's ICMP answer) made the kernel refuse it, and waiting in
-// the netpoller while the send buffer is full. stamp is called just before
-// each attempt and returns the send time.
-func sendRetry(rc syscall.RawConn, p, oob []byte, to unix.Sockaddr, stamp func() time.Time) (time.Time, error) {
-	var (
-		t     time.Time
-		serr  error
-		tries int
-	)
-	err := rc.Write(func(fd uintptr) bool {
-		// Each failed attempt consumes one pending error, but under load
-		// other probes' answers keep arriving, so allow many quick attempts.
-		for ; tries < 100; tries++ {
-			t = stamp()
-			serr = unix.Sendmsg(int(fd), p, oob, to, 0)
-			switch {
-			case serr == nil:
-				return true
-			case errors.Is(serr, unix.EAGAIN):
-				return false // wait until writable
-			case !isICMPErrno(serr):
-				return true
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t, serr
 }

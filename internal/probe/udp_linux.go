@@ -83,7 +83,7 @@ func (p *linuxProber) openUDP(v6 bool) (*sharedSock, error) {
 	return s, nil
 }
 
-func (p *linuxProber) handleUDP(s *sharedSock, m message, now time.Time) {
+func (p *linuxProber) handleUDP(s *sharedSock, m *message, now time.Time) {
 	if m.isErr {
 		// Data is the quoted UDP payload (the kernel strips the UDP header).
 		seq, ok := packet.Token(m.data, p.magic)
@@ -95,10 +95,10 @@ func (p *linuxProber) handleUDP(s *sharedSock, m message, now time.Time) {
 	}
 	// A datagram back from an open port carries no token of ours: it
 	// answers the oldest probe to that address and port.
-	pd := s.pend.takeOldest(m.from.Unmap(), m.fromPort)
-	if pd == nil {
+	pd, ok := s.pend.takeOldest(m.from.Unmap(), m.fromPort)
+	if !ok {
 		return
 	}
 	d, kts := rtt(pd.sent, m.kernelTS, now)
-	pd.deliver(Reply{Kind: Reached, From: m.from.Unmap(), Sent: pd.sent, RTT: d, KernelTS: kts})
+	pd.post(Reply{Kind: Reached, From: m.from.Unmap(), Sent: pd.sent, RTT: d, KernelTS: kts})
 }

@@ -1,0 +1,297 @@
+//go:build linux
+
+package e2e
+
+import (
+	encbin "encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The floor prober: the cheapest traceroute that can exist on a lab path,
+// the yardstick the engine's CPU per probe is judged against. Each round
+// sends every TTL in one sendmmsg from one socket (TCP: a connect per probe,
+// the kernel offers nothing cheaper), waits in poll and reads the answers
+// with recvmmsg, counting them and nothing else: no matching, no clock
+// reading, no allocation, packets built once. What it costs is what the
+// kernel charges for the probes, including, on veth, the routers'
+// forwarding done in the sender's system calls.
+//
+// It runs as a process of its own (the test binary re-executed with
+// floorEnv set, see init), so that its CPU is counted the way the
+// pingerplot binary's and mtr's are: the whole process, from the rusage
+// of its exit.
+
+// floorEnv holds "mode dst rounds interval hops port" for a floor process.
+const floorEnv = "PINGERPLOT_FLOOR"
+
+func init() {
+	spec := os.Getenv(floorEnv)
+	if spec == "" {
+		return
+	}
+	sent, answered, err := floorMain(spec)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "floor:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("floor %d %d\n", sent, answered)
+	os.Exit(0)
+}
+
+// floorSpec is one floor run.
+type floorSpec struct {
+	mode     string // icmp-raw, icmp-ping, udp, tcp
+	dst      netip.Addr
+	rounds   int
+	interval time.Duration
+	hops     int
+	port     uint16
+}
+
+func (s floorSpec) String() string {
+	return fmt.Sprintf("%s %v %d %v %d %d", s.mode, s.dst, s.rounds, s.interval, s.hops, s.port)
+}
+
+func parseFloorSpec(spec string) (floorSpec, error) {
+	f := strings.Fields(spec)
+	if len(f) != 6 {
+		return floorSpec{}, fmt.Errorf("spec %q: want mode dst rounds interval hops port", spec)
+	}
+	var s floorSpec
+	var err error
+	s.mode = f[0]
+	if s.dst, err = netip.ParseAddr(f[1]); err != nil {
+		return s, err
+	}
+	if s.rounds, err = strconv.Atoi(f[2]); err != nil {
+		return s, err
+	}
+	if s.interval, err = time.ParseDuration(f[3]); err != nil {
+		return s, err
+	}
+	if s.hops, err = strconv.Atoi(f[4]); err != nil {
+		return s, err
+	}
+	p, err := strconv.Atoi(f[5])
+	s.port = uint16(p)
+	return s, err
+}
+
+func floorMain(spec string) (sent, answered int, err error) {
+	s, err := parseFloorSpec(spec)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !s.dst.Is4() {
+		return 0, 0, errors.New("the floor prober speaks IPv4 only")
+	}
+	if s.mode == "tcp" {
+		return floorTCP(s)
+	}
+	return floorDatagram(s)
+}
+
+// floorDatagram is the ICMP and UDP floor: one socket, one sendmmsg per
+// round, poll, recvmmsg until every TTL answered or a second passed.
+func floorDatagram(s floorSpec) (sent, answered int, err error) {
+	var fd int
+	switch s.mode {
+	case "icmp-raw":
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_NONBLOCK, unix.IPPROTO_ICMP)
+		if err == nil { // echo reply, unreachable, time exceeded only
+			err = unix.SetsockoptInt(fd, unix.SOL_RAW, unix.ICMP_FILTER, int(^uint32(1<<0|1<<3|1<<11)))
+		}
+	case "icmp-ping":
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK, unix.IPPROTO_ICMP)
+		if err == nil {
+			err = unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_RECVERR, 1)
+		}
+	case "udp":
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK, unix.IPPROTO_UDP)
+		if err == nil {
+			err = unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_RECVERR, 1)
+		}
+	default:
+		return 0, 0, fmt.Errorf("unknown floor mode %q", s.mode)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s socket: %w", s.mode, err)
+	}
+	defer unix.Close(fd)
+
+	n := s.hops
+	sa := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: s.dst.As4()}
+	encbin.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:], s.port)
+	pkts := make([][]byte, n)
+	cms := make([][]byte, n)
+	iov := make([]unix.Iovec, n)
+	out := make([]unix.Mmsghdr, n)
+	for i := range n {
+		p := make([]byte, 44) // a 64-byte IPv4 packet, as the engine sends by default
+		if s.mode != "udp" {
+			p[0] = 8
+			encbin.BigEndian.PutUint16(p[6:8], uint16(i+1))
+			encbin.BigEndian.PutUint16(p[2:4], floorChecksum(p))
+		}
+		pkts[i] = p
+		cms[i] = make([]byte, unix.CmsgSpace(4))
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&cms[i][0]))
+		h.Level, h.Type = unix.SOL_IP, unix.IP_TTL
+		h.SetLen(unix.CmsgLen(4))
+		encbin.NativeEndian.PutUint32(cms[i][unix.CmsgLen(0):], uint32(i+1))
+		iov[i] = unix.Iovec{Base: &p[0]}
+		iov[i].SetLen(len(p))
+		m := &out[i].Hdr
+		m.Name, m.Namelen = (*byte)(unsafe.Pointer(&sa)), unix.SizeofSockaddrInet4
+		m.Iov = &iov[i]
+		m.SetIovlen(1)
+		m.Control = &cms[i][0]
+		m.SetControllen(len(cms[i]))
+	}
+	in, rbufs, rnames := make([]unix.Mmsghdr, n), make([][]byte, n), make([]unix.RawSockaddrInet6, n)
+	riov := make([]unix.Iovec, n)
+	rctl := make([][]byte, n)
+	for i := range n {
+		rbufs[i] = make([]byte, 576)
+		rctl[i] = make([]byte, 128)
+		riov[i] = unix.Iovec{Base: &rbufs[i][0]}
+		riov[i].SetLen(len(rbufs[i]))
+	}
+	resetIn := func() {
+		for i := range in {
+			m := &in[i].Hdr
+			m.Name, m.Namelen = (*byte)(unsafe.Pointer(&rnames[i])), unix.SizeofSockaddrInet6
+			m.Iov = &riov[i]
+			m.SetIovlen(1)
+			m.Control = &rctl[i][0]
+			m.SetControllen(len(rctl[i]))
+		}
+	}
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	next := time.Now()
+	for range s.rounds {
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		next = next.Add(s.interval)
+		k, err := mmsg(unix.SYS_SENDMMSG, fd, out, 0)
+		if err != nil {
+			return sent, answered, fmt.Errorf("sendmmsg: %w", err)
+		}
+		sent += k
+		got := 0
+		deadline := time.Now().Add(time.Second)
+		for got < n {
+			ms := int(time.Until(deadline) / time.Millisecond)
+			if ms <= 0 {
+				break
+			}
+			if _, err := unix.Poll(pfd, ms); err != nil && !errors.Is(err, unix.EINTR) {
+				return sent, answered, fmt.Errorf("poll: %w", err)
+			}
+			for _, flags := range []int{unix.MSG_ERRQUEUE, 0} {
+				if flags != 0 && s.mode == "icmp-raw" {
+					continue
+				}
+				for {
+					resetIn()
+					r, err := mmsg(unix.SYS_RECVMMSG, fd, in, flags|unix.MSG_DONTWAIT)
+					if err != nil || r == 0 {
+						break
+					}
+					got += r
+				}
+			}
+		}
+		answered += min(got, n)
+	}
+	return sent, answered, nil
+}
+
+// floorTCP is the TCP floor: a connect per probe (no batch exists for
+// it), all of a round's sockets waited for in one poll, each answer read
+// from the error queue or SO_ERROR, then closed with a reset.
+func floorTCP(s floorSpec) (sent, answered int, err error) {
+	sa := &unix.SockaddrInet4{Addr: s.dst.As4(), Port: int(s.port)}
+	fds := make([]int, s.hops)
+	pfd := make([]unix.PollFd, s.hops)
+	buf, oob := make([]byte, 512), make([]byte, 512)
+	linger := &unix.Linger{Onoff: 1}
+	next := time.Now()
+	for range s.rounds {
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		next = next.Add(s.interval)
+		for i := range fds {
+			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, unix.IPPROTO_TCP)
+			if err != nil {
+				return sent, answered, err
+			}
+			_ = unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_TTL, i+1)
+			_ = unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_RECVERR, 1)
+			_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, linger)
+			if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
+				return sent, answered, fmt.Errorf("connect: %w", err)
+			}
+			fds[i] = fd
+			pfd[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLOUT}
+			sent++
+		}
+		left := len(fds)
+		deadline := time.Now().Add(time.Second)
+		for left > 0 {
+			ms := int(time.Until(deadline) / time.Millisecond)
+			if ms <= 0 {
+				break
+			}
+			if _, err := unix.Poll(pfd, ms); err != nil && !errors.Is(err, unix.EINTR) {
+				return sent, answered, fmt.Errorf("poll: %w", err)
+			}
+			for i := range pfd {
+				if pfd[i].Fd < 0 || pfd[i].Revents == 0 {
+					continue
+				}
+				if _, _, _, _, err := unix.Recvmsg(fds[i], buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT); err != nil {
+					_, _ = unix.GetsockoptInt(fds[i], unix.SOL_SOCKET, unix.SO_ERROR)
+				}
+				pfd[i].Fd = -1
+				answered++
+				left--
+			}
+		}
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}
+	return sent, answered, nil
+}
+
+// mmsg calls sendmmsg or recvmmsg (no timeout) on ms.
+func mmsg(trap uintptr, fd int, ms []unix.Mmsghdr, flags int) (int, error) {
+	n, _, e := unix.Syscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&ms[0])), uintptr(len(ms)), uintptr(flags), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+func floorChecksum(b []byte) uint16 {
+	var sum uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		sum += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	for sum > 0xFFFF {
+		sum = sum>>16 + sum&0xFFFF
+	}
+	return ^uint16(sum)
+}
