@@ -23,14 +23,14 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 		return ErrClosed
 	default:
 	}
-	b := getBatch(ps, onReply)
+	b := p.batches.getBatch(ps, onReply)
 	gen := b.generation()
 	var tcp *tcpGroup // made for the first TCP probe only
 	defer func() {
 		if tcp != nil {
 			tcp.wait()
 		}
-		putBatch(b)
+		p.batches.putBatch(b)
 	}()
 
 	for i, pr := range ps {

@@ -18,7 +18,7 @@ import (
 //
 //   - a probe in flight is a value in its socket's table (ltable), not a
 //     heap object; the reader copies it out under the table's lock;
-//   - a ProbeAll call borrows an lbatch from a pool: its answer inbox, its
+//   - a ProbeAll call borrows an lbatch from its prober's free list: its answer inbox, its
 //     one timer, the scratch its packets and send calls are built in, and
 //     the send callback bound to that scratch are reused call after call;
 //   - readers take a socket's datagrams and error-queue entries with
@@ -168,14 +168,34 @@ type lbatch struct {
 	raw  []byte                // raw UDP payload scratch
 }
 
-var batchPool = sync.Pool{New: func() any {
+// batchFree is a prober's batches not in use: as many as ProbeAll calls
+// ever ran at once. (A sync.Pool would drop them at every collection.)
+type batchFree struct {
+	mu   sync.Mutex
+	free []*lbatch
+}
+
+func (f *batchFree) get() *lbatch {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.free); n > 0 {
+		b := f.free[n-1]
+		f.free = f.free[:n-1]
+		return b
+	}
 	b := &lbatch{signal: make(chan struct{}, 1), oob: make([]byte, unix.CmsgSpace(4))}
 	b.send = b.sendOnce
 	return b
-}}
+}
 
-func getBatch(ps []Probe, onReply func(int, Reply) bool) *lbatch {
-	b := batchPool.Get().(*lbatch)
+func (f *batchFree) put(b *lbatch) {
+	f.mu.Lock()
+	f.free = append(f.free, b)
+	f.mu.Unlock()
+}
+
+func (f *batchFree) getBatch(ps []Probe, onReply func(int, Reply) bool) *lbatch {
+	b := f.get()
 	b.ps, b.onReply, b.left, b.stopped = ps, onReply, len(ps), false
 	n := len(ps)
 	if cap(b.wait) < n {
@@ -189,7 +209,7 @@ func getBatch(ps []Probe, onReply func(int, Reply) bool) *lbatch {
 
 // putBatch ends a use of b: probes still in tables are taken out, late
 // posts are refused from now on, and b goes back to the pool.
-func putBatch(b *lbatch) {
+func (f *batchFree) putBatch(b *lbatch) {
 	if b.timer != nil {
 		b.timer.Stop()
 	}
@@ -207,7 +227,7 @@ func putBatch(b *lbatch) {
 	default:
 	}
 	b.ps, b.onReply = nil, nil
-	batchPool.Put(b)
+	f.put(b)
 }
 
 // post queues an answer for probe idx of the use gen of b.

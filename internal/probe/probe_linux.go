@@ -66,6 +66,7 @@ type linuxProber struct {
 	closed   bool
 	closing  chan struct{}
 	tcpWG    sync.WaitGroup // TCP probes in flight
+	batches  batchFree
 	readers  sync.WaitGroup // one reader goroutine per shared socket
 }
 
