@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sort"
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/probe"
@@ -147,6 +146,19 @@ type Tracer struct {
 	// probes up to MaxHops to find the new end.
 	knownEnd int
 	grow     bool
+
+	// The round in progress, reused round after round so that a round
+	// allocates its result only: the probes, the answers by TTL and the
+	// callback ProbeAll is given (bound once to onReply).
+	ps      []probe.Probe
+	byTTL   []Hop  // index TTL; valid where have is set
+	have    []bool // index TTL
+	shift   int
+	first   int
+	end     int
+	next    int
+	onHop   func(Hop)
+	replyFn func(int, probe.Reply) bool
 }
 
 // New returns a Tracer. now is the clock for round times; nil means time.Now.
@@ -158,7 +170,9 @@ func New(p probe.Prober, cfg Config, now func() time.Time) (*Tracer, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Tracer{cfg: cfg, prober: p, now: now}, nil
+	t := &Tracer{cfg: cfg, prober: p, now: now}
+	t.replyFn = t.onReply
+	return t, nil
 }
 
 // Config returns the tracer's settings with defaults filled in.
@@ -189,42 +203,27 @@ func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, 
 	first, last := planTTLs(t.cfg, t.knownEnd, t.grow)
 	r := Round{Index: index, Start: t.now()}
 
-	ps := make([]probe.Probe, 0, last-first+1)
+	t.ps = t.ps[:0]
 	for ttl := first; ttl <= last; ttl++ {
-		ps = append(ps, probe.Probe{
+		t.ps = append(t.ps, probe.Probe{
 			Dst: t.cfg.Target, TTL: ttl, Mode: t.cfg.Mode, Port: t.cfg.Port,
 			Size: t.cfg.Size, Timeout: t.cfg.Timeout, FinalHopOnly: t.cfg.FinalHopOnly,
 		})
 	}
 	// From here on TTLs are places in the path (Hop.TTL): a final-hop-only
 	// probe, sent with TTL MaxHops, is hop 1.
-	shift := 0
+	t.shift = 0
 	if t.cfg.FinalHopOnly {
-		shift = first - 1
+		t.shift = first - 1
 		first, last = 1, 1
 	}
-	byTTL := make(map[int]Hop, len(ps))
-	end := 0
-	next := first
-	err := t.prober.ProbeAll(ctx, ps, t.cfg.SendGap, func(i int, rep probe.Reply) bool {
-		h := Hop{TTL: ps[i].TTL - shift, Reply: rep}
-		byTTL[h.TTL] = h
-		if (rep.Kind == probe.Reached || rep.Kind == probe.Unreachable) && (end == 0 || h.TTL < end) {
-			end = h.TTL
-		}
-		// Emit in TTL order, each hop as soon as every hop before it is known.
-		for onHop != nil && (end == 0 || next <= end) {
-			e, ok := byTTL[next]
-			if !ok {
-				break
-			}
-			onHop(e)
-			next++
-		}
-		// Probes past the end of the path are abandoned once every TTL up
-		// to the end has its answer.
-		return end == 0 || !complete(byTTL, first, end)
-	})
+	if len(t.have) < last+1 {
+		t.have, t.byTTL = make([]bool, last+1), make([]Hop, last+1)
+	}
+	clear(t.have)
+	t.first, t.end, t.next, t.onHop = first, 0, first, onHop
+	err := t.prober.ProbeAll(ctx, t.ps, t.cfg.SendGap, t.replyFn)
+	t.onHop = nil
 	if err != nil {
 		return Round{}, err
 	}
@@ -232,39 +231,67 @@ func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, 
 		return Round{}, err
 	}
 	r.End = t.now()
+	end := t.end
 	// A destination that answered before but whose probe was lost this
 	// round (while one sent further, in a round probing past it, reached
 	// it) has not moved: the path ends where it did, with the destination
 	// lost. Only a router answering there says the path grew.
 	if k := t.knownEnd; k > 0 && (end == 0 || end > k) {
-		if h, ok := byTTL[k]; ok && h.Reply.Kind != probe.TimeExceeded {
+		if k < len(t.have) && t.have[k] && t.byTTL[k].Reply.Kind != probe.TimeExceeded {
 			end = k
 		}
 	}
 	r.EndTTL = end
-	for _, h := range byTTL {
-		if end == 0 || h.TTL <= end {
-			r.Hops = append(r.Hops, h)
+	n := 0
+	for ttl := first; ttl <= last; ttl++ {
+		if t.have[ttl] && (end == 0 || ttl <= end) {
+			n++
 		}
 	}
-	sort.Slice(r.Hops, func(i, j int) bool { return r.Hops[i].TTL < r.Hops[j].TTL })
+	r.Hops = make([]Hop, 0, n)
+	for ttl := first; ttl <= last; ttl++ {
+		if t.have[ttl] && (end == 0 || ttl <= end) {
+			r.Hops = append(r.Hops, t.byTTL[ttl])
+		}
+	}
 	if end != 0 {
-		r.Reached = byTTL[end].Reply.Kind == probe.Reached
+		r.Reached = t.byTTL[end].Reply.Kind == probe.Reached
 	}
 	switch {
 	case r.Reached:
 		t.knownEnd, t.grow = end, false
 	case t.knownEnd > 0:
-		h, ok := byTTL[t.knownEnd]
-		t.grow = ok && h.Reply.Kind == probe.TimeExceeded
+		k := t.knownEnd
+		t.grow = k < len(t.have) && t.have[k] && t.byTTL[k].Reply.Kind == probe.TimeExceeded
 	}
 	return r, nil
 }
 
-// complete reports whether every TTL from first to end has a result.
-func complete(byTTL map[int]Hop, first, end int) bool {
-	for ttl := first; ttl <= end; ttl++ {
-		if _, ok := byTTL[ttl]; !ok {
+// onReply takes probe i's answer during Round.
+func (t *Tracer) onReply(i int, rep probe.Reply) bool {
+	h := Hop{TTL: t.ps[i].TTL - t.shift, Reply: rep}
+	t.byTTL[h.TTL], t.have[h.TTL] = h, true
+	if (rep.Kind == probe.Reached || rep.Kind == probe.Unreachable) && (t.end == 0 || h.TTL < t.end) {
+		t.end = h.TTL
+	}
+	// Emit in TTL order, each hop as soon as every hop before it is known.
+	for t.onHop != nil && (t.end == 0 || t.next <= t.end) {
+		if !t.have[t.next] {
+			break
+		}
+		t.onHop(t.byTTL[t.next])
+		t.next++
+	}
+	// Probes past the end of the path are abandoned once every TTL up
+	// to the end has its answer.
+	return t.end == 0 || !t.complete()
+}
+
+// complete reports whether every TTL from the first to the end has a
+// result.
+func (t *Tracer) complete() bool {
+	for ttl := t.first; ttl <= t.end; ttl++ {
+		if !t.have[ttl] {
 			return false
 		}
 	}
