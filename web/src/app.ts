@@ -700,7 +700,12 @@ export class App implements Actions, RangeActions {
 
   remove(id: string): void {
     void (async () => {
-      const ok = await confirmDialog(`Stop monitoring ${id} and discard its history?`, "Remove", "Cancel", "Remove target");
+      // with a history file the past stays there: adding the target again
+      // under the same name finds it
+      const what = this.store.historyOn
+        ? `Stop monitoring ${id}? Its past stays in the history file, and adding it again under the same name finds it.`
+        : `Stop monitoring ${id} and discard its history?`;
+      const ok = await confirmDialog(what, "Remove", "Cancel", "Remove target");
       if (!ok) return;
       try {
         await this.api.remove(id);
