@@ -17,6 +17,10 @@ import (
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
+// maxSteps bounds a series' buckets per hop (each holds a sketch): a
+// graph has a few hundred.
+const maxSteps = 5000
+
 // exactSpan is the longest window Summary folds from raw rounds; longer
 // ones come from the per-minute rollups, which read in a fraction of the
 // time.
@@ -516,7 +520,7 @@ func (s *Store) series(ctx context.Context, key string, from, to time.Time, step
 		step = max(to.Sub(from)/600, time.Second)
 	}
 	n := int((to.Sub(from) + step - 1) / step)
-	if n > 100000 {
+	if n > maxSteps {
 		return nil, fmt.Errorf("history: %d steps of %v in the window; ask for a longer step", n, step)
 	}
 	f, t, st := from.UnixMilli(), to.UnixMilli(), step.Milliseconds()

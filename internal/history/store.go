@@ -208,6 +208,9 @@ func (s *Store) status() Status {
 	defer s.mu.Unlock()
 	st := s.st
 	st.Pending = s.w.pendingRounds()
+	if s.opts.ReadOnly {
+		st.Bytes = s.fileBytes()
+	}
 	return st
 }
 

@@ -267,6 +267,13 @@ func (s *Store) source() Source {
 }
 
 func (s *Store) run(ctx context.Context, updates <-chan monitor.Update, src Source) {
+	if s.opts.ReadOnly {
+		// A reader stores nothing; the channel is drained so that the
+		// monitor does not count drops against it.
+		s.log.Warn("history: Run on a store opened read-only: nothing will be stored", "path", s.opts.Path)
+		monitor.Consume(ctx, updates, func(monitor.Update) {})
+		return
+	}
 	s.mu.Lock()
 	s.w.src = src
 	s.mu.Unlock()
