@@ -51,7 +51,7 @@ func (s *state) rebuild(first, last int) []trace.Round {
 			if r < first || r > last {
 				return
 			}
-			rep := probe.Reply{Kind: sl.replyKind(), RTT: sl.rtt, Closed: sl.flags&slotClosed != 0}
+			rep := probe.Reply{Kind: sl.replyKind(), RTT: sl.duration(), Closed: sl.flags&slotClosed != 0}
 			if sl.addr != 0 {
 				rep.From = h.addrs[sl.addr-1]
 			}

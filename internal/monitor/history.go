@@ -5,12 +5,13 @@ import (
 	"time"
 )
 
-// slot is one Sample as a hop's history stores it: 16 bytes and no
+// slot is one Sample as a hop's history stores it: 12 bytes and no
 // pointers, so a week of history costs little and the garbage collector
-// never scans it. The address is an index into the hop's address table and
-// the time comes from the target's table of round start times.
+// never scans it. The address is an index into the hop's address table,
+// the time comes from the target's table of round start times and the RTT
+// is packed into 32 bits (packRTT).
 type slot struct {
-	rtt   time.Duration
+	rtt   uint32 // packRTT
 	round uint32
 	addr  uint16 // 1 + index into hopHistory.addrs; 0 for none
 	flags uint8
@@ -18,6 +19,30 @@ type slot struct {
 	// 0 when unknown (samples restored from a session), which the flags
 	// stand in for.
 	kind uint8
+}
+
+// rttCoarse marks a packed RTT counted in microseconds.
+const rttCoarse = 1 << 31
+
+// packRTT keeps an RTT below 2.1 s to the nanosecond, as measured, and a
+// longer one (a probe timeout may be set to minutes) to the microsecond,
+// up to 35 minutes.
+func packRTT(d time.Duration) uint32 {
+	switch {
+	case d <= 0:
+		return 0
+	case d < rttCoarse:
+		return uint32(d)
+	}
+	return rttCoarse | uint32(min(d/time.Microsecond, rttCoarse-1))
+}
+
+// duration unpacks the slot's RTT.
+func (s slot) duration() time.Duration {
+	if s.rtt&rttCoarse != 0 {
+		return time.Duration(s.rtt&^rttCoarse) * time.Microsecond
+	}
+	return time.Duration(s.rtt)
 }
 
 const (
@@ -104,7 +129,7 @@ func (h *hopHistory) resize(limit int) {
 }
 
 func (h *hopHistory) sample(s slot, times *roundTimes) Sample {
-	out := Sample{Round: int(s.round), Time: times.at(int(s.round)), RTT: s.rtt,
+	out := Sample{Round: int(s.round), Time: times.at(int(s.round)), RTT: s.duration(),
 		Lost: s.flags&slotLost != 0, Reached: s.flags&slotReached != 0, Refused: s.flags&slotClosed != 0}
 	if s.addr != 0 {
 		out.From = h.addrs[s.addr-1]

@@ -17,7 +17,7 @@ func TestHopHistoryRing(t *testing.T) {
 		if i%3 == 0 {
 			addr = b
 		}
-		h.add(100, slot{round: uint32(i), rtt: time.Duration(i), addr: h.addrIndex(addr)})
+		h.add(100, slot{round: uint32(i), rtt: packRTT(time.Duration(i)), addr: h.addrIndex(addr)})
 	}
 	if len(h.slots) != 100 || cap(h.slots) != 100 || len(h.addrs) != 2 {
 		t.Fatalf("after 1000 adds with limit 100: len %d cap %d, %d addresses; want 100, 100, 2", len(h.slots), cap(h.slots), len(h.addrs))

@@ -195,7 +195,7 @@ func (s *state) record(round int, smp hopstat.Sample, rep *probe.Reply) {
 		s.hist = append(s.hist, make([]hopHistory, smp.TTL-len(s.hist))...)
 	}
 	h := &s.hist[smp.TTL-1]
-	sl := slot{rtt: smp.RTT, round: uint32(round), addr: h.addrIndex(smp.From)}
+	sl := slot{rtt: packRTT(smp.RTT), round: uint32(round), addr: h.addrIndex(smp.From)}
 	if smp.Lost {
 		sl.flags |= slotLost
 	}
