@@ -24,7 +24,7 @@ func TestPackRTT(t *testing.T) {
 		{1, 1},
 		{1234567, 1234567},
 		{2*time.Second + 147483647, 2*time.Second + 147483647}, // the largest kept to the nanosecond
-		{2*time.Second + 147483648, 2*time.Second + 147483 * time.Microsecond},
+		{2*time.Second + 147483648, 2*time.Second + 147483*time.Microsecond},
 		{90*time.Second + 1500, 90*time.Second + time.Microsecond},
 		{time.Hour, (1<<31 - 1) * time.Microsecond}, // saturates at about 35 minutes
 	} {
