@@ -426,8 +426,14 @@ func (a *analysis) modeWords() string {
 
 func clock(t time.Time) string { return t.Format("15:04:05") }
 
+// ms prints a duration in milliseconds: one decimal, two below 1 ms (a
+// LAN hop's 0.05 ms is not "0 ms").
 func ms(d time.Duration) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)), "0"), ".") + " ms"
+	f := "%.1f"
+	if d < time.Millisecond {
+		f = "%.2f"
+	}
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf(f, float64(d)/float64(time.Millisecond)), "0"), ".") + " ms"
 }
 
 func pct(lost, sent int) string {
