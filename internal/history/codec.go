@@ -29,8 +29,13 @@ import (
 const chunkFormat = 1
 
 // chunkBytes is where an open minute is split into a new part: the part
-// rewritten at each flush stays this small at fast intervals.
-const chunkBytes = 8 << 10
+// rewritten at each flush stays small at fast intervals, and its size
+// suits SQLite's 4 KiB pages. A row larger than a page keeps
+// 489 + (size − 489) mod 4092 bytes on its leaf page and the rest in full
+// overflow pages, so a part just past 489 + 4092 bytes fills one overflow
+// page and leaves a few hundred bytes on the leaf, where the next rows'
+// fit too.
+const chunkBytes = 489 + 4092
 
 // Codes of a probe's outcome, 3 bits.
 const (
