@@ -165,3 +165,37 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestAge: historytest.Age makes a closed file's rounds, rollups and
+// events look older by the same amount.
+func TestAge(t *testing.T) {
+	rounds := (&historytest.Gen{Hops: historytest.Path(5, nil), Start: t0}).Rounds(300)
+	path := filepath.Join(t.TempDir(), "history.db")
+	st := openStore(t, history.Options{Path: path})
+	historytest.Fill(t, st, "web", "example.net", rounds)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, by := range []time.Duration{24 * time.Hour, 90 * time.Second} {
+		if err := historytest.Age(path, by); err != nil {
+			t.Fatalf("Age(%v): %v", by, err)
+		}
+	}
+	shift := 24*time.Hour + 90*time.Second
+	st = openStore(t, history.Options{Path: path})
+	got := readRounds(t, st, "web", t0.Add(-shift), t0.Add(-shift).Add(time.Hour))
+	if len(got) != len(rounds) || !got[0].Start.Equal(t0.Add(-shift)) {
+		t.Fatalf("%d rounds from %v; want %d from %v", len(got), got[0].Start, len(rounds), t0.Add(-shift))
+	}
+	sum, err := st.Summary(context.Background(), "web", t0.Add(-shift), t0.Add(-shift).Add(7*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rounds != len(rounds) || sum.Exact {
+		t.Errorf("7 h summary of the aged file: %d rounds, exact %v; want %d from the rollups", sum.Rounds, sum.Exact, len(rounds))
+	}
+	ti, _ := st.Target(context.Background(), "web")
+	if !ti.First.Equal(t0.Add(-shift)) {
+		t.Errorf("target's first round %v; want %v", ti.First, t0.Add(-shift))
+	}
+}
