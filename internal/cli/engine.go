@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/notify"
@@ -44,6 +45,9 @@ type engine struct {
 	M    *monitor.Monitor
 	Rec  *recorder.Recorder
 	Hist *history.Store // nil when off or when the file could not be opened
+	// Diag keeps each target's diagnosis (where the problem is) and
+	// reports its changes as diagnosis_changed events.
+	Diag *diagnose.Watcher
 
 	wh       *notify.Webhook
 	done     sync.WaitGroup // the durable subscribers' goroutines
@@ -101,16 +105,24 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 		}
 	}
 	// Durable: what a full channel drops is caught up from the monitor's
-	// history or written down as a gap, never lost silently.
-	updates, unsub := e.M.SubscribeWith(monitor.SubscriberConfig{Name: "recorder", Buffer: 4096, Durable: true})
-	e.unsub = append(e.unsub, unsub)
-	e.done.Go(func() { e.Rec.Run(context.Background(), updates) }) // ends when the monitor closes the channel
+	// history or written down as a gap, never lost silently. The
+	// diagnosis reads recent rounds; one it misses to a full channel only
+	// delays it by a round.
+	e.Diag = diagnose.NewWatcher(diagnose.WatcherConfig{Reporter: e.M, Options: diagnose.Options{Names: c.Names}})
+	e.subscribe("recorder", true, e.Rec.Run)
+	e.subscribe("diagnose", false, e.Diag.Run)
 	if e.Hist != nil {
-		updates, unsub := e.M.SubscribeWith(monitor.SubscriberConfig{Name: "history", Buffer: 4096, Durable: true})
-		e.unsub = append(e.unsub, unsub)
-		e.done.Go(func() { e.Hist.Run(context.Background(), updates, e.M) })
+		e.subscribe("history", true, func(ctx context.Context, u <-chan monitor.Update) { e.Hist.Run(ctx, u, e.M) })
 	}
 	return e, nil
+}
+
+// subscribe runs consume on a new subscription of the monitor until the
+// monitor closes its channel.
+func (e *engine) subscribe(name string, durable bool, consume func(context.Context, <-chan monitor.Update)) {
+	updates, unsub := e.M.SubscribeWith(monitor.SubscriberConfig{Name: name, Buffer: 4096, Durable: durable})
+	e.unsub = append(e.unsub, unsub)
+	e.done.Go(func() { consume(context.Background(), updates) })
 }
 
 // openHistory opens the store h describes.
