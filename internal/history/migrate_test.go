@@ -117,3 +117,28 @@ func TestMigrateFromV1(t *testing.T) {
 }
 
 func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestNewFilePragmas: a new file is in WAL mode with incremental
+// auto-vacuum (which only takes before the first table) at the newest
+// schema.
+func TestNewFilePragmas(t *testing.T) {
+	s, err := Open(Options{Path: filepath.Join(t.TempDir(), "sub", "history.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		pragma string
+		want   string
+	}{
+		{"auto_vacuum", "2"}, {"journal_mode", "wal"}, {"synchronous", "1"}, {"busy_timeout", "5000"},
+	} {
+		var got string
+		if err := s.db.QueryRow("PRAGMA " + c.pragma).Scan(&got); err != nil || got != c.want {
+			t.Errorf("PRAGMA %s = %q (%v); want %q", c.pragma, got, err, c.want)
+		}
+	}
+	if v, err := schemaVersion(context.Background(), s.db); err != nil || v != SchemaVersion {
+		t.Errorf("schema version %d (%v); want %d", v, err, SchemaVersion)
+	}
+}

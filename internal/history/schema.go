@@ -155,12 +155,6 @@ func schemaVersion(ctx context.Context, q interface {
 // per transaction, so a step that fails leaves the file at the last
 // version it completed.
 func migrate(ctx context.Context, db *sql.DB, from int) error {
-	if from == 0 {
-		// Must precede the first table: SQLite fixes it then.
-		if _, err := db.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
-			return err
-		}
-	}
 	for v := from; v < len(migrations); v++ {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {

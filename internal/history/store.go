@@ -108,7 +108,10 @@ func dsn(path string, readOnly bool) string {
 	if readOnly {
 		q = "mode=ro&" + q
 	} else {
-		q += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+		// auto_vacuum first: switching to WAL writes the new file's
+		// header, after which its vacuum mode is fixed. On a file that
+		// has tables already it changes nothing.
+		q += "&_auto_vacuum=INCREMENTAL&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	}
 	return (&url.URL{Scheme: "file", Path: p}).String() + "?" + q
 }
