@@ -92,12 +92,15 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 			e.Hist, err = nil, nil
 		}
 	}
+	// Made before the metrics and the webhook that read it; it runs as a
+	// subscriber below.
+	e.Diag = diagnose.NewWatcher(diagnose.WatcherConfig{Reporter: e.M, Options: diagnose.Options{Names: c.Names}})
 	if c.MetricsAddr != "" {
 		var store func() history.Status
 		if e.Hist != nil {
 			store = e.Hist.Status
 		}
-		if e.stopMeta, err = serveMetrics(ctx, c.MetricsAddr, e.M, store, c.Stdout); err != nil {
+		if e.stopMeta, err = serveMetrics(ctx, c.MetricsAddr, e.M, store, e.Diag.Latest, c.Stdout); err != nil {
 			if e.Hist != nil {
 				_ = e.Hist.Close()
 			}
@@ -108,7 +111,6 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 	// history or written down as a gap, never lost silently. The
 	// diagnosis reads recent rounds; one it misses to a full channel only
 	// delays it by a round.
-	e.Diag = diagnose.NewWatcher(diagnose.WatcherConfig{Reporter: e.M, Options: diagnose.Options{Names: c.Names}})
 	e.subscribe("recorder", true, e.Rec.Run)
 	e.subscribe("diagnose", false, e.Diag.Run)
 	if e.Hist != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/metrics"
 	"github.com/pingerplot/pingerplot/internal/monitor"
@@ -22,7 +23,8 @@ const metricsHelp = "serve Prometheus metrics at http://ADDR/metrics (host:port,
 // exporter to m. The endpoint is read-only and has no token, as scrapers
 // expect; it listens only where the user asked. The returned stop shuts it
 // down.
-func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, store func() history.Status, stdout io.Writer) (stop func(), err error) {
+func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, store func() history.Status,
+	diag func(monitor.ID) (diagnose.Diagnosis, bool), stdout io.Writer) (stop func(), err error) {
 	if err := config.CheckListen(addr); err != nil {
 		return nil, usagef("--metrics-listen: %v", err)
 	}
@@ -35,6 +37,19 @@ func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, store fu
 		exp.WithStore(func() metrics.Store {
 			st := store()
 			return metrics.Store{Bytes: st.Bytes, Rounds: st.Rounds, Pending: st.Pending, Lost: st.Lost, Failing: st.LastError != ""}
+		})
+	}
+	if diag != nil {
+		exp.WithDiagnosis(func(id monitor.ID) (metrics.Diagnosis, bool) {
+			d, ok := diag(id)
+			if !ok {
+				return metrics.Diagnosis{}, false
+			}
+			out := metrics.Diagnosis{What: string(d.What), TTL: d.Where.TTL, Confidence: string(d.Confidence)}
+			if d.Where.Addr.IsValid() {
+				out.Addr = d.Where.Addr.String()
+			}
+			return out, true
 		})
 	}
 	updates, unsubscribe := m.SubscribeWith(monitor.SubscriberConfig{Name: "metrics", Buffer: 4096})

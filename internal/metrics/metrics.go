@@ -45,10 +45,22 @@ type Store struct {
 	Failing bool  // the latest write failed
 }
 
+// Diagnosis is a target's diagnosis as the exporter shows it (package
+// diagnose's What, the TTL and address of where it starts, its
+// confidence); the wiring converts it, so this package need not import
+// the rules.
+type Diagnosis struct {
+	What       string // "healthy", "loss", "latency", ...
+	TTL        int    // 0: nowhere in particular
+	Addr       string // "" when the hop is unknown or silent
+	Confidence string // "low", "medium", "high"
+}
+
 // Exporter is a prometheus.Collector over a monitor.
 type Exporter struct {
-	src   Source
-	store func() Store // nil: no history store
+	src       Source
+	store     func() Store                       // nil: no history store
+	diagnosis func(monitor.ID) (Diagnosis, bool) // nil: no diagnosis series
 
 	mu     sync.Mutex
 	events map[eventKey]uint64
@@ -69,6 +81,13 @@ func New(src Source) *Exporter {
 // at scrape time from status.
 func (e *Exporter) WithStore(status func() Store) *Exporter {
 	e.store = status
+	return e
+}
+
+// WithDiagnosis makes the exporter show each target's current diagnosis
+// as an info series, read at scrape time from lookup (false: none yet).
+func (e *Exporter) WithDiagnosis(lookup func(monitor.ID) (Diagnosis, bool)) *Exporter {
+	e.diagnosis = lookup
 	return e
 }
 
@@ -106,6 +125,8 @@ func (e *Exporter) Handler() http.Handler {
 
 const ns = "pingerplot"
 
+const dDiagnosisHelp = "The target's current diagnosis (docs/diagnosis.md): what (healthy, loss, latency, jitter, route_change, path_broken, destination_silent, not_enough_data), the TTL and address of the hop where it starts (0 and empty: nowhere in particular) and its confidence. One series per target, always 1; its labels change with the diagnosis."
+
 func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(ns+"_"+name, help, labels, nil)
 }
@@ -138,6 +159,7 @@ var (
 	dDestRefused = desc("destination_refused_ratio", "Share of the destination's last alert-window probes whose answer refused the connection (TCP RST: port closed), 0-1. Not loss.", targetLabels...)
 	dAlert       = desc("alert_active", "1 while the alert condition (loss, latency, closed) is raised for the target.", "target", "condition")
 	dEvents      = desc("events_total", "Events of the target by kind (route_change, multipath, alert_raised, ...).", "target", "kind")
+	dDiagnosis   = desc("diagnosis", dDiagnosisHelp, "target", "what", "ttl", "addr", "confidence")
 
 	dHistBytes   = desc("history_bytes", "Size of the history store on disk (database and write-ahead log).")
 	dHistRounds  = desc("history_rounds_written_total", "Rounds the history store has written since start.")
@@ -161,7 +183,7 @@ var (
 )
 
 var allDescs = []*prometheus.Desc{dTargets, dRounds, dProbes, dMissed, dDropped, dSubDrop, dHistBytes, dHistRounds, dHistPending, dHistLost, dHistFailing, dInfo, dState, dTRounds, dPathLen,
-	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dDestRefused, dAlert, dEvents, dHopSent, dHopRecv, dHopRefused,
+	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dDestRefused, dAlert, dEvents, dDiagnosis, dHopSent, dHopRecv, dHopRefused,
 	dHopLast, dHopAvg, dHopMin, dHopMax, dHopStdDev, dHopJitter, dHopP50, dHopP95, dHopInfo, dHopRespRcv}
 
 // Describe sends every series' description.
@@ -243,6 +265,11 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 				active = active || a == c
 			}
 			gauge(dAlert, b2f(active), id, string(c))
+		}
+		if e.diagnosis != nil {
+			if d, ok := e.diagnosis(s.ID); ok {
+				gauge(dDiagnosis, 1, id, d.What, strconv.Itoa(d.TTL), d.Addr, d.Confidence)
+			}
 		}
 		for _, h := range s.Hops {
 			e.collectHop(ch, id, h.Hop)

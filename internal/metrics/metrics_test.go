@@ -360,3 +360,36 @@ func registry(c prometheus.Collector) *prometheus.Registry {
 	r.MustRegister(c)
 	return r
 }
+
+// TestDiagnosisSeries: one info series per target with a diagnosis, its
+// labels read at scrape time; none for a target the lookup does not know,
+// and none at all without a lookup.
+func TestDiagnosisSeries(t *testing.T) {
+	other := sampleSnapshot()
+	other.ID, other.Host = "mail", "mail.example"
+	src := fixed{snaps: []monitor.Snapshot{sampleSnapshot(), other}}
+	if n, err := testutil.GatherAndCount(registry(New(src)), "pingerplot_diagnosis"); err != nil || n != 0 {
+		t.Errorf("without a lookup: %d diagnosis series, %v; want none", n, err)
+	}
+	tests := []struct {
+		name string
+		d    Diagnosis
+		want string
+	}{
+		{"loss at a hop", Diagnosis{What: "loss", TTL: 4, Addr: "192.0.2.7", Confidence: "high"},
+			`pingerplot_diagnosis{addr="192.0.2.7",confidence="high",target="web",ttl="4",what="loss"} 1`},
+		{"healthy, nowhere", Diagnosis{What: "healthy", Confidence: "high"},
+			`pingerplot_diagnosis{addr="",confidence="high",target="web",ttl="0",what="healthy"} 1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := New(src).WithDiagnosis(func(id monitor.ID) (Diagnosis, bool) {
+				return tt.d, id == "web"
+			})
+			want := "# HELP pingerplot_diagnosis " + dDiagnosisHelp + "\n# TYPE pingerplot_diagnosis gauge\n" + tt.want + "\n"
+			if err := testutil.CollectAndCompare(e, strings.NewReader(want), "pingerplot_diagnosis"); err != nil {
+				t.Errorf("got a different exposition: %v; want %s", err, tt.want)
+			}
+		})
+	}
+}
