@@ -31,6 +31,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/report"
 )
 
 // BodyVersion is the version of the JSON body. It changes only when a
@@ -56,6 +57,11 @@ type Body struct {
 	Unit      string  `json:"unit"`
 	Window    int     `json:"window"` // how many recent destination probes the rule looks at
 	Message   string  `json:"message"`
+	// Diagnosis is the target's diagnosis when the event was queued:
+	// where the problem is (docs/diagnosis.md), the same object as in
+	// the report's JSON. Absent when none was made yet. Added within
+	// version 1.
+	Diagnosis *report.Diagnosis `json:"diagnosis,omitempty"`
 }
 
 // WebhookConfig configures NewWebhook. The zero value of each field but
@@ -65,6 +71,10 @@ type WebhookConfig struct {
 	// none), host, address and alert window. Notify calls it on the
 	// caller's goroutine, so it must be quick and must not call Notify.
 	Target func(monitor.ID) (monitor.Target, bool)
+	// Diagnosis, if set, returns a target's current diagnosis for the
+	// body (nil: none yet). Notify calls it on the caller's goroutine, so
+	// it must be quick; nil leaves the diagnosis out.
+	Diagnosis func(monitor.ID) *report.Diagnosis
 	// Timeout bounds each attempt, the answer included; 0 means 5 s.
 	Timeout time.Duration
 	// Retries is how many times a failed post is tried again, FirstBackoff
@@ -195,7 +205,13 @@ func (w *Webhook) Notify(e monitor.Event) {
 	if !ok || t.Webhook == "" {
 		return
 	}
-	d := delivery{target: e.Target, url: t.Webhook, body: bodyFor(e, t)}
+	var diag *report.Diagnosis
+	if w.cfg.Diagnosis != nil {
+		// Read when the event is queued, not when it is sent: a retry
+		// carries the diagnosis of the moment the alert changed.
+		diag = w.cfg.Diagnosis(e.Target)
+	}
+	d := delivery{target: e.Target, url: t.Webhook, body: bodyFor(e, t, diag)}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -415,7 +431,7 @@ func redact(raw string) string {
 }
 
 // bodyFor builds the JSON body of e for target t.
-func bodyFor(e monitor.Event, t monitor.Target) Body {
+func bodyFor(e monitor.Event, t monitor.Target, diag *report.Diagnosis) Body {
 	when := e.Time.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
 	sum := sha256.Sum256([]byte(string(e.Target) + "\x00" + string(e.Kind) + "\x00" + string(e.Condition) + "\x00" + when))
 	b := Body{
@@ -423,7 +439,7 @@ func bodyFor(e monitor.Event, t monitor.Target) Body {
 		Event: string(e.Kind), Time: when,
 		Target: string(e.Target), Host: t.Host,
 		Condition: string(e.Condition), Value: e.Value, Threshold: e.Threshold,
-		Window: t.Alert.Window, Message: e.Message,
+		Window: t.Alert.Window, Message: e.Message, Diagnosis: diag,
 	}
 	if t.Addr.IsValid() {
 		b.Addr = t.Addr.String()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/report"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -394,7 +395,7 @@ func TestDocExample(t *testing.T) {
 	if err := json.Unmarshal([]byte(example), &doced); err != nil {
 		t.Fatalf("the example does not parse: %v", err)
 	}
-	b, _ := json.Marshal(bodyFor(raised("web", 1), must(targets("web"))))
+	b, _ := json.Marshal(bodyFor(raised("web", 1), must(targets("web")), lossAt4()))
 	json.Unmarshal(b, &sent)
 	for k := range sent {
 		if _, ok := doced[k]; !ok {
@@ -423,9 +424,76 @@ func TestBodyClosed(t *testing.T) {
 	for _, tt := range tests {
 		e := monitor.Event{Time: t0, Target: "web", Kind: tt.kind, Condition: alert.Closed, Value: tt.value, Threshold: alert.ClosedPct,
 			Message: "closed alert: tcp port 443 is closed"}
-		b := bodyFor(e, must(targets("web")))
+		b := bodyFor(e, must(targets("web")), nil)
 		if b.Event != string(tt.kind) || b.Condition != "closed" || b.Unit != "percent" || b.Value != tt.value || b.Threshold != 100 {
 			t.Errorf("bodyFor(%s closed) = %+v; want condition closed, unit percent, value %v, threshold 100", tt.kind, b, tt.value)
 		}
+	}
+}
+
+// lossAt4 is a diagnosis as the engine's lookup gives it.
+func lossAt4() *report.Diagnosis {
+	since := t0.Add(-2 * time.Minute)
+	median := 21.4
+	return &report.Diagnosis{What: "loss", Confidence: "high", Since: &since,
+		Where: &report.DiagnosisWhere{TTL: 4, Addr: "10.0.3.2", Host: "core1.example.net", FromTTL: 3},
+		Text:  "Loss of 12.0 % (6 of 50 probes) starts on the link into hop 4 (core1.example.net 10.0.3.2) since 11:58:00: hop 3 loses 0.0 % of 50.",
+		Evidence: report.DiagnosisEvidence{Rounds: 50, Test: "two-proportion z", Statistic: 3.4,
+			Before: &report.DiagnosisGroup{Label: "hop 3 (10.0.2.2)", Sent: 50, Replies: 50, MedianMs: &median, SpreadMs: &median},
+			After:  &report.DiagnosisGroup{Label: "destination", Sent: 50, Lost: 6, LossPct: 12, Replies: 44}},
+		Hints: []report.DiagnosisHint{{TTL: 4, Addr: "10.0.3.2", Hint: "loss carried to the destination", Evidence: "12.0 % lost"}}}
+}
+
+// TestBodyDiagnosis: the body carries the target's diagnosis as the
+// lookup gave it when the event was queued (a later change is not sent
+// with a retry), and leaves the key out when there is none.
+func TestBodyDiagnosis(t *testing.T) {
+	tests := []struct {
+		name   string
+		lookup func(monitor.ID) *report.Diagnosis
+		want   string // the diagnosis key as sent; "" for absent
+	}{
+		{"none configured", nil, ""},
+		{"none yet", func(monitor.ID) *report.Diagnosis { return nil }, ""},
+		{"loss at hop 4", func(id monitor.ID) *report.Diagnosis {
+			if id != "web" {
+				return nil
+			}
+			return lossAt4()
+		}, `"what":"loss","where":{"ttl":4,"addr":"10.0.3.2","host":"core1.example.net","from_ttl":3}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tr := &transport{respond: answer(http.StatusNoContent)}
+				var e errs
+				w := newHook(t, tr, &e, WebhookConfig{Diagnosis: tt.lookup})
+				w.Notify(raised("web", 3))
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				reqs := tr.requests()
+				if len(reqs) != 1 {
+					t.Fatalf("%d requests; want 1", len(reqs))
+				}
+				var m map[string]json.RawMessage
+				if err := json.Unmarshal(reqs[0].body, &m); err != nil {
+					t.Fatal(err)
+				}
+				got, ok := m["diagnosis"]
+				switch {
+				case tt.want == "" && ok:
+					t.Errorf("diagnosis %s; want none", got)
+				case tt.want != "" && !strings.Contains(string(got), tt.want):
+					t.Errorf("diagnosis %s; want it to hold %s", got, tt.want)
+				}
+				if tt.want != "" {
+					var b Body
+					if err := json.Unmarshal(reqs[0].body, &b); err != nil || b.Version != 1 || b.Diagnosis == nil || len(b.Diagnosis.Hints) != 1 {
+						t.Errorf("body %s (%v); want version 1 with the diagnosis and its one hint", reqs[0].body, err)
+					}
+				}
+			})
+		})
 	}
 }
