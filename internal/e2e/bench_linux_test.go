@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pingerplot/pingerplot/internal/cli"
 	"github.com/pingerplot/pingerplot/internal/lab"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/report"
@@ -47,7 +48,43 @@ func BenchmarkEngine(b *testing.B) {
 		return
 	}
 	l := benchLab(b)
-	out, err := l.RunTestInside(b, l.Client, "BenchmarkEngine", nil, "-test.benchtime=300x")
+	args := []string{"-test.benchtime=300x"}
+	// PINGERPLOT_BENCH_PROFILE=dir writes the inner run's CPU and
+	// allocation profiles there (go tool pprof them with the test binary).
+	if dir := os.Getenv("PINGERPLOT_BENCH_PROFILE"); dir != "" {
+		args = append(args, "-test.cpuprofile="+dir+"/engine-cpu.pprof", "-test.memprofile="+dir+"/engine-mem.pprof")
+	}
+	out, err := l.RunTestInside(b, l.Client, "BenchmarkEngine", nil, args...)
+	b.Log(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SkipNow() // the figures are the inner run's
+}
+
+// BenchmarkReportProfile runs `pingerplot report` in-process in the lab's
+// client namespace (the command's code, not a child process) so that
+// PINGERPLOT_BENCH_PROFILE=dir can take its CPU and allocation profiles:
+// 200 rounds at 50 ms over the benchmark path, ICMP, unprivileged sockets.
+func BenchmarkReportProfile(b *testing.B) {
+	if lab.Inside() {
+		tp, _ := lab.InsideTopology()
+		for range b.N {
+			var out strings.Builder
+			code := cli.Run(context.Background(), []string{"report", "--json", "-n", "-c", "200", "-i", "0.05", tp.TargetAddr4.String()},
+				cli.Env{Stdout: &out, Stderr: &out})
+			if code != 0 {
+				b.Fatalf("report exited %d: %s", code, out.String())
+			}
+		}
+		return
+	}
+	l := benchLab(b)
+	var args []string
+	if dir := os.Getenv("PINGERPLOT_BENCH_PROFILE"); dir != "" {
+		args = append(args, "-test.cpuprofile="+dir+"/report-cpu.pprof", "-test.memprofile="+dir+"/report-mem.pprof")
+	}
+	out, err := l.RunTestInside(b, l.Client, "BenchmarkReportProfile", nil, append(args, "-test.benchtime=1x")...)
 	b.Log(out)
 	if err != nil {
 		b.Fatal(err)
@@ -197,6 +234,11 @@ func BenchmarkVersusMtr(b *testing.B) {
 					cmd := l.Command(ctx, l.Client, bin, args...)
 					if who == "user" {
 						cmd = l.CommandUnprivileged(ctx, l.Client, bin, args...)
+					}
+					// PINGERPLOT_BENCH_ENV adds to pingerplot's environment
+					// (GOMAXPROCS=1, GODEBUG=…) to compare runtime settings.
+					if e := os.Getenv("PINGERPLOT_BENCH_ENV"); e != "" {
+						cmd.Env = append(os.Environ(), strings.Fields(e)...)
 					}
 					out, err := cmd.Output()
 					if err != nil {
