@@ -18,6 +18,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/notify"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/recorder"
+	"github.com/pingerplot/pingerplot/internal/report"
 )
 
 // engineConfig is what ui and headless give the engine they both run.
@@ -67,11 +68,14 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 			e.M.Close()
 		}
 	}()
+	// Made before the webhook and the metrics that read it; it runs as a
+	// subscriber below.
+	e.Diag = diagnose.NewWatcher(diagnose.WatcherConfig{Reporter: e.M, Options: diagnose.Options{Names: c.Names}})
 	// A webhook that gives up says so as a record_error event: in the
 	// event log, on the console, in the metrics. Its failed attempts
 	// before that are not news: the give-up names them.
 	e.wh, err = notify.NewWebhook(notify.WebhookConfig{
-		Target: e.M.Target, Client: c.Webhook, Logger: c.Logger,
+		Target: e.M.Target, Client: c.Webhook, Logger: c.Logger, Diagnosis: e.diagnosisObject,
 		OnError: func(id monitor.ID, err error) {
 			if e.M.Report(id, monitor.RecordError, err.Error()) != nil { // the target was removed meanwhile
 				consoleLine(c.Stdout, time.Now(), string(id), string(monitor.RecordError), err.Error())
@@ -92,9 +96,6 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 			e.Hist, err = nil, nil
 		}
 	}
-	// Made before the metrics and the webhook that read it; it runs as a
-	// subscriber below.
-	e.Diag = diagnose.NewWatcher(diagnose.WatcherConfig{Reporter: e.M, Options: diagnose.Options{Names: c.Names}})
 	if c.MetricsAddr != "" {
 		var store func() history.Status
 		if e.Hist != nil {
@@ -117,6 +118,17 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 		e.subscribe("history", true, func(ctx context.Context, u <-chan monitor.Update) { e.Hist.Run(ctx, u, e.M) })
 	}
 	return e, nil
+}
+
+// diagnosisObject is a target's current diagnosis as the JSON object
+// the report, the webhook and the dashboard share; nil before its first
+// round.
+func (e *engine) diagnosisObject(id monitor.ID) *report.Diagnosis {
+	d, ok := e.Diag.Latest(id)
+	if !ok {
+		return nil
+	}
+	return diagnose.ForReport(d, nil)
 }
 
 // subscribe runs consume on a new subscription of the monitor until the
