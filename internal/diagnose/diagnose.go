@@ -53,6 +53,19 @@ type Round struct {
 	Index  int
 	Time   time.Time
 	Probes []Probe
+	// Direct are the echo requests sent to hops' own addresses beside
+	// this round (direct hop pings, opt-in); nil when none were sent.
+	Direct []Direct
+}
+
+// Direct is one echo request sent straight to a hop's own address, not
+// TTL-limited: whether the router answers it tells its own reply policy
+// (its time-exceeded messages rate-limited) from loss on the way to it.
+type Direct struct {
+	TTL  int        // the hop the address answered at in the traceroute
+	Addr netip.Addr // the address pinged
+	RTT  time.Duration
+	Lost bool
 }
 
 // Where places a diagnosis on the path: the hop where it starts (the
@@ -200,9 +213,10 @@ type obs struct {
 
 // hopData is one TTL's probes over the window.
 type hopData struct {
-	ttl  int
-	obs  []obs
-	addr netip.Addr // most frequent responder
+	ttl    int
+	obs    []obs
+	addr   netip.Addr // most frequent responder
+	direct []obs      // echo requests to the hop's own address (Round.Direct)
 }
 
 func (h *hopData) lost(from int) (lost, sent int) {
@@ -334,6 +348,7 @@ func (a *analysis) fold() {
 	for t := range a.hops {
 		a.hops[t].addr = topAddr(a.hops[t].obs, 0)
 	}
+	a.foldDirect(last)
 }
 
 // topAddr is the address that answered most often from round from on.
@@ -626,6 +641,10 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	// cleaner than it.
 	start := a.dest
 	ambiguous := false
+	// cleanDirect: the walk stopped at a hop whose direct pings, not its
+	// TTL-limited probes, lose significantly less than the destination
+	// (its time-exceeded replies are rate-limited, its echo replies not).
+	cleanDirect, dbl, dbs := false, 0, 0
 	for t := a.dest - 1; t >= 1; t-- {
 		hl, hs := a.hops[t-1].lost(from)
 		if hs == 0 {
@@ -634,16 +653,23 @@ func (a *analysis) loss(d *Diagnosis) bool {
 		if twoPropZ(hl, hs, lost, sent) >= zPlace {
 			break
 		}
+		if dl, ds, ok := a.directClean(t, from, lost, sent, zPlace); ok {
+			cleanDirect, dbl, dbs = true, dl, ds
+			break
+		}
 		start = t
 	}
 	// Loss placed on the first link must show at hop 1 itself, about as
 	// much as at the destination (hop 1 losing far more rate-limits its
-	// replies); a path whose hops are too few or too noisy to be told from
-	// the destination leaves the start unplaced.
+	// replies), in its TTL-limited probes or its direct pings; a path
+	// whose hops are too few or too noisy to be told from the destination
+	// leaves the start unplaced.
 	unplaced := false
 	if start == 1 && a.dest > 1 {
 		if hl, hs := a.hops[0].lost(from); hl < minLost || twoPropZ(lost, sent, hl, hs) >= zSig {
-			unplaced, start = true, a.dest
+			if _, _, ok := a.directCorroborates(1, from, lost, sent, 0, 0); !ok {
+				unplaced, start = true, a.dest
+			}
 		}
 	}
 	before := start - 1
@@ -655,19 +681,28 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	if before >= 1 {
 		h := &a.hops[before-1]
 		bl, bs := h.lost(from)
-		z = twoPropZ(bl, bs, lost, sent)
 		bg = Group{Label: a.hopLabel(a.where(before, h.addr)), Sent: bs, Lost: bl,
 			Median: median(h.rtts(from, n)), Replies: bs - bl}
 		bg.Spread = spread(h.rtts(from, n))
+		if cleanDirect {
+			bg = Group{Label: a.hopLabel(a.where(before, h.addr)) + " (echo requests to it)", Sent: dbs, Lost: dbl,
+				Median: median(directRTTs(h.direct, from)), Replies: dbs - dbl}
+			bg.Spread = spread(directRTTs(h.direct, from))
+		}
+		z = twoPropZ(bg.Lost, bg.Sent, lost, sent)
 	} else {
 		bg = Group{Label: "this host"}
 	}
 	// A start hop that loses far more than the destination (it rate-limits
 	// its own replies) or never answers hides where between it and the
-	// next hop the loss begins.
+	// next hop the loss begins, unless echo requests to the hop itself
+	// are lost as the destination's probes are: then the loss is on the
+	// way to it.
+	corroborated, cdl, cds := false, 0, 0
 	if start < a.dest {
+		cdl, cds, corroborated = a.directCorroborates(start, from, lost, sent, bg.Lost, bg.Sent)
 		sl, ss := a.hops[start-1].lost(from)
-		if ss == 0 || sl == ss || twoPropZ(lost, sent, sl, ss) >= zSig {
+		if !corroborated && (ss == 0 || sl == ss || twoPropZ(lost, sent, sl, ss) >= zSig) {
 			ambiguous = true
 		}
 	}
@@ -720,7 +755,22 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	case before == 0:
 		d.Text = fmt.Sprintf("%s of probes are lost on the way to the destination, %s; the loss starts %s.", pct(lost, sent), since, link)
 	}
+	if corroborated && !unplaced {
+		d.Text = strings.TrimSuffix(d.Text, ".") + fmt.Sprintf("; echo requests to hop %d's own address are lost as often (%d of %d), so the loss is on the way to it.",
+			start, cdl, cds)
+	}
 	return true
+}
+
+// directRTTs are the replies' RTTs of direct pings from round from on.
+func directRTTs(os []obs, from int) []time.Duration {
+	var out []time.Duration
+	for _, o := range os {
+		if !o.lost && o.round >= from {
+			out = append(out, o.rtt)
+		}
+	}
+	return out
 }
 
 func negate(xs []time.Duration) []time.Duration {
@@ -1032,13 +1082,26 @@ func (a *analysis) hints() []Hint {
 				cl, cs, clabel = ul, us, fmt.Sprintf("hop %d", a.hops[u].ttl)
 			}
 		}
-		if cs == 0 {
-			continue
+		// Direct pings compare the hop with itself: its time-exceeded
+		// replies against its echo replies.
+		dwords, direct := h.directRateLimited(lost, sent)
+		carries := false
+		if cs > 0 {
+			lo, _ := wilson(lost, sent, 1.96)
+			carries = !(lo >= lossFloor && lost-cl >= minLost && twoPropZ(cl, cs, lost, sent) >= zSig)
 		}
-		if lo, _ := wilson(lost, sent, 1.96); lo >= lossFloor && lost-cl >= minLost && twoPropZ(cl, cs, lost, sent) >= zSig {
+		switch {
+		case cs > 0 && !carries:
+			ev := fmt.Sprintf("lost %d of %d replies (%s) while %s lost %d of %d (%s): the loss does not carry on; %d of its misses had a later hop answer in the same round",
+				lost, sent, pct(lost, sent), clabel, cl, cs, pct(cl, cs), lost-fwd)
+			if dwords != "" {
+				ev += "; " + dwords
+			}
+			out = append(out, Hint{TTL: h.ttl, Addr: h.addr, Kind: HintRateLimited, Evidence: ev})
+		case direct:
 			out = append(out, Hint{TTL: h.ttl, Addr: h.addr, Kind: HintRateLimited,
-				Evidence: fmt.Sprintf("lost %d of %d replies (%s) while %s lost %d of %d (%s): the loss does not carry on; %d of its misses had a later hop answer in the same round",
-					lost, sent, pct(lost, sent), clabel, cl, cs, pct(cl, cs), lost-fwd)})
+				Evidence: fmt.Sprintf("lost %d of %d TTL-limited probes (%s), significantly more than echo requests to its own address: %s; the router limits its time-exceeded messages, which says nothing of the traffic through it",
+					lost, sent, pct(lost, sent), dwords)})
 		}
 	}
 	// Loss carried to the destination: hops from the first one not
@@ -1057,9 +1120,12 @@ func (a *analysis) hints() []Hint {
 						fwd++
 					}
 				}
-				out = append(out, Hint{TTL: h.ttl, Addr: h.addr, Kind: HintCarried,
-					Evidence: fmt.Sprintf("lost %d of %d (%s), as the destination (%d of %d); %d of the misses were forward loss (nothing later in the round answered)",
-						lost, sent, pct(lost, sent), dl, ds, fwd)})
+				ev := fmt.Sprintf("lost %d of %d (%s), as the destination (%d of %d); %d of the misses were forward loss (nothing later in the round answered)",
+					lost, sent, pct(lost, sent), dl, ds, fwd)
+				if w := h.directWords(); w != "" {
+					ev += "; " + w
+				}
+				out = append(out, Hint{TTL: h.ttl, Addr: h.addr, Kind: HintCarried, Evidence: ev})
 			}
 		}
 	}

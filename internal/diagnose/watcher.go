@@ -3,6 +3,7 @@ package diagnose
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -139,6 +140,30 @@ func (w *Watcher) Latest(id monitor.ID) (Diagnosis, bool) {
 		return Diagnosis{}, false
 	}
 	return t.latest, true
+}
+
+// AddDirect attaches direct hop pings to round index of target id, the
+// round whose answering hops they were sent to: the next diagnosis reads
+// them. They arrive after that round was handled (a ping waits up to its
+// timeout); pings for a round no longer in the window, or of a target
+// the Watcher does not know, are dropped, as that round's probes were.
+func (w *Watcher) AddDirect(id monitor.ID, index int, ps []Direct) {
+	if len(ps) == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t := w.targets[id]
+	if t == nil {
+		return
+	}
+	for i := range t.rounds {
+		if r := &t.rounds[i]; r.Index == index {
+			// A new slice: windows handed to Analyze share the old one.
+			r.Direct = append(slices.Clip(r.Direct), ps...)
+			return
+		}
+	}
 }
 
 func (w *Watcher) round(rd *monitor.RoundDone) {
