@@ -9,6 +9,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/report"
 )
 
 // The JSON shapes of docs/web-api.md.
@@ -35,6 +36,10 @@ type targetSummary struct {
 	Dest     destJSON        `json:"dest"`
 	Settings json.RawMessage `json:"settings"`
 	Last     *time.Time      `json:"last"`
+	// Diagnosis is where the target's problem is (docs/diagnosis.md),
+	// the object of the report's JSON; null before its first round, or
+	// when the server has no diagnosis.
+	Diagnosis *report.Diagnosis `json:"diagnosis"`
 }
 
 type otherJSON struct {

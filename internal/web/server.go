@@ -21,8 +21,10 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/report"
 )
 
 //go:embed dist
@@ -63,6 +65,10 @@ type Config struct {
 	Geo *geo.Resolver
 	// GeoSent, if set, reports how many requests went to the online provider.
 	GeoSent func() int
+	// Diagnosis returns a target's current diagnosis (where its problem
+	// is, docs/diagnosis.md), false before its first round; nil shows
+	// none.
+	Diagnosis func(monitor.ID) (diagnose.Diagnosis, bool)
 }
 
 // Server is the dashboard's HTTP side.
@@ -173,9 +179,24 @@ func (s *Server) summaries() []targetSummary {
 			st = sn.Settings
 		}
 		ts.Settings = settingsJSON(st)
+		ts.Diagnosis = s.diagnosisOf(sn.ID, nil)
 		out = append(out, ts)
 	}
 	return out
+}
+
+// diagnosisOf is the target's current diagnosis as the report's JSON
+// object, nil when there is none; hops lend the host name of the hop it
+// names.
+func (s *Server) diagnosisOf(id monitor.ID, hops []report.Hop) *report.Diagnosis {
+	if s.cfg.Diagnosis == nil {
+		return nil
+	}
+	d, ok := s.cfg.Diagnosis(id)
+	if !ok {
+		return nil
+	}
+	return diagnose.ForReport(d, hops)
 }
 
 // wantSettings returns every target's settings as last asked for. A
@@ -198,6 +219,7 @@ func (s *Server) summaryOf(sn monitor.Snapshot) targetSummary {
 		st = t.Settings
 	}
 	ts.Settings = settingsJSON(st)
+	ts.Diagnosis = s.diagnosisOf(sn.ID, nil)
 	return ts
 }
 
@@ -229,6 +251,7 @@ func (s *Server) detailOf(sn monitor.Snapshot) targetDetail {
 		st = t.Settings
 	}
 	d.Settings = settingsJSON(st)
+	d.Diagnosis = s.diagnosisOf(sn.ID, nil)
 	return d
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/alert"
+	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/evidence"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/hopstat"
@@ -244,6 +245,17 @@ func (s *Server) targetWindow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	live, monitored := s.cfg.Monitor.Target(monitor.ID(info.Key))
+	names := func(netip.Addr) string { return "" }
+	if !monitored || !live.Settings.NoNames {
+		names = s.cfg.Names
+	}
+	// The window's diagnosis reads its last evidence.DiagnosisRounds
+	// rounds, as the live one reads the last rounds of now.
+	diag, err := evidence.Diagnose(ctx, st, info, from, to, names)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("the diagnosis of %q: %v", info.Key, err))
+		return
+	}
 	out := windowJSON{detail: s.windowDetail(sum, info, live, monitored), windowExtra: windowExtra{From: from.UTC(), To: to.UTC(),
 		Exact: sum.Exact, Monitored: monitored, Probe: probeOf(info.Probe), Step: step.Seconds(),
 		Series: seriesOf(series), Events: make([]eventJSON, 0, len(events))}}
@@ -251,6 +263,7 @@ func (s *Server) targetWindow(w http.ResponseWriter, r *http.Request) {
 		f, l := sum.First.UTC(), sum.Last.UTC()
 		out.First, out.LastRound = &f, &l
 	}
+	out.detail.Diagnosis = diagnose.ForReport(diag, nil)
 	for _, e := range events {
 		out.Events = append(out.Events, eventOf(e))
 	}
