@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pingerplot/pingerplot/internal/config"
+	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/resolve"
@@ -110,6 +111,13 @@ func runTUI(ctx context.Context, args []string, env Env) error {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	// The footer's diagnosis: a watcher of the monitor's rounds, as ui
+	// and headless run; its events go to the table's event line.
+	diag := diagnose.NewWatcher(diagnose.WatcherConfig{Reporter: m, Options: diagnose.Options{Names: names}})
+	updates, unsub := m.SubscribeWith(monitor.SubscriberConfig{Name: "diagnose", Buffer: 4096})
+	diagDone := make(chan struct{})
+	go func() { defer close(diagDone); diag.Run(runCtx, updates) }()
+	defer func() { stop(); unsub(); <-diagDone }()
 	runDone := make(chan error, 1)
 	go func() { runDone <- m.Run(runCtx) }()
 	defer func() { stop(); <-runDone }()
@@ -126,6 +134,10 @@ func runTUI(ctx context.Context, args []string, env Env) error {
 		Monitor: m, Targets: targets, Terminal: tty, Resize: tty.Resized(),
 		Names: names, ShowNames: !pf.noDNS,
 		Color: os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb",
+	}
+	cfg.Diagnosis = func(id monitor.ID) (tui.Diagnosis, bool) {
+		d, ok := diag.Latest(id)
+		return tui.Diagnosis{What: string(d.What), Confidence: string(d.Confidence), Text: d.Text}, ok
 	}
 	if as != nil {
 		cfg.AS = func(a netip.Addr) (uint32, string) { info, _ := as.res.Info(a); return info.ASN, info.ASName }

@@ -70,6 +70,10 @@ type Config struct {
 	// and s says so. It is called from the drawing loop, at most once a
 	// minute per target shown, so it should answer within a second.
 	Stored func(ctx context.Context, t monitor.Target, now time.Time, cells int) Stored
+	// Diagnosis returns a target's current diagnosis for the footer;
+	// false (or nil) shows none. It is called at each redraw, so it must
+	// not block.
+	Diagnosis func(monitor.ID) (Diagnosis, bool)
 }
 
 // Control sequences: the alternate screen keeps the user's scrollback
@@ -285,6 +289,11 @@ func (l *loop) draw(ctx context.Context, now time.Time, full bool) error {
 			s = monitor.Snapshot{Target: t}
 		}
 		f.Snapshots = append(f.Snapshots, s)
+	}
+	if l.cfg.Diagnosis != nil {
+		if d, ok := l.cfg.Diagnosis(l.targets[sel].ID); ok {
+			f.Diagnosis = d
+		}
 	}
 	if err := l.scr.draw(Render(f, w, h), w, h, full); err != nil {
 		return fmt.Errorf("tui: write to the terminal: %w", err)

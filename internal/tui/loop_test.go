@@ -152,6 +152,11 @@ type session struct {
 
 // start runs a monitor over net and the UI on a fake 100 × 24 terminal.
 func start(t *testing.T, net *probetest.Network, targets ...monitor.Target) *session {
+	return startWith(t, net, nil, targets...)
+}
+
+// startWith is start with mod applied to the UI's Config.
+func startWith(t *testing.T, net *probetest.Network, mod func(*Config), targets ...monitor.Target) *session {
 	kr, kw := io.Pipe()
 	s := &session{t: t, net: net, m: monitor.New(monitor.Config{Prober: net}), term: &fakeTerm{keys: kr, w: 100, h: 24},
 		keys: kw, resize: make(chan os.Signal, 1), runErr: make(chan error, 1), monErr: make(chan error, 1)}
@@ -159,15 +164,17 @@ func start(t *testing.T, net *probetest.Network, targets ...monitor.Target) *ses
 	s.cancel = cancel
 	go func() { s.monErr <- s.m.Run(ctx) }()
 	dest := net.Hops[len(net.Hops)-1].Addr
-	go func() {
-		s.runErr <- Run(ctx, Config{Monitor: s.m, Targets: targets, Terminal: s.term, Resize: s.resize, ShowNames: true,
-			Names: func(a netip.Addr) string {
-				if a == dest {
-					return "dst.example"
-				}
-				return ""
-			}})
-	}()
+	cfg := Config{Monitor: s.m, Targets: targets, Terminal: s.term, Resize: s.resize, ShowNames: true,
+		Names: func(a netip.Addr) string {
+			if a == dest {
+				return "dst.example"
+			}
+			return ""
+		}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	go func() { s.runErr <- Run(ctx, cfg) }()
 	return s
 }
 
@@ -356,4 +363,31 @@ func TestOpenTTYRefusesAFile(t *testing.T) {
 	if _, err := OpenTTY(f, f); !errors.Is(err, ErrNotTerminal) {
 		t.Errorf("OpenTTY(a file) = %v; want ErrNotTerminal", err)
 	}
+}
+
+// TestRunDiagnosisFooter: the footer shows the selected target's
+// diagnosis as the lookup gives it, and follows the tab.
+func TestRunDiagnosisFooter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := probetest.Path(ms(1), ms(3))
+		other := netip.MustParseAddr("10.0.1.1")
+		s := startWith(t, net, func(c *Config) {
+			c.Diagnosis = func(id monitor.ID) (Diagnosis, bool) {
+				if id == "gw" {
+					return Diagnosis{}, false // none yet
+				}
+				return Diagnosis{What: "loss", Confidence: "medium", Text: "loss of " + string(id) + " starts at hop 2."}, true
+			}
+		}, target("dst", net.Hops[1].Addr), target("gw", other))
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if l := strings.TrimSpace(line(s.term.screen(), "Diagnosis")); l != "Diagnosis (medium confidence): loss of dst starts at hop 2." {
+			t.Errorf("dst's footer = %q; want its diagnosis", l)
+		}
+		s.press("2")
+		if l := line(s.term.screen(), "Diagnosis"); l != "" {
+			t.Errorf("gw's footer = %q; want no diagnosis line", l)
+		}
+		s.stop()
+	})
 }

@@ -31,6 +31,24 @@ type Frame struct {
 	// Stored is the shown target's stored last 24 h, drawn under the
 	// table when View.Stored is on.
 	Stored Stored
+	// Diagnosis is the shown target's diagnosis, a footer line under the
+	// destination's; zero: none yet, and no line.
+	Diagnosis Diagnosis
+}
+
+// Diagnosis is a target's reading in words (docs/diagnosis.md), as the
+// caller's diagnosis watcher gives it: this package draws it and knows
+// no rule.
+type Diagnosis struct {
+	What       string // "healthy", "loss", ...; "" for none
+	Confidence string // "low", "medium", "high"
+	Text       string // one sentence
+}
+
+// problem reports whether the diagnosis says something is wrong: not
+// healthy, and based on enough data.
+func (d Diagnosis) problem() bool {
+	return d.What != "" && d.What != "healthy" && d.What != "not_enough_data"
 }
 
 // Fixed widths of the table: "%3d. " before the host, the AS column with
@@ -96,7 +114,11 @@ func Render(f Frame, width, height int) []string {
 	if f.View.Stored {
 		bottom = append(append(bottom, storedLines(p, f.Stored, width)...), "")
 	}
-	bottom = append(bottom, destLine(p, s), statusLine(f.View, s), eventLine(p, ev))
+	bottom = append(bottom, destLine(p, s))
+	if f.Diagnosis.What != "" {
+		bottom = append(bottom, diagnosisLine(p, f.Diagnosis))
+	}
+	bottom = append(bottom, statusLine(f.View, s), eventLine(p, ev))
 
 	// The table gives way first when the terminal is short: the header,
 	// destination and latest event are what a glance needs.
@@ -279,6 +301,16 @@ func destLine(p painter, s monitor.Snapshot) string {
 }
 
 func msp(d time.Duration) *float64 { v := report.Ms(d); return &v }
+
+// diagnosisLine says where the problem is; a problem is red, as loss is.
+// A narrow terminal cuts its end: what and the confidence come first.
+func diagnosisLine(p painter, d Diagnosis) string {
+	line := fmt.Sprintf("Diagnosis (%s confidence): %s", d.Confidence, d.Text)
+	if d.problem() {
+		return p.paint(sgrRed, line)
+	}
+	return line
+}
 
 func statusLine(v View, s monitor.Snapshot) string {
 	switch {

@@ -333,3 +333,52 @@ func TestClip(t *testing.T) {
 		t.Errorf("fit(abcdef, 4) = %q; want abc…", got)
 	}
 }
+
+// TestRenderDiagnosis: the shown target's diagnosis is one footer line
+// under the destination's, red when it names a problem, absent when there
+// is none yet; a short terminal keeps it and gives up table lines.
+func TestRenderDiagnosis(t *testing.T) {
+	loss := Diagnosis{What: "loss", Confidence: "high", Text: "25.0 % of probes are lost on the way to the destination, since 05:00:01; the loss starts on the link from hop 3 into hop 4."}
+	tests := []struct {
+		name   string
+		d      Diagnosis
+		color  bool
+		height int
+		want   string // the line under the destination's; "" for none
+	}{
+		{"none yet", Diagnosis{}, false, 24, ""},
+		{"loss", loss, false, 24, "Diagnosis (high confidence): " + loss.Text},
+		{"loss in red", loss, true, 24, sgrRed + "Diagnosis (high confidence): " + loss.Text + sgrReset},
+		{"healthy not red", Diagnosis{What: "healthy", Confidence: "high", Text: "Healthy: the destination lost 0 of 60 probes."}, true, 24,
+			"Diagnosis (high confidence): Healthy: the destination lost 0 of 60 probes."},
+		{"not enough data not red", Diagnosis{What: "not_enough_data", Confidence: "low", Text: "Not enough data yet: 4 of the 20 rounds a diagnosis needs."}, true, 24,
+			"Diagnosis (low confidence): Not enough data yet: 4 of the 20 rounds a diagnosis needs."},
+		{"short terminal keeps it", loss, false, 9, "Diagnosis (high confidence): " + loss.Text},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := sampleFrame()
+			f.Color, f.Diagnosis = tt.color, tt.d
+			lines := Render(f, 300, tt.height)
+			at := -1
+			for i, l := range lines {
+				if strings.Contains(l, "Destination hop 4:") {
+					at = i
+				}
+			}
+			if at < 0 || at+1 >= len(lines) {
+				t.Fatalf("no destination line, or nothing under it:\n%s", strings.Join(lines, "\n"))
+			}
+			got := lines[at+1]
+			switch {
+			case tt.want == "" && strings.Contains(got, "Diagnosis"):
+				t.Errorf("line under the destination = %q; want no diagnosis", got)
+			case tt.want != "" && got != tt.want:
+				t.Errorf("line under the destination = %q; want %q", got, tt.want)
+			}
+			if len(lines) > tt.height {
+				t.Errorf("%d lines; want at most %d", len(lines), tt.height)
+			}
+		})
+	}
+}
