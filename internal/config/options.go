@@ -98,6 +98,9 @@ type Options struct {
 	// default on): false becomes monitor.Settings.NoNames, so event
 	// messages, CSV logs, summaries and the dashboard leave names out.
 	DNS *bool
+	// PingHops (ping_hops; default off) sends direct hop pings beside
+	// the target's rounds: monitor.Settings.PingHops.
+	PingHops *bool
 }
 
 // Built-in defaults that monitor.Settings does not already define.

@@ -178,6 +178,12 @@ func Table() []Option {
 				// written only when off: "on" is what a file without the key
 				// has always meant
 				func(s monitor.Settings) (bool, bool) { return false, s.NoNames })},
+		{Key: "ping_hops", Type: "bool", Default: false,
+			Description: "also send one echo request a round to each answering hop's own address",
+			field: bools(func(o *Options) **bool { return &o.PingHops }, func(s *monitor.Settings, on bool) { s.PingHops = on },
+				// written only when on: what every file written before it
+				// existed meant
+				func(s monitor.Settings) (bool, bool) { return true, s.PingHops })},
 	}
 }
 

@@ -42,6 +42,11 @@ type Settings struct {
 	// nothing that is probed, so Monitor.Update applies it at once and logs
 	// no event for it.
 	NoNames bool
+	// PingHops sends, beside each round, one echo request to every hop
+	// that answered recently (package hopping), so the diagnosis can
+	// tell a router that rate-limits its replies from loss on the way to
+	// it. The monitor's rounds do not change; the engine acts on it.
+	PingHops bool
 }
 
 // Names returns names for this target's hops: names itself, or nil (no
