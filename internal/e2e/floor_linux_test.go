@@ -34,6 +34,15 @@ import (
 const floorEnv = "PINGERPLOT_FLOOR"
 
 func init() {
+	if spec := os.Getenv(floorRateEnv); spec != "" {
+		n, secs, err := floorRate(spec)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("floor-rate %d %.3f\n", n, secs)
+		os.Exit(0)
+	}
 	spec := os.Getenv(floorEnv)
 	if spec == "" {
 		return
@@ -45,6 +54,127 @@ func init() {
 	}
 	fmt.Printf("floor %d %d\n", sent, answered)
 	os.Exit(0)
+}
+
+// floorRateEnv holds "file seconds hops window" for a floor process that
+// probes as fast as it can: TTL 1..hops of each address in file (one a
+// line), window addresses at a time, for seconds; it prints how many
+// answers it read and in how long.
+const floorRateEnv = "PINGERPLOT_FLOOR_RATE"
+
+// floorRate is the sustained-rate floor over many targets: ICMP on one
+// ping socket (the unprivileged monitor's socket), a window of probes per
+// sendmmsg, the answers read with recvmmsg until the window is answered
+// or a second passed, then the next window.
+func floorRate(spec string) (answered int, secs float64, err error) {
+	f := strings.Fields(spec)
+	if len(f) != 4 {
+		return 0, 0, fmt.Errorf("spec %q: want file seconds hops window", spec)
+	}
+	b, err := os.ReadFile(f[0])
+	if err != nil {
+		return 0, 0, err
+	}
+	dur, _ := strconv.ParseFloat(f[1], 64)
+	hops, _ := strconv.Atoi(f[2])
+	window, _ := strconv.Atoi(f[3])
+	var addrs []netip.Addr
+	for _, l := range strings.Fields(string(b)) {
+		a, err := netip.ParseAddr(l)
+		if err != nil {
+			return 0, 0, err
+		}
+		addrs = append(addrs, a)
+	}
+	if len(addrs) == 0 || hops < 1 || window < 1 {
+		return 0, 0, errors.New("no targets, hops or window")
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK, unix.IPPROTO_ICMP)
+	if err == nil {
+		err = unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_RECVERR, 1)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("ping socket: %w", err)
+	}
+	defer unix.Close(fd)
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+	n := len(addrs) * hops
+	names := make([]unix.RawSockaddrInet4, len(addrs))
+	pkt := make([]byte, 44)
+	pkt[0] = 8
+	cms := make([]byte, hops*unix.CmsgSpace(4))
+	iov := unix.Iovec{Base: &pkt[0]}
+	iov.SetLen(len(pkt))
+	out := make([]unix.Mmsghdr, n)
+	for t, a := range addrs {
+		names[t] = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.As4()}
+		for h := range hops {
+			c := cms[h*unix.CmsgSpace(4):]
+			if t == 0 {
+				ch := (*unix.Cmsghdr)(unsafe.Pointer(&c[0]))
+				ch.Level, ch.Type = unix.SOL_IP, unix.IP_TTL
+				ch.SetLen(unix.CmsgLen(4))
+				encbin.NativeEndian.PutUint32(c[unix.CmsgLen(0):], uint32(h+1))
+			}
+			m := &out[t*hops+h].Hdr
+			m.Name, m.Namelen = (*byte)(unsafe.Pointer(&names[t])), unix.SizeofSockaddrInet4
+			m.Iov = &iov
+			m.SetIovlen(1)
+			m.Control = &c[0]
+			m.SetControllen(unix.CmsgSpace(4))
+		}
+	}
+	const rb = 64
+	in := make([]unix.Mmsghdr, rb)
+	rbuf := make([]byte, rb*576)
+	rctl := make([]byte, rb*128)
+	riov := make([]unix.Iovec, rb)
+	rname := make([]unix.RawSockaddrInet6, rb)
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	start := time.Now()
+	end := start.Add(time.Duration(dur * float64(time.Second)))
+	w := window * hops
+	for next := 0; time.Now().Before(end); next = (next + w) % n {
+		batch := out[next:min(next+w, n)]
+		for sent := 0; sent < len(batch); {
+			k, err := mmsg(unix.SYS_SENDMMSG, fd, batch[sent:], 0)
+			if err != nil {
+				if floorICMPErr(err) || errors.Is(err, unix.EAGAIN) {
+					continue
+				}
+				return answered, 0, fmt.Errorf("sendmmsg: %w", err)
+			}
+			sent += k
+		}
+		got := 0
+		deadline := time.Now().Add(time.Second)
+		for got < len(batch) && time.Now().Before(deadline) {
+			if _, err := unix.Poll(pfd, 100); err != nil && !errors.Is(err, unix.EINTR) {
+				return answered, 0, err
+			}
+			for _, flags := range []int{unix.MSG_ERRQUEUE, 0} {
+				for {
+					for i := range in {
+						riov[i] = unix.Iovec{Base: &rbuf[i*576]}
+						riov[i].SetLen(576)
+						m := &in[i].Hdr
+						m.Name, m.Namelen = (*byte)(unsafe.Pointer(&rname[i])), unix.SizeofSockaddrInet6
+						m.Iov = &riov[i]
+						m.SetIovlen(1)
+						m.Control = &rctl[i*128]
+						m.SetControllen(128)
+					}
+					r, err := mmsg(unix.SYS_RECVMMSG, fd, in, flags|unix.MSG_DONTWAIT)
+					if err != nil || r == 0 {
+						break
+					}
+					got += r
+				}
+			}
+		}
+		answered += got
+	}
+	return answered, time.Since(start).Seconds(), nil
 }
 
 // floorSpec is one floor run.

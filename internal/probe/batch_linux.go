@@ -74,13 +74,16 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 			continue
 		}
 		if err := p.build(s, b, pr, seq); err != nil {
-			tbl.take(seq)
+			tbl.takeOwned(seq, b, gen)
 			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
 		}
 		sent, err := p.send(s, b, tbl, seq)
 		if err != nil {
-			if _, ok := tbl.take(seq); ok {
+			// Resolved here unless an answer (a local error from the
+			// error queue) already took it.
+			if p, ok := tbl.peek(seq); ok && p.b == b && p.gen == gen {
+				tbl.takeOwned(seq, b, gen)
 				b.resolve(i, Reply{Kind: Failed, Sent: sent, Err: sendError(err, pr)})
 			}
 			continue

@@ -103,6 +103,17 @@ func (t *ltable) take(seq uint16) (lpend, bool) {
 	return p, ok
 }
 
+// takeOwned removes probe seq only if it is the one batch b sent in its
+// use gen: the number may have been taken by its answer and handed to a
+// probe of another batch since.
+func (t *ltable) takeOwned(seq uint16, b *lbatch, gen uint32) {
+	t.mu.Lock()
+	if p, ok := t.m[seq]; ok && p.b == b && p.gen == gen {
+		delete(t.m, seq)
+	}
+	t.mu.Unlock()
+}
+
 // peek returns a copy of probe seq without removing it.
 func (t *ltable) peek(seq uint16) (lpend, bool) {
 	t.mu.Lock()
@@ -145,6 +156,7 @@ type lwait struct {
 type lbatch struct {
 	mu     sync.Mutex
 	gen    uint32
+	cur    uint32 // gen of the use in progress, read without mu by its goroutine
 	inbox  []answer
 	signal chan struct{} // capacity 1: one wakeup for any number of posts
 
@@ -215,7 +227,7 @@ func (f *batchFree) putBatch(b *lbatch) {
 	}
 	for i, w := range b.wait {
 		if w.tbl != nil && !b.resolved[i] {
-			w.tbl.take(w.seq)
+			w.tbl.takeOwned(w.seq, b, b.cur)
 		}
 	}
 	b.mu.Lock()
@@ -248,6 +260,7 @@ func (b *lbatch) post(gen uint32, idx int, r Reply) {
 func (b *lbatch) generation() uint32 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.cur = b.gen
 	return b.gen
 }
 
@@ -287,21 +300,20 @@ func (b *lbatch) run(ctx context.Context, closing <-chan struct{}) error {
 		}
 		select {
 		case <-b.signal:
-			b.mu.Lock()
-			b.inbox, b.spare = b.spare[:0], b.inbox
-			b.mu.Unlock()
-			for _, a := range b.spare {
-				b.resolve(a.idx, a.r)
-			}
+			b.takeInbox()
 		case <-tc:
+			// Answers already in are theirs, not timeouts.
+			b.takeInbox()
 			now := time.Now()
 			for i, w := range b.wait {
 				if w.tbl == nil || b.resolved[i] || now.Before(w.deadline) {
 					continue
 				}
-				if _, ok := w.tbl.take(w.seq); ok {
-					b.resolve(i, Reply{Kind: Timeout})
-				}
+				// Whether or not the probe is still in the table (its
+				// answer may be on its way to the inbox, too late), its
+				// time is up.
+				w.tbl.takeOwned(w.seq, b, b.cur)
+				b.resolve(i, Reply{Kind: Timeout})
 			}
 		case <-ctx.Done():
 			return ctx.Err()
@@ -310,6 +322,16 @@ func (b *lbatch) run(ctx context.Context, closing <-chan struct{}) error {
 		}
 	}
 	return nil
+}
+
+// takeInbox resolves the answers posted so far.
+func (b *lbatch) takeInbox() {
+	b.mu.Lock()
+	b.inbox, b.spare = b.spare[:0], b.inbox
+	b.mu.Unlock()
+	for _, a := range b.spare {
+		b.resolve(a.idx, a.r)
+	}
 }
 
 // setDest points the send scratch at a, port.

@@ -246,6 +246,11 @@ func (p *linuxProber) handlePing(s *sharedSock, m *message, now time.Time) {
 		return
 	}
 	seq := binary.BigEndian.Uint16(d[6:8])
+	// A late reply whose number was reused since by a probe to another
+	// address is not that probe's answer.
+	if pd, ok := s.pend.peek(seq); !ok || (m.from.IsValid() && m.from.Unmap() != pd.dst) {
+		return
+	}
 	pd, ok := s.pend.take(seq)
 	if !ok {
 		return

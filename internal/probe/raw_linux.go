@@ -183,6 +183,11 @@ func (p *linuxProber) handleRaw(s *sharedSock, m *message, now time.Time) {
 		if e.ID != p.id || len(e.Data) < 6 || packet.ParisWord(e.Seq, 0) != uint16(e.Data[0])<<8|uint16(e.Data[1]) {
 			return
 		}
+		// A late reply whose number was reused since by a probe to
+		// another address is not that probe's answer.
+		if pd, ok := s.pend.peek(e.Seq); !ok || from != pd.dst {
+			return
+		}
 		pd, ok := s.pend.take(e.Seq)
 		if !ok {
 			return
