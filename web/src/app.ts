@@ -122,6 +122,7 @@ export class App implements Actions, RangeActions {
     s.on("targets", summaries);
     s.on("view", () => {
       this.rangeBar.render();
+      this.header.render();
       this.status.render();
       table();
       graphs();

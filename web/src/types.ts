@@ -65,6 +65,40 @@ export interface DestSummary {
   active: Condition[] | null;
 }
 
+/** Where a target's problem is (docs/diagnosis.md): the report's object. */
+export type DiagnosisWhat =
+  | "healthy" | "loss" | "latency" | "jitter" | "route_change" | "path_broken" | "destination_silent" | "not_enough_data";
+
+export interface DiagnosisGroup {
+  label: string;
+  sent: number;
+  lost: number;
+  loss_pct: number;
+  replies: number;
+  median_ms: number | null;
+  spread_ms: number | null;
+}
+
+export interface DiagnosisHint {
+  ttl: number;
+  addr?: string;
+  /** "rate-limits replies", "does not answer", "loss carried to the destination", "latency step" */
+  hint: string;
+  evidence: string;
+}
+
+export interface Diagnosis {
+  what: DiagnosisWhat;
+  /** absent when it names no hop */
+  where?: { ttl: number; addr?: string; host?: string; asn?: number; as_name?: string; from_ttl: number };
+  since?: string;
+  since_window_start?: boolean;
+  confidence: "low" | "medium" | "high";
+  text: string;
+  evidence: { rounds: number; before?: DiagnosisGroup; after?: DiagnosisGroup; test?: string; statistic: number };
+  hints?: DiagnosisHint[] | null;
+}
+
 export interface TargetSummary {
   id: string;
   host: string;
@@ -75,6 +109,8 @@ export interface TargetSummary {
   dest: DestSummary | null;
   settings: Settings;
   last: string | null;
+  /** null before the target's first round, or when the server has none */
+  diagnosis?: Diagnosis | null;
 }
 
 export interface OtherAddr {

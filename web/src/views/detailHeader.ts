@@ -4,6 +4,7 @@
 import { byId, setText } from "../dom";
 import { count, seconds } from "../format";
 import type { Store } from "../store";
+import { renderLine } from "./diagnosis";
 
 /** How the header's chip words a state the API names tersely. */
 const STATE_TEXT: Record<string, string> = {
@@ -21,6 +22,7 @@ export class DetailHeader {
   private readonly pauseBtn = byId<HTMLButtonElement>("detail-pause-resume");
   private readonly editBtn = byId<HTMLButtonElement>("detail-edit-settings");
   private readonly exportBtn = byId<HTMLButtonElement>("export-csv");
+  private readonly diagnosis = byId("detail-diagnosis");
 
   constructor(private readonly store: Store) {}
 
@@ -28,6 +30,11 @@ export class DetailHeader {
     const t = this.store.selected();
     byId("detail").dataset.empty = String(!t);
     this.pauseBtn.disabled = this.editBtn.disabled = this.exportBtn.disabled = !t;
+    // A window shows its own diagnosis, of its rounds; live, the
+    // summary's, which every round refreshes.
+    const { view, win } = this.store;
+    const past = !!view;
+    renderLine(this.diagnosis, past ? (win && win.id === this.store.selectedId ? win.diagnosis : null) : t?.diagnosis, past);
     if (!t) {
       setText(this.title, "No target selected");
       setText(this.state, "");

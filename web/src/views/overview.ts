@@ -9,6 +9,7 @@ import type { Store } from "../store";
 import type { Hop, Settings } from "../types";
 import { markersOf } from "../markers";
 import { LatencyChart } from "./latencyChart";
+import { hintsAt, renderBadges } from "./diagnosis";
 
 interface Row {
   tr: HTMLTableRowElement;
@@ -16,6 +17,7 @@ interface Row {
   ip: HTMLElement;
   others: HTMLElement;
   closed: HTMLElement;
+  hints: HTMLElement;
 }
 
 const COLS = ["ttl", "ip", "host", "as", "loss", "sent", "last", "avg", "min", "max", "jitter"] as const;
@@ -116,9 +118,10 @@ export class Overview {
     const ip = h("span", { class: "addr" });
     const others = h("span", { class: "others", hidden: true });
     const closed = h("span", { class: "closed-mark", "data-testid": "closed-mark", hidden: true });
-    cells[col("ip")].append(ip, others, closed);
+    const hints = h("span", { class: "hints", "data-testid": "hop-hints", hidden: true });
+    cells[col("ip")].append(ip, others, closed, hints);
     const tr = h("tr", { "data-testid": "hop-row", "data-ttl": ttl, tabindex: -1, "aria-selected": "false" }, ...cells);
-    return { tr, cells, ip, others, closed };
+    return { tr, cells, ip, others, closed, hints };
   }
 
   private fill(r: Row, hop: Hop, settings: Settings, graphed: boolean): void {
@@ -145,6 +148,9 @@ export class Overview {
       setText(r.closed, refused === hop.recv ? "closed" : `closed ${refused}/${hop.recv}`);
       r.closed.title = `the destination refused ${refused} of ${hop.recv} connections (TCP RST): the port is closed, the service down`;
     }
+    // The diagnosis's remarks on this hop: the detail (live or the
+    // window's) carries the diagnosis its numbers go with.
+    renderBadges(r.hints, hintsAt(this.store.detail?.diagnosis, hop.ttl));
     const host = c[col("host")];
     setText(host, hop.host && hop.host !== hop.addr ? hop.host : "");
     host.title = hop.host;

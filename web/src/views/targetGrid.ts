@@ -8,6 +8,7 @@ import { mos, mosClass, ms, pct } from "../format";
 import { latencyLevel, lossLevel } from "../judge";
 import type { Store } from "../store";
 import type { TargetSummary } from "../types";
+import { brief, isProblem } from "./diagnosis";
 
 const STATE_LABEL: Record<string, string> = {
   running: "running",
@@ -26,6 +27,7 @@ interface Row {
   lat: HTMLElement;
   mos: HTMLElement;
   state: HTMLElement;
+  diag: HTMLElement;
 }
 
 export class TargetGrid {
@@ -125,9 +127,10 @@ export class TargetGrid {
     const lat = cell("num", "target-latency");
     const mosC = cell("num", "target-mos");
     const state = cell("state", "target-state");
+    const diag = cell("diagnosis", "target-diagnosis");
     const tr = h("tr", { "data-testid": "target-row", "data-target-id": id, tabindex: -1, "aria-selected": "false" },
-      name, hops, loss, lat, mosC, state);
-    return { tr, name, hops, loss, lat, mos: mosC, state };
+      name, hops, loss, lat, mosC, state, diag);
+    return { tr, name, hops, loss, lat, mos: mosC, state, diag };
   }
 
   private fill(r: Row, t: TargetSummary): void {
@@ -147,5 +150,10 @@ export class TargetGrid {
     setText(r.mos, d ? mos(d.mos) : "–");
     r.mos.className = `num ${d ? mosClass(d.mos) : ""}`;
     setText(r.state, STATE_LABEL[t.state] ?? t.state);
+    const dg = t.diagnosis;
+    setText(r.diag, brief(dg));
+    r.diag.title = dg ? `${dg.text} (${dg.confidence} confidence)` : "no diagnosis yet";
+    r.diag.dataset.what = dg?.what ?? "";
+    r.diag.dataset.problem = String(isProblem(dg));
   }
 }
