@@ -14,6 +14,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
+	"github.com/pingerplot/pingerplot/internal/hopping"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/notify"
 	"github.com/pingerplot/pingerplot/internal/probe"
@@ -37,6 +38,9 @@ type engineConfig struct {
 	Webhook      *http.Client // nil: the webhook's own client
 	MetricsAddr  string       // "" for no metrics endpoint
 	History      config.History
+	// PingHops sends direct hop pings for every target (--ping-hops);
+	// without it, for the targets whose ping_hops setting is on.
+	PingHops bool
 }
 
 // engine is the monitor and what runs beside it, the same in ui and
@@ -114,6 +118,10 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 	// delays it by a round.
 	e.subscribe("recorder", true, e.Rec.Run)
 	e.subscribe("diagnose", false, e.Diag.Run)
+	// Direct hop pings feed the diagnosis; a round whose update is
+	// dropped only sends no pings that round.
+	pinger := &hopping.Runner{Prober: c.Prober, Sink: e.Diag, All: c.PingHops, Logger: c.Logger}
+	e.subscribe("hopping", false, pinger.Run)
 	if e.Hist != nil {
 		e.subscribe("history", true, func(ctx context.Context, u <-chan monitor.Update) { e.Hist.Run(ctx, u, e.M) })
 	}

@@ -36,7 +36,11 @@ type probeFlags struct {
 	json, csv   bool
 	verbose     bool
 	raw, unpriv bool
+	pingHops    bool
 }
+
+// pingHopsHelp is --ping-hops' usage line (report, ui, headless).
+const pingHopsHelp = "also send each round one ICMP echo request to every answering hop's own address, so the diagnosis tells a router that rate-limits its replies from loss (docs/diagnosis.md)"
 
 func (pf *probeFlags) register(fs *flag.FlagSet, withCount bool) {
 	if withCount {
@@ -46,6 +50,7 @@ func (pf *probeFlags) register(fs *flag.FlagSet, withCount bool) {
 		fs.Float64Var(&pf.interval, "interval", 1, "seconds between the starts of rounds"+rangeNote("interval"))
 		fs.BoolVar(&pf.json, "json", false, "print one JSON object (docs/report-format.md)")
 		fs.BoolVar(&pf.csv, "csv", false, "print CSV, one row per hop")
+		fs.BoolVar(&pf.pingHops, "ping-hops", false, pingHopsHelp)
 	}
 	fs.BoolVar(&pf.noDNS, "n", false, "")
 	fs.BoolVar(&pf.noDNS, "no-dns", false, "do not resolve hop addresses to names")

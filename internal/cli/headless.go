@@ -28,6 +28,7 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 	verbose := fs.Bool("verbose", false, "say which probe backend was chosen and why")
 	metricsAddr := fs.String("metrics-listen", "", metricsHelp+"; overrides metrics_listen in CONFIG")
 	noHistory := fs.Bool("no-history", false, `keep no history file, whatever "history" in CONFIG says (docs/history.md)`)
+	pingHops := fs.Bool("ping-hops", false, pingHopsHelp+`, whatever "ping_hops" in CONFIG says`)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot headless [--init] CONFIG.json\n\nRuns the monitor without a UI: every target of CONFIG is probed on its interval,\nrounds go to CSV probe logs, events to event logs and the console, alerts to webhooks.\nThe config format is in docs/config.md.")
@@ -70,7 +71,7 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 		*metricsAddr = h.MetricsListen
 	}
 	return runHeadlessConfig(ctx, path, h, headlessWiring{
-		Prober: prober, Names: names, MetricsAddr: *metricsAddr, Verbose: *verbose, NoHistory: *noHistory,
+		Prober: prober, Names: names, MetricsAddr: *metricsAddr, Verbose: *verbose, NoHistory: *noHistory, PingHops: *pingHops,
 		Lookup: func(ctx context.Context, host string) (netip.Addr, error) {
 			return resolveTarget(ctx, host, false, false)
 		},
@@ -89,6 +90,7 @@ type headlessWiring struct {
 	Webhook     *http.Client // nil: the webhook's own client
 	Verbose     bool
 	NoHistory   bool // --no-history: whatever the config says
+	PingHops    bool // --ping-hops: direct hop pings for every target
 	Stdout      io.Writer
 	Stderr      io.Writer
 }
@@ -123,7 +125,7 @@ func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w he
 	e, err := startEngine(ctx, engineConfig{
 		Prober: prober, Names: names, Logger: logger, Console: w.Stdout, Stdout: w.Stdout,
 		EventLogPath: func(id monitor.ID) string { return eventPaths[id] },
-		Webhook:      w.Webhook, MetricsAddr: w.MetricsAddr, History: hist,
+		Webhook:      w.Webhook, MetricsAddr: w.MetricsAddr, History: hist, PingHops: w.PingHops,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/diagnose"
+	"github.com/pingerplot/pingerplot/internal/hopping"
 	"github.com/pingerplot/pingerplot/internal/hopstat"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/probe"
@@ -31,6 +32,16 @@ func runReport(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	if pf.pingHops && mode != probe.ICMP {
+		// UDP and TCP traces open no ICMP echo socket of their own.
+		if err := prober.Prepare(probe.ICMP, dst.Is6(), false); err != nil {
+			return fmt.Errorf("--ping-hops sends ICMP echo requests: %w; leave out --ping-hops, or allow ICMP echo (unprivileged ping sockets or raw sockets)", err)
+		}
+	}
+	// Direct hop pings: beside each round, one echo request to every hop
+	// that answered recently, paced as the round's probes.
+	var plan hopping.Plan
+	pingCfg := hopping.SendConfig{Timeout: tr.Config().Timeout, Size: tr.Config().Size, Gap: tr.Config().SendGap}
 	var res *resolve.Resolver
 	if !pf.noDNS {
 		res = resolve.New(resolve.Config{})
@@ -54,10 +65,26 @@ func runReport(ctx context.Context, args []string, env Env) error {
 	interval := time.Duration(pf.interval * float64(time.Second))
 	for i := 1; i <= pf.count; i++ {
 		roundStart := time.Now()
+		var direct []diagnose.Direct
+		var directErr error
+		pinged := make(chan struct{})
+		if targets := plan.Targets(); pf.pingHops && len(targets) > 0 {
+			go func() {
+				defer close(pinged)
+				direct, directErr = hopping.Send(ctx, prober, targets, pingCfg)
+			}()
+		} else {
+			close(pinged)
+		}
 		r, err := tr.Round(ctx, i, nil)
+		<-pinged
 		if err != nil {
 			return err
 		}
+		if directErr != nil {
+			return directErr
+		}
+		plan.Observe(r)
 		rounds++
 		reached = reached || r.Reached
 		n, cause := r.Unsent()
@@ -66,7 +93,9 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		}
 		unsent, probes = unsent+n, probes+len(r.Hops)
 		path.AddRound(Samples(r))
-		diag = append(diag, diagnose.FromTrace(r))
+		dr := diagnose.FromTrace(r)
+		dr.Direct = direct
+		diag = append(diag, dr)
 		for _, h := range r.Hops {
 			if !h.Reply.From.IsValid() {
 				continue
@@ -101,7 +130,7 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		Target:        c.target, Addr: dst.String(), Mode: mode.String(),
 		Settings: report.Settings{Count: pf.count, IntervalS: pf.interval, TimeoutS: cfg.Timeout.Seconds(),
 			Port: cfg.Port, Size: cfg.Size, FirstTTL: cfg.FirstTTL, MaxHops: cfg.MaxHops, DNS: !pf.noDNS,
-			AddressFam: map[bool]string{true: "ipv4", false: "ipv6"}[dst.Is4()], ASLookup: gf.asLookup},
+			AddressFam: map[bool]string{true: "ipv4", false: "ipv6"}[dst.Is4()], ASLookup: gf.asLookup, PingHops: pf.pingHops},
 		Backend: prober.Backend(),
 		Start:   start, End: end, Rounds: rounds, Reached: reached,
 		Hops: report.Hops(path.Hops(), namer),
@@ -111,6 +140,7 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		rep.Unsent, rep.SendError = unsent, sendErr.Error()
 	}
 	as.fill(rep.Hops, env)
+	diagnose.DirectForReport(diag, rep.Hops)
 	rep.Diagnosis = diagnose.ForReport(diagnose.Analyze(diag, diagnose.Options{Target: dst, Mode: mode.String(), Names: namer}), rep.Hops)
 	switch {
 	case pf.json:

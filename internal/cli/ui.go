@@ -37,6 +37,7 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 	tray := fs.Bool("tray", false, trayHelp)
 	historyPath := fs.String("history", "", `the history file (default: "history" in the settings, else the user's data directory; docs/history.md)`)
 	noHistory := fs.Bool("no-history", false, "keep no history: past windows and evidence need it")
+	pingHops := fs.Bool("ping-hops", false, pingHopsHelp)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot [ui] [flags]\n\nStarts the monitor and its live web dashboard on 127.0.0.1 and opens it in the browser.")
@@ -99,7 +100,7 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 		user.History.Off = true
 	}
 	e, err := startEngine(ctx, engineConfig{Prober: prober, Names: names, Logger: logger,
-		Stdout: env.Stdout, MetricsAddr: *metricsAddr, History: user.History})
+		Stdout: env.Stdout, MetricsAddr: *metricsAddr, History: user.History, PingHops: *pingHops})
 	if err != nil {
 		return err
 	}

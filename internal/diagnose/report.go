@@ -3,6 +3,8 @@ package diagnose
 import (
 	"cmp"
 	"math"
+	"net/netip"
+	"time"
 
 	"github.com/pingerplot/pingerplot/internal/report"
 )
@@ -54,4 +56,51 @@ func group(g Group) *report.DiagnosisGroup {
 		out.MedianMs, out.SpreadMs = &m, &s
 	}
 	return out
+}
+
+// DirectForReport fills each hop of hops with the direct pings of rounds
+// sent to it (by TTL): how many, how many lost, the median reply. Hops
+// with none are left without.
+func DirectForReport(rounds []Round, hops []report.Hop) {
+	type acc struct {
+		sent, lost int
+		rtts       []time.Duration
+		addrs      map[netip.Addr]int
+	}
+	by := map[int]*acc{}
+	for _, r := range rounds {
+		for _, p := range r.Direct {
+			a := by[p.TTL]
+			if a == nil {
+				a = &acc{addrs: map[netip.Addr]int{}}
+				by[p.TTL] = a
+			}
+			a.sent++
+			a.addrs[p.Addr]++
+			if p.Lost {
+				a.lost++
+			} else {
+				a.rtts = append(a.rtts, p.RTT)
+			}
+		}
+	}
+	for i := range hops {
+		a := by[hops[i].TTL]
+		if a == nil || hops[i].Dest {
+			continue
+		}
+		var top netip.Addr
+		for addr, n := range a.addrs {
+			if n > a.addrs[top] || (n == a.addrs[top] && addr.Less(top)) {
+				top = addr
+			}
+		}
+		d := &report.Direct{Addr: top.String(), Sent: a.sent, Lost: a.lost,
+			LossPct: math.Round(1000*float64(a.lost)/float64(a.sent)) / 10}
+		if len(a.rtts) > 0 {
+			m := report.Ms(median(a.rtts))
+			d.MedianMs = &m
+		}
+		hops[i].Direct = d
+	}
 }

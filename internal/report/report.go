@@ -86,6 +86,8 @@ type Settings struct {
 	AddressFam string  `json:"family"`
 	// ASLookup: -z was given, so hops carry their AS when it is known.
 	ASLookup bool `json:"aslookup"`
+	// PingHops: --ping-hops was given, so hops carry their direct pings.
+	PingHops bool `json:"ping_hops,omitempty"`
 }
 
 // Hop is one TTL of the path. RTT fields are null when nothing answered.
@@ -112,6 +114,19 @@ type Hop struct {
 	// ASN and ASName are the AS of Addr (-z); absent when unknown.
 	ASN    uint32 `json:"asn,omitempty"`
 	ASName string `json:"as_name,omitempty"`
+	// Direct are the echo requests sent to the hop's own address
+	// (--ping-hops); absent when none were.
+	Direct *Direct `json:"direct,omitempty"`
+}
+
+// Direct is a hop's direct pings: echo requests to its own address, not
+// TTL-limited, beside the probes of the table.
+type Direct struct {
+	Addr     string   `json:"addr"` // the address pinged most
+	Sent     int      `json:"sent"`
+	Lost     int      `json:"lost"`
+	LossPct  float64  `json:"loss_pct"`
+	MedianMs *float64 `json:"median_ms"` // of the replies; null when none
 }
 
 // Responder is another address that answered at the same TTL (ECMP, a

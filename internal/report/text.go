@@ -40,6 +40,17 @@ func WriteText(w io.Writer, r Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, h := range r.Hops {
+		// Direct pings (--ping-hops) are a line each, under the table:
+		// another question to the hop than the table's probes.
+		if d := h.Direct; d != nil {
+			med := "no reply"
+			if d.MedianMs != nil {
+				med = "median " + f(d.MedianMs) + " ms"
+			}
+			fmt.Fprintf(w, "Direct ping hop %d (%s): %.1f%% lost (%d of %d), %s\n", h.TTL, d.Addr, d.LossPct, d.Lost, d.Sent, med)
+		}
+	}
 	if r.Unsent > 0 {
 		fmt.Fprintf(w, "%d probes could not be sent (counted as lost): %s\n", r.Unsent, r.SendError)
 	}
