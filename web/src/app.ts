@@ -16,6 +16,7 @@ import { DetailHeader } from "./views/detailHeader";
 import { EventsView } from "./views/events";
 import { ContextMenu } from "./views/menu";
 import { Overview } from "./views/overview";
+import { PastTargets } from "./views/pastTargets";
 import { RangeBar, type RangeActions } from "./views/rangeBar";
 import { MapView } from "./views/map";
 import { LOG_KEYS, PROBE_KEYS, SettingsDialog } from "./views/settingsDialog";
@@ -52,6 +53,10 @@ export class App implements Actions, RangeActions {
   private readonly status: StatusBar;
   private readonly map: MapView;
   private readonly rangeBar: RangeBar;
+  private readonly pastTargets: PastTargets;
+  /** The ids of the target list last seen, to notice additions and
+   * removals (the history's list of past targets changes with them). */
+  private idsSeen = "";
   // loading the window shown
   private winAbort: AbortController | null = null;
   readonly tabs: Tabs;
@@ -102,6 +107,7 @@ export class App implements Actions, RangeActions {
     this.map = new MapView(s, { onlineChanged: (on) => this.setOnlineLookups(on) });
     this.tabs = new Tabs(byId("tabs"), (name) => this.tabShown(name));
     this.rangeBar = new RangeBar(s, this);
+    this.pastTargets = new PastTargets(s, (key) => this.openPast(key));
 
     // with many targets, summaries arrive dozens of times a second: the
     // grid redraws at most four times a second
@@ -120,7 +126,14 @@ export class App implements Actions, RangeActions {
       if (this.tabs.current === "timeline") this.timeline.update();
     });
     s.on("targets", summaries);
+    s.on("past", () => this.pastTargets.render());
+    let historyWas: boolean | null = null;
     s.on("view", () => {
+      if (s.historyOn !== historyWas) {
+        historyWas = s.historyOn;
+        void this.refreshPast();
+      }
+      this.pastTargets.render();
       this.rangeBar.render();
       this.header.render();
       this.status.render();
@@ -451,7 +464,14 @@ export class App implements Actions, RangeActions {
     s.order = kept.concat(list.map((t) => t.id).filter((id) => !known.has(id)));
     for (const id of this.lastRound.keys()) if (!s.targets.has(id)) this.lastRound.delete(id);
     s.emit("targets");
-    if (!s.selectedId || !s.targets.has(s.selectedId)) {
+    const ids = [...s.targets.keys()].sort().join("\u0000");
+    if (ids !== this.idsSeen) {
+      this.idsSeen = ids;
+      void this.refreshPast();
+    }
+    if (s.pastOpen && s.selectedId === s.pastOpen.key) {
+      // a past target shown: nothing live to load for it
+    } else if (!s.selectedId || !s.targets.has(s.selectedId)) {
       this.select(s.order[0] ?? null);
     } else if (reload || ((!s.history || s.history.targetId !== s.selectedId) && !this.detailAbort)) {
       void this.loadDetail();
@@ -460,6 +480,18 @@ export class App implements Actions, RangeActions {
 
   private select(id: string | null): void {
     const s = this.store;
+    if (s.pastOpen) {
+      // leaving a past target for a live one: its window goes with it
+      s.pastOpen = null;
+      this.winAbort?.abort();
+      this.winAbort = null;
+      s.view = null;
+      s.win = null;
+      s.windowError = "";
+      this.overview.chart.reset();
+      s.emit("past");
+      s.emit("view");
+    }
     const changed = s.selectedId !== id || !s.history;
     s.selectedId = id;
     try {
@@ -595,9 +627,54 @@ export class App implements Actions, RangeActions {
     void this.loadWindow();
   }
 
+  /** The targets the history holds that the monitor no longer runs. */
+  private async refreshPast(): Promise<void> {
+    const s = this.store;
+    if (s.historyOn !== true) {
+      if (s.past.length) {
+        s.past = [];
+        s.emit("past");
+      }
+      return;
+    }
+    try {
+      const list = await this.api.historyTargets();
+      s.past = list.filter((t) => !t.monitored && !s.targets.has(t.key));
+      s.emit("past");
+    } catch (e) {
+      if (!(e instanceof ApiError && (e.status === 0 || e.status === 404))) this.fail(e);
+    }
+  }
+
+  /** Shows the whole history of a target the monitor no longer runs,
+   * read-only: nothing live is asked of the server for it. */
+  openPast(key: string): void {
+    const s = this.store;
+    const t = s.past.find((x) => x.key === key);
+    if (!t || s.historyOn !== true) return;
+    this.detailAbort?.abort();
+    this.detailAbort = null;
+    this.pending = null;
+    s.pastOpen = t;
+    s.selectedId = key;
+    s.selectedTTL = null;
+    s.detail = null;
+    s.history = null;
+    s.geo = null;
+    s.emit("past");
+    s.emit("selection");
+    this.zoom(Date.parse(t.first) / 1000, Date.parse(t.last) / 1000 + 1, "all");
+  }
+
   /** Leaves the window: the live view again, its detail re-fetched. */
   backToLive(): void {
     const s = this.store;
+    if (s.pastOpen) {
+      // a past target has no live view: the first live target's instead
+      s.pastOpen = null;
+      s.emit("past");
+      s.selectedId = null;
+    }
     this.winAbort?.abort();
     this.winAbort = null;
     const was = s.view;
@@ -607,7 +684,8 @@ export class App implements Actions, RangeActions {
     if (was) s.detail = null;
     this.overview.chart.reset();
     s.emit("view");
-    if (was) void this.loadDetail();
+    if (!s.selectedId) this.select(s.order[0] ?? null);
+    else if (was) void this.loadDetail();
   }
 
   /** The graph's width in pixels: about one time step each. */

@@ -3,7 +3,7 @@
 // changes the state.
 
 import { TargetHistory } from "./history";
-import type { GeoAnswer, PPEvent, TargetDetail, TargetSummary, UserSettings, WindowDetail } from "./types";
+import type { GeoAnswer, PPEvent, StoredTarget, TargetDetail, TargetSummary, UserSettings, WindowDetail } from "./types";
 
 /** A past window the page shows instead of live data: Unix seconds, and
  * the range picker's choice it came from ("custom" and "zoom" too). */
@@ -23,7 +23,8 @@ export type Topic =
   | "conn" // stream connection state changed
   | "span" // the graphs' time span changed
   | "geo" // the selected target's hop locations changed
-  | "view"; // live or a past window; the window's data or the history's availability changed
+  | "view" // live or a past window; the window's data or the history's availability changed
+  | "past"; // the list of targets only the history holds changed
 
 export type Conn = "connecting" | "live" | "reconnecting";
 
@@ -58,6 +59,11 @@ export class Store {
    * when it failed: windowError says why). */
   win: WindowDetail | null = null;
   windowError = "";
+  /** Targets the history holds that the monitor no longer runs: their
+   * past can be opened read-only. */
+  past: StoredTarget[] = [];
+  /** The one of them shown (selectedId is its key); null: a live target. */
+  pastOpen: StoredTarget | null = null;
 
   private subs = new Map<Topic, Set<() => void>>();
 

@@ -33,8 +33,22 @@ export class DetailHeader {
     // A window shows its own diagnosis, of its rounds; live, the
     // summary's, which every round refreshes.
     const { view, win } = this.store;
-    const past = !!view;
-    renderLine(this.diagnosis, past ? (win && win.id === this.store.selectedId ? win.diagnosis : null) : t?.diagnosis, past);
+    renderLine(this.diagnosis, view ? (win && win.id === this.store.selectedId ? win.diagnosis : null) : t?.diagnosis, !!view);
+    const past = this.store.pastOpen;
+    if (!t && past && past.key === this.store.selectedId) {
+      // a target only the history holds: its past, read-only
+      byId("detail").dataset.empty = "false";
+      setText(this.title, past.key);
+      this.title.title = `${past.key}: ${past.host} (${past.addr}), no longer monitored`;
+      setText(this.state, "removed");
+      this.state.dataset.state = "removed";
+      const parts = [past.addr, `${MODE[past.probe.mode] ?? past.probe.mode}${past.probe.port ? ":" + past.probe.port : ""}`,
+        `${count(past.rounds)} rounds in the history`, "no longer monitored: read-only"].filter(Boolean);
+      setText(this.info, parts.join(" · "));
+      this.info.title = parts.join(" · ");
+      setText(this.pauseBtn, "Pause");
+      return;
+    }
     if (!t) {
       setText(this.title, "No target selected");
       setText(this.state, "");
