@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/report"
 )
@@ -75,6 +76,20 @@ func analyse(d Data) finding {
 	say("Between %s and %s, this machine probed %s %s: %d rounds, one every %s.",
 		stamp(s.First, d.From), stamp(s.Last, d.From), target, modeWords(d.Target.Probe), s.Rounds, seconds(d.Target.Probe.Interval))
 
+	// The diagnosis, where the window's raw rounds allow one, is the
+	// summary's conclusion, and its placements replace the hop-table
+	// rules below (one set of rules for the report, the dashboard and
+	// this file). A window older than the raw rounds kept has only
+	// per-minute rollups, which diagnose cannot read: the hop-table rules
+	// speak for it.
+	dg := d.Diagnosis
+	if dg != nil && dg.What == diagnose.NotEnoughData {
+		dg = nil
+	}
+	if dg != nil {
+		say("Diagnosis (%s confidence, from the last %d rounds of the window): %s", dg.Confidence, dg.Evidence.Rounds, dg.Text)
+	}
+
 	dest, ok := destHop(d)
 	if !ok || dest.Recv == 0 {
 		last := 0
@@ -98,6 +113,12 @@ func analyse(d Data) finding {
 		dest.TTL, count(dd.Lost), dd.Sent, pct(dd.LossPct), ms(dd.Latency), ms(dd.P50), ms(dd.P95), ms(dd.Best), ms(dd.Worst), ms(dd.Jitter))
 	if !s.Exact {
 		say("Part of this window is older than the raw rounds kept, so its percentiles come from per-minute summaries (within about 1 %%).")
+	}
+
+	if dg != nil {
+		fromDiagnosis(&f, dg, say)
+		timeSentences(d, dest.TTL, say)
+		return f
 	}
 
 	answered := slices.DeleteFunc(slices.Clone(d.Hops), func(h report.Hop) bool { return h.Recv == 0 || h.TTL > dest.TTL })
@@ -171,6 +192,38 @@ func analyse(d Data) finding {
 
 	timeSentences(d, dest.TTL, say)
 	return f
+}
+
+// fromDiagnosis takes the places the file marks from the diagnosis: where
+// the loss starts, where latency rises, the hops whose own replies are
+// rate-limited or that never answer; and says each per-hop hint with its
+// evidence.
+func fromDiagnosis(f *finding, dg *diagnose.Diagnosis, say func(string, ...any)) {
+	switch dg.What {
+	case diagnose.Loss:
+		f.LossStart = dg.Where.TTL
+	case diagnose.Latency, diagnose.Jitter:
+		f.StepAt = dg.Where.TTL
+	}
+	for _, h := range dg.Hints {
+		switch h.Kind {
+		case diagnose.HintRateLimited:
+			f.Own[h.TTL] = "rate-limits its own replies: the loss does not carry on"
+			say("Hop %d rate-limits its replies (%s): that router deprioritises the replies it makes itself, which says nothing about the traffic through it.", h.TTL, h.Evidence)
+		case diagnose.HintSilent:
+			f.Own[h.TTL] = "never answers these probes; later hops answer, so traffic passes through it"
+			say("Hop %d does not answer (%s): that router does not answer these probes (many are set up so); traffic passes through it.", h.TTL, h.Evidence)
+		case diagnose.HintCarried:
+			if f.LossStart == 0 || h.TTL < f.LossStart {
+				f.LossStart = h.TTL
+			}
+		case diagnose.HintLatencyStep:
+			if f.StepAt == 0 {
+				f.StepAt = h.TTL
+			}
+			say("Hop %d adds latency that every later hop keeps (%s): a long link or a queue begins there; the timelines below show whether it varies with time.", h.TTL, h.Evidence)
+		}
+	}
 }
 
 // timeSentences says when, in the window, the destination lost probes and

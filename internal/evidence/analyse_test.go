@@ -2,11 +2,13 @@ package evidence
 
 import (
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
 )
 
@@ -202,5 +204,64 @@ func TestTimeTicks(t *testing.T) {
 	want := []string{"20:15", "20:30", "20:45", "21:00", "21:15", "21:30", "21:45", "22:00"}
 	if !slices.Equal(got, want) {
 		t.Errorf("timeTicks = %v; want %v", got, want)
+	}
+}
+
+// TestAnalyseReadsTheDiagnosis: with a diagnosis of the window, the
+// summary's conclusion is its sentence and the places the file marks are
+// its own (loss start, rate-limited and silent hops, a latency step);
+// the hop-table rules say nothing of their own then. A diagnosis without
+// enough data (a window of per-minute rollups) leaves the hop-table rules
+// to speak.
+func TestAnalyseReadsTheDiagnosis(t *testing.T) {
+	ip := func(s string) netip.Addr { return netip.MustParseAddr(s) }
+	dg := diagnose.Diagnosis{What: diagnose.Loss, Confidence: diagnose.High,
+		Where:    diagnose.Where{TTL: 5, Addr: ip("198.51.100.77"), From: 3},
+		Text:     "10% of probes are lost on the way to the destination; the loss starts on the link into hop 5.",
+		Evidence: diagnose.Evidence{Rounds: 300},
+		Hints: []diagnose.Hint{
+			{TTL: 2, Addr: ip("100.64.0.1"), Kind: diagnose.HintRateLimited, Evidence: "lost 90 of 300 (30%)"},
+			{TTL: 5, Addr: ip("198.51.100.77"), Kind: diagnose.HintCarried, Evidence: "lost 30 of 300"},
+			{TTL: 3, Addr: ip("203.0.113.9"), Kind: diagnose.HintLatencyStep, Evidence: "+8 ms here"},
+		}}
+	tests := []struct {
+		name      string
+		dg        *diagnose.Diagnosis
+		lossStart int
+		stepAt    int
+		own       []int
+		says      []string
+		never     []string
+	}{
+		{"the diagnosis speaks", &dg, 5, 3, []int{2},
+			[]string{"Diagnosis (high confidence, from the last 300 rounds of the window): " + dg.Text, "Hop 2 rate-limits its replies (lost 90 of 300 (30%))", "Hop 3 adds latency"},
+			[]string{"is first seen at hop", "is rate-limiting its own replies, as many do"}},
+		{"not enough data: the hop table speaks", &diagnose.Diagnosis{What: diagnose.NotEnoughData, Text: "Not enough data yet."}, 4, 0, []int{2},
+			[]string{"first seen at hop 4"}, []string{"Diagnosis ("}},
+		{"no diagnosis: the hop table speaks", nil, 4, 0, []int{2}, []string{"first seen at hop 4"}, []string{"Diagnosis ("}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := fixture()
+			d.Diagnosis = tt.dg
+			f := analyse(d)
+			all := strings.Join(f.Sentences, "\n")
+			if f.LossStart != tt.lossStart || f.StepAt != tt.stepAt {
+				t.Errorf("loss start %d, step at %d; want %d, %d\n%s", f.LossStart, f.StepAt, tt.lossStart, tt.stepAt, all)
+			}
+			if got := slices.Sorted(maps.Keys(f.Own)); !slices.Equal(got, tt.own) {
+				t.Errorf("own-reply hops %v; want %v", got, tt.own)
+			}
+			for _, w := range tt.says {
+				if !strings.Contains(all, w) {
+					t.Errorf("the summary does not say %q:\n%s", w, all)
+				}
+			}
+			for _, w := range tt.never {
+				if strings.Contains(all, w) {
+					t.Errorf("the summary says %q; want the other source's words only:\n%s", w, all)
+				}
+			}
+		})
 	}
 }

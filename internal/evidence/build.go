@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/report"
@@ -43,6 +44,10 @@ type Data struct {
 	// system could not send, pauses, settings changes, recording gaps.
 	Events []monitor.Event
 	Meta   Meta
+	// Diagnosis is the window's diagnosis (Diagnose: package diagnose's
+	// rules over the window's last DiagnosisRounds raw rounds); nil when
+	// not made, and the summary then reads the hop table alone.
+	Diagnosis *diagnose.Diagnosis
 }
 
 // steps is about how many time buckets a chart gets: a little under one
@@ -98,8 +103,12 @@ func Build(ctx context.Context, st *history.Store, key string, from, to time.Tim
 			return n
 		}
 	}
+	dg, err := Diagnose(ctx, st, info, from, to, names)
+	if err != nil {
+		return Data{}, fmt.Errorf("diagnosis of %q: %w", key, err)
+	}
 	loc := from.Location()
-	return Data{
+	return Data{Diagnosis: &dg,
 		Key: key, Target: info, From: from, To: to.In(loc), Step: step,
 		Summary: sum, Hops: report.Hops(sum.Hops, names), Series: series, Events: events, Meta: meta,
 	}, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/netip"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/history/historytest"
 	"github.com/pingerplot/pingerplot/internal/monitor"
@@ -127,9 +129,19 @@ func TestBuild(t *testing.T) {
 		t.Errorf("events %v; want the route change and the alert raised (not the target added, not what is after the window)", kinds)
 	}
 
+	// The summary's conclusion is the window's diagnosis (its last 300
+	// rounds), and the places the file marks are the diagnosis's.
+	dg := d.Diagnosis
+	if dg == nil || dg.What != diagnose.Loss || dg.Evidence.Rounds != DiagnosisRounds {
+		t.Fatalf("diagnosis %+v; want loss, from the window's last %d rounds", dg, DiagnosisRounds)
+	}
+	t.Logf("diagnosis: %s", dg.Text)
 	f := analyse(d)
-	if f.LossStart != 5 {
-		t.Errorf("the loss starts at hop %d; want 5", f.LossStart)
+	if f.LossStart != dg.Where.TTL || f.LossStart < 5 {
+		t.Errorf("the loss starts at hop %d; want the diagnosis's hop %d, at or after hop 5", f.LossStart, dg.Where.TTL)
+	}
+	if len(f.Sentences) < 2 || !strings.HasPrefix(f.Sentences[1], "Diagnosis (") || !strings.Contains(f.Sentences[1], dg.Text) {
+		t.Errorf("the summary's second sentence %q; want the diagnosis %q", f.Sentences[1], dg.Text)
 	}
 	if _, ok := f.Own[3]; !ok {
 		t.Errorf("hop 3 not called rate-limiting; notes %v", f.Own)
@@ -139,7 +151,13 @@ func TestBuild(t *testing.T) {
 		t.Fatalf("Render: %v", err)
 	}
 	out := b.String()
-	for _, want := range []string{`id="timeline-where-the-loss-starts-svg"`, "Hop 5, where the loss starts: 10.0.0.5", "gw2.example", "Route change"} {
+	wants := []string{dg.Text, "gw2.example", "Route change"}
+	if dg.Where.TTL < 6 {
+		// a timeline of its own for a start between the first hop and
+		// the destination, whose timeline the file shows anyway
+		wants = append(wants, `id="timeline-where-the-loss-starts-svg"`, fmt.Sprintf("Hop %d, where the loss starts: %s", dg.Where.TTL, dg.Where.Addr))
+	}
+	for _, want := range wants {
 		if !strings.Contains(out, want) {
 			t.Errorf("the file lacks %q", want)
 		}
