@@ -49,14 +49,15 @@ var allowed = map[string][]string{
 	"internal/resolve": {"workqueue"},
 	"internal/geo":     {"workqueue", "atomicfile"},
 	// Readers of the per-hop statistics and of the monitor.
-	"internal/report":   {"hopstat"},
-	"internal/config":   with(engine, []string{"atomicfile"}),
-	"internal/csvlog":   engine,
-	"internal/notify":   engine,
+	"internal/report": {"hopstat"},
+	"internal/config": with(engine, []string{"atomicfile"}),
+	"internal/csvlog": engine,
+	// The webhook's payload carries the diagnosis in the report's format.
+	"internal/notify":   with(engine, []string{"report"}),
 	"internal/metrics":  engine,
 	"internal/tui":      with(engine, []string{"report"}),
 	"internal/session":  with(engine, []string{"config", "atomicfile"}),
-	"internal/recorder": with(engine, []string{"atomicfile", "csvlog", "notify"}),
+	"internal/recorder": with(engine, []string{"atomicfile", "csvlog", "notify", "report"}),
 	// The diagnosis reads rounds (a subscriber) and gives the report its
 	// diagnosis object.
 	"internal/diagnose": with(engine, []string{"report"}),
@@ -66,8 +67,8 @@ var allowed = map[string][]string{
 	"internal/history": engine,
 	// Fills and ages history files for other packages' tests.
 	"internal/history/historytest": with(engine, []string{"history"}),
-	"internal/evidence":            with(engine, []string{"history", "report", "buildinfo"}),
-	"internal/web":                 with(engine, []string{"atomicfile", "buildinfo", "config", "csvlog", "evidence", "geo", "history", "report", "session", "workqueue"}),
+	"internal/evidence":            with(engine, []string{"history", "report", "buildinfo", "diagnose"}),
+	"internal/web":                 with(engine, []string{"atomicfile", "buildinfo", "config", "csvlog", "diagnose", "evidence", "geo", "history", "report", "session", "workqueue"}),
 	// Wiring: cli puts everything together, main calls cli.
 	"internal/cli":   wiring,
 	"cmd/pingerplot": with(wiring, []string{"cli"}),
