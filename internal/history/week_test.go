@@ -11,7 +11,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
-// WeekEnv set to 1 runs TestSimulatedWeek over a whole week (about four
+// WeekEnv set to 1 runs TestSimulatedWeek over a whole week (about 15
 // minutes without -race); otherwise it runs the same load over 12 hours
 // with a cap scaled down so that every regime of retention comes round
 // (raw rounds trimmed within the first hour, rollups past half the cap
