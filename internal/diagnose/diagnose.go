@@ -605,6 +605,42 @@ func (a *analysis) broken(d *Diagnosis, ttl int, addr netip.Addr, start int, who
 	return true
 }
 
+// walkBack walks back from hop top while the hops before it are not
+// significantly cleaner than lost of sent; it returns the lowest hop
+// reached, and whether it stopped at a hop whose direct pings (not its
+// TTL-limited probes) lose significantly less (cleanDirect, with those
+// pings' counts).
+func (a *analysis) walkBack(top, from, lost, sent int, zPlace float64) (start int, cleanDirect bool, dl, ds int) {
+	start = top
+	for t := top - 1; t >= 1; t-- {
+		hl, hs := a.hops[t-1].lost(from)
+		if hs == 0 {
+			continue
+		}
+		if twoPropZ(hl, hs, lost, sent) >= zPlace {
+			break
+		}
+		if l, s, ok := a.directClean(t, from, lost, sent, zPlace); ok {
+			return start, true, l, s
+		}
+		start = t
+	}
+	return start, false, 0, 0
+}
+
+// carries reports whether hop ttl's loss (lost of sent) carries on: no
+// hop after it, the destination included, loses significantly less.
+func (a *analysis) carries(ttl, from, lost, sent int, zPlace float64) bool {
+	for t := ttl + 1; t < a.dest; t++ {
+		hl, hs := a.hops[t-1].lost(from)
+		if hs > 0 && twoPropZ(hl, hs, lost, sent) >= zPlace {
+			return false
+		}
+	}
+	dl, ds := a.destLost(from)
+	return ds == 0 || twoPropZ(dl, ds, lost, sent) < zPlace
+}
+
 // loss: the destination loses probes (its 95 % lower bound at least
 // lossFloor, over the window or since a change point). The loss starts on
 // the link into the lowest hop from which every later hop loses about as
@@ -639,25 +675,22 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	}
 	// Walk back from the destination while hops are not significantly
 	// cleaner than it.
-	start := a.dest
+	start, cleanDirect, dbl, dbs := a.walkBack(a.dest, from, lost, sent, zPlace)
 	ambiguous := false
-	// cleanDirect: the walk stopped at a hop whose direct pings, not its
-	// TTL-limited probes, lose significantly less than the destination
-	// (its time-exceeded replies are rate-limited, its echo replies not).
-	cleanDirect, dbl, dbs := false, 0, 0
-	for t := a.dest - 1; t >= 1; t-- {
-		hl, hs := a.hops[t-1].lost(from)
-		if hs == 0 {
-			continue
-		}
-		if twoPropZ(hl, hs, lost, sent) >= zPlace {
+	// Loss can grow along the path: 10 % on one link and 10 % more on a
+	// later one. The walk above stops at the later step; the loss starts
+	// at the earlier one when the hop it stopped at loses significantly
+	// itself and every hop after it loses at least about as much (a hop
+	// that loses more than those after it rate-limits its own replies
+	// and places nothing).
+	for !cleanDirect && start > 1 {
+		b := start - 1
+		bl, bs := a.hops[b-1].lost(from)
+		if lo, _ := wilson(bl, bs, 1.96); bs == 0 || bl < minLost || lo < lossFloor || !a.carries(b, from, bl, bs, zPlace) {
 			break
 		}
-		if dl, ds, ok := a.directClean(t, from, lost, sent, zPlace); ok {
-			cleanDirect, dbl, dbs = true, dl, ds
-			break
-		}
-		start = t
+		s2, cd, l2, s2s := a.walkBack(b, from, bl, bs, zPlace)
+		start, cleanDirect, dbl, dbs = s2, cd, l2, s2s
 	}
 	// Loss placed on the first link must show at hop 1 itself, about as
 	// much as at the destination (hop 1 losing far more rate-limits its

@@ -137,8 +137,10 @@ func TestBuild(t *testing.T) {
 	}
 	t.Logf("diagnosis: %s", dg.Text)
 	f := analyse(d)
-	if f.LossStart != dg.Where.TTL || f.LossStart < 5 {
-		t.Errorf("the loss starts at hop %d; want the diagnosis's hop %d, at or after hop 5", f.LossStart, dg.Where.TTL)
+	// Loss that grows along the path starts where it first appears:
+	// 10 % into hop 5, 10 % more into hop 6.
+	if f.LossStart != dg.Where.TTL || f.LossStart != 5 {
+		t.Errorf("the loss starts at hop %d, the diagnosis's at %d; want both at hop 5, where the loss first appears", f.LossStart, dg.Where.TTL)
 	}
 	if len(f.Sentences) < 2 || !strings.HasPrefix(f.Sentences[1], "Diagnosis (") || !strings.Contains(f.Sentences[1], dg.Text) {
 		t.Errorf("the summary's second sentence %q; want the diagnosis %q", f.Sentences[1], dg.Text)
@@ -152,11 +154,9 @@ func TestBuild(t *testing.T) {
 	}
 	out := b.String()
 	wants := []string{dg.Text, "gw2.example", "Route change"}
-	if dg.Where.TTL < 6 {
-		// a timeline of its own for a start between the first hop and
-		// the destination, whose timeline the file shows anyway
-		wants = append(wants, `id="timeline-where-the-loss-starts-svg"`, fmt.Sprintf("Hop %d, where the loss starts: %s", dg.Where.TTL, dg.Where.Addr))
-	}
+	// a timeline of its own for the start, between the first hop and
+	// the destination, whose timeline the file shows anyway
+	wants = append(wants, `id="timeline-where-the-loss-starts-svg"`, fmt.Sprintf("Hop %d, where the loss starts: %s", dg.Where.TTL, dg.Where.Addr))
 	for _, want := range wants {
 		if !strings.Contains(out, want) {
 			t.Errorf("the file lacks %q", want)
