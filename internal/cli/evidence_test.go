@@ -63,7 +63,7 @@ func TestEvidenceCommand(t *testing.T) {
 			t.Errorf("the file lacks section %q", id)
 		}
 	}
-	for _, want := range []string{"Hop 2 (10.0.0.2) shows 2", "rate-limiting its own replies", "lost 0 of 3600 probes (0 %)"} {
+	for _, want := range []string{"Diagnosis (high confidence", "Hop 2 rate-limits its replies", "the loss does not carry on", "lost 0 of 3600 probes (0 %)"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the file lacks %q", want)
 		}
