@@ -80,7 +80,7 @@ func simulate(tb testing.TB, st *history.Store, c *clock, targets, hops int, int
 func BenchmarkBytesPerProbe(b *testing.B) {
 	for b.Loop() {
 		c := &clock{now: t0}
-		path := filepath.Join(b.TempDir(), "history.db")
+		path := filepath.Join(history.ScratchDir(b), "history.db")
 		st, err := history.Open(history.Options{Path: path, Now: c.Now, Flush: time.Hour})
 		if err != nil {
 			b.Fatal(err)
@@ -119,7 +119,7 @@ func BenchmarkBytesPerProbe(b *testing.B) {
 func BenchmarkWriteCost(b *testing.B) {
 	for b.Loop() {
 		c := &clock{now: t0}
-		st, err := history.Open(history.Options{Path: filepath.Join(b.TempDir(), "history.db"), Now: c.Now, Flush: time.Hour})
+		st, err := history.Open(history.Options{Path: filepath.Join(history.ScratchDir(b), "history.db"), Now: c.Now, Flush: time.Hour})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func BenchmarkWriteCost(b *testing.B) {
 // once per run of the benchmarks that read it.
 func day(b *testing.B) (string, time.Time) {
 	b.Helper()
-	dir := b.TempDir()
+	dir := history.ScratchDir(b)
 	c := &clock{now: t0}
 	path := filepath.Join(dir, "history.db")
 	st, err := history.Open(history.Options{Path: path, Now: c.Now, Flush: time.Hour})

@@ -28,7 +28,7 @@ func tinyFS(t *testing.T, size string) string {
 		}
 		t.Skipf("mounting a tiny tmpfs needs root (running as uid %d); set %s=1 to make this a failure", uid, lab.RequiredEnv)
 	}
-	dir := t.TempDir()
+	dir := history.ScratchDir(t)
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "size="+size); err != nil {
 		t.Fatalf("mount a %s tmpfs on %s: %v", size, dir, err)
 	}

@@ -104,7 +104,7 @@ func equalInts(a, b []int) bool {
 // TestReadOnlyBesideWriter: a reader opens the file while a writer
 // writes into it, reads what was flushed, and never writes.
 func TestReadOnlyBesideWriter(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "history.db")
+	path := filepath.Join(history.ScratchDir(t), "history.db")
 	if _, err := history.Open(history.Options{Path: path, ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "no history file") {
 		t.Fatalf("read-only Open of a missing file: %v; want an error saying there is none", err)
 	}

@@ -63,7 +63,7 @@ func TestKill9(t *testing.T) {
 	}
 	for run := range 3 {
 		t.Run(fmt.Sprint("run ", run), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "history.db")
+			path := filepath.Join(history.ScratchDir(t), "history.db")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
 			cmd.Env = append(os.Environ(), childEnv+"="+path)
 			out, err := cmd.StdoutPipe()

@@ -74,7 +74,7 @@ func TestMigrateFromV1(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "history.db")
+			path := filepath.Join(ScratchDir(t), "history.db")
 			writeV1(t, path, c.version)
 			now := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
 			st, err := Open(Options{Path: path, ReadOnly: c.readOnly, Now: func() time.Time { return now }})
@@ -122,7 +122,7 @@ func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
 // auto-vacuum (which only takes before the first table) at the newest
 // schema.
 func TestNewFilePragmas(t *testing.T) {
-	s, err := Open(Options{Path: filepath.Join(t.TempDir(), "sub", "history.db")})
+	s, err := Open(Options{Path: filepath.Join(ScratchDir(t), "sub", "history.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

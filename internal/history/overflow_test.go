@@ -71,7 +71,7 @@ func TestWriteFailsAndOverflows(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Date(2026, 3, 4, 21, 0, 0, 0, time.UTC)
 			now := start
-			path := filepath.Join(t.TempDir(), "history.db")
+			path := filepath.Join(ScratchDir(t), "history.db")
 			s, err := Open(Options{Path: path, Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)

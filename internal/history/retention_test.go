@@ -31,7 +31,7 @@ func TestRetentionByAge(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "history.db")
+			path := filepath.Join(history.ScratchDir(t), "history.db")
 			st := openStore(t, history.Options{Path: path, Now: func() time.Time { return t0 }})
 			historytest.Fill(t, st, "web", "example.net", rounds)
 			if err := st.Close(); err != nil {
@@ -90,7 +90,7 @@ func TestRetentionBySize(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rounds := (&historytest.Gen{Hops: historytest.Path(30, nil), Start: t0, Interval: 100 * time.Millisecond}).Rounds(c.rounds)
-			path := filepath.Join(t.TempDir(), "history.db")
+			path := filepath.Join(history.ScratchDir(t), "history.db")
 			now := t0.Add(time.Duration(c.rounds) * 100 * time.Millisecond)
 			st := openStore(t, history.Options{Path: path, MaxBytes: c.maxBytes, Now: func() time.Time { return now }})
 			// In slices, as a running monitor would hand them over.

@@ -37,7 +37,7 @@ func (c *clock) set(t time.Time) {
 func openStore(t *testing.T, o history.Options) *history.Store {
 	t.Helper()
 	if o.Path == "" {
-		o.Path = filepath.Join(t.TempDir(), "history.db")
+		o.Path = filepath.Join(history.ScratchDir(t), "history.db")
 	}
 	if o.Now == nil {
 		// Just past the rounds: a later clock would age them out.
@@ -170,7 +170,7 @@ func TestRoundTrip(t *testing.T) {
 // events look older by the same amount.
 func TestAge(t *testing.T) {
 	rounds := (&historytest.Gen{Hops: historytest.Path(5, nil), Start: t0}).Rounds(300)
-	path := filepath.Join(t.TempDir(), "history.db")
+	path := filepath.Join(history.ScratchDir(t), "history.db")
 	st := openStore(t, history.Options{Path: path})
 	historytest.Fill(t, st, "web", "example.net", rounds)
 	if err := st.Close(); err != nil {

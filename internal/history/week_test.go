@@ -34,7 +34,7 @@ func TestSimulatedWeek(t *testing.T) {
 		span, maxBytes = 90*time.Minute, 2<<20
 	}
 	c := &clock{now: t0}
-	path := filepath.Join(t.TempDir(), "history.db")
+	path := filepath.Join(history.ScratchDir(t), "history.db")
 	st, err := history.Open(history.Options{Path: path, Now: c.Now, MaxBytes: maxBytes, Flush: time.Hour})
 	if err != nil {
 		t.Fatal(err)
