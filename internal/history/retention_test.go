@@ -16,7 +16,7 @@ import (
 // opens the file days later: raw rounds past MaxAge and rollups past
 // RollupMaxAge are gone, the rest is there.
 func TestRetentionByAge(t *testing.T) {
-	rounds := (&historytest.Gen{Hops: historytest.Path(5, nil), Start: t0, Interval: time.Minute}).Rounds(3 * 24 * 60)
+	rounds := (&historytest.Gen{Hops: historytest.Path(5, nil), Start: t0, Interval: 5 * time.Minute}).Rounds(3 * 24 * 12)
 	end := t0.Add(72 * time.Hour)
 	cases := []struct {
 		name              string
