@@ -12,7 +12,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
-// TestRetentionByAge stores three days of rounds (one a minute), then
+// TestRetentionByAge stores three days of rounds (one every 5 minutes), then
 // opens the file days later: raw rounds past MaxAge and rollups past
 // RollupMaxAge are gone, the rest is there.
 func TestRetentionByAge(t *testing.T) {
