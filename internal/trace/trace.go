@@ -275,7 +275,9 @@ func (t *Tracer) onReply(i int, rep probe.Reply) bool {
 		t.end = h.TTL
 	}
 	// Emit in TTL order, each hop as soon as every hop before it is known.
-	for t.onHop != nil && (t.end == 0 || t.next <= t.end) {
+	// (A round whose every probe is answered and none ends the path runs
+	// next past the last TTL: have holds no more.)
+	for t.onHop != nil && (t.end == 0 || t.next <= t.end) && t.next < len(t.have) {
 		if !t.have[t.next] {
 			break
 		}

@@ -50,9 +50,15 @@ func TestRoundUnsent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := tr.Round(context.Background(), 1, nil)
+		// With onHop, as trace prints: a round whose every TTL answers
+		// and none ends the path must emit each hop once, and no more.
+		emitted := 0
+		r, err := tr.Round(context.Background(), 1, func(Hop) { emitted++ })
 		if err != nil {
 			t.Fatal(err)
+		}
+		if emitted != len(r.Hops) {
+			t.Errorf("%s: onHop called %d times; want once per hop (%d)", tt.name, emitted, len(r.Hops))
 		}
 		n, first := r.Unsent()
 		if n != tt.wantN || r.NothingSent() != tt.wantNothing {
