@@ -135,7 +135,6 @@ func TestBuild(t *testing.T) {
 	if dg == nil || dg.What != diagnose.Loss || dg.Evidence.Rounds != DiagnosisRounds {
 		t.Fatalf("diagnosis %+v; want loss, from the window's last %d rounds", dg, DiagnosisRounds)
 	}
-	t.Logf("diagnosis: %s", dg.Text)
 	f := analyse(d)
 	// Loss that grows along the path starts where it first appears:
 	// 10 % into hop 5, 10 % more into hop 6.
