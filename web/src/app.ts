@@ -563,7 +563,9 @@ export class App implements Actions, RangeActions {
       return;
     }
     const id = this.store.selectedId;
-    if (!id || this.pending) return;
+    // A past target has no live detail: a refresh planned before it was
+    // opened would only be answered 404.
+    if (!id || this.pending || this.store.pastOpen) return;
     this.statsInFlight = true;
     this.lastStats = Date.now();
     try {

@@ -42,12 +42,14 @@ const page = await context.newPage();
 page.setDefaultTimeout(WAIT);
 const errors = [];
 page.on("pageerror", (e) => errors.push(e.message));
+// A failed request is named by its response below, with its URL; the
+// console's own line for it ("Failed to load resource") says no more.
 page.on("console", (m) => {
-  if (m.type() === "error") errors.push(m.text());
+  if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
 });
 const failedAPI = [];
 page.on("response", (r) => {
-  if (r.url().includes("/api/") && r.status() >= 400) failedAPI.push(`${r.status()} ${r.url()}`);
+  if (r.status() >= 400) failedAPI.push(`${r.status()} ${r.url()}`);
 });
 
 const $ = (id) => page.locator(`[data-testid="${id}"]`);
