@@ -3,6 +3,7 @@ package packet
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 )
 
 // MPLSLabel is one MPLS label stack entry (RFC 3032, RFC 5462) as an MPLS
@@ -12,6 +13,28 @@ type MPLSLabel struct {
 	TC    uint8  // traffic class, formerly EXP; 3 bits
 	S     bool   // bottom of stack
 	TTL   uint8
+}
+
+// InterfaceRole says which interface an RFC 5837 object describes (the
+// object's C-Type bits 0-1, RFC 5837 section 4.1).
+type InterfaceRole uint8
+
+const (
+	RoleIncoming InterfaceRole = 0 // the interface the probe arrived on
+	RoleSubIP    InterfaceRole = 1 // a sub-IP component of that interface
+	RoleOutgoing InterfaceRole = 2 // the interface the probe would have left by
+	RoleNextHop  InterfaceRole = 3 // the IP next hop it would have gone to
+)
+
+// InterfaceInfo is one RFC 5837 interface information object: any of the
+// interface's ifIndex, address, name and MTU the router chose to include.
+type InterfaceInfo struct {
+	Role       InterfaceRole
+	IfIndex    uint32     `json:",omitempty"`
+	HasIfIndex bool       `json:",omitempty"`
+	Addr       netip.Addr `json:",omitzero"`
+	Name       string     `json:",omitempty"`
+	MTU        uint32     `json:",omitempty"` // 0: not included
 }
 
 const (

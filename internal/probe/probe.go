@@ -32,6 +32,8 @@ type (
 	Reply = result.Reply
 	// MPLSLabel is one RFC 4950 label stack entry (result.MPLSLabel).
 	MPLSLabel = result.MPLSLabel
+	// Details is what an ICMP error said beyond who answered (result.Details).
+	Details = result.Details
 )
 
 // Probe modes.
@@ -69,6 +71,16 @@ type Probe struct {
 	// alone: no router's answer is wanted, so a backend may send it where it
 	// could not trace (Windows TCP without administrator rights).
 	FinalHopOnly bool
+	// Flow selects one of several flow identifiers for the target (ECMP
+	// flow enumeration, Paris/Dublin traceroute): probes with the same Flow
+	// keep every header field a load balancer hashes constant, probes with
+	// different Flows differ in them. 0 is the target's ordinary flow.
+	Flow uint16
+	// DontFragment sets DF (IPv4) or forbids local fragmentation (IPv6), so
+	// that a probe larger than a link's MTU draws "fragmentation needed" or
+	// "packet too big" (Reply.MTU) instead of being fragmented: path MTU
+	// discovery.
+	DontFragment bool
 }
 
 // Prober sends probes. Implementations are safe for concurrent use.

@@ -231,7 +231,7 @@ func (p *linuxProber) handleRaw(s *sharedSock, m *message, now time.Time) {
 	}
 	d, kts := rtt(pd.sent, m.kernelTS, now)
 	pd.post(Reply{Kind: kind, From: from, ICMPType: msg.Type, ICMPCode: msg.Code,
-		Sent: pd.sent, RTT: d, KernelTS: kts, MPLS: msg.MPLS})
+		Sent: pd.sent, RTT: d, KernelTS: kts, Details: Details{MPLS: msg.MPLS}})
 }
 
 // mplsFromErrQueue reads the RFC 4950 label stack of an error-queue entry,

@@ -193,7 +193,7 @@ func (s *sockProber) handleRaw(ep *sockEndpoint, b []byte, sender netip.Addr, no
 		w.cancel()
 	}
 	d, _ := rtt(pd.sent, time.Time{}, now)
-	pd.deliver(Reply{Kind: kind, From: from, ICMPType: m.Type, ICMPCode: m.Code, Sent: pd.sent, RTT: d, MPLS: m.MPLS})
+	pd.deliver(Reply{Kind: kind, From: from, ICMPType: m.Type, ICMPCode: m.Code, Sent: pd.sent, RTT: d, Details: Details{MPLS: m.MPLS}})
 }
 
 // udpSock returns the endpoint's UDP socket, opening it and starting its

@@ -109,11 +109,48 @@ type Reply struct {
 	// the host is there but nothing listens on the port, so a service check
 	// must call it down, not up. Never set for other modes.
 	Closed bool
-	// MPLS holds any RFC 4950 label stack the router attached.
-	MPLS []MPLSLabel
+	// MTU is the next-hop MTU an ICMPv4 "fragmentation needed" or an
+	// ICMPv6 "packet too big" gave (Kind Unreachable), or the MTU the local
+	// kernel refused a DontFragment probe with (Kind Failed, EMSGSIZE); 0
+	// otherwise.
+	MTU uint32
+	// Details is what an ICMP error said beyond who answered. Embedded, so
+	// r.MPLS reads as before; composite literals name it (Details: ...).
+	Details
 	// Err is set for Failed probes.
 	Err error
 }
 
+// Details is what an ICMP error told beyond "who answered": its RFC 4884
+// extensions, and what its quoted copy of the probe shows arrived at the
+// router. The zero value means the reply said nothing more (an echo reply,
+// a TCP answer, or an error without extensions).
+type Details struct {
+	// MPLS holds any RFC 4950 label stack the router attached.
+	MPLS []MPLSLabel `json:",omitempty"`
+	// Interfaces are the RFC 5837 interface information objects the router
+	// attached: which interface the probe came in on, went out of, and so on.
+	Interfaces []InterfaceInfo `json:",omitempty"`
+	// Quoted says TOS and NAT were read from the quoted IP header. Only raw
+	// sockets see it: the error queue of an unprivileged socket hands back
+	// the probe's payload without its IP header.
+	Quoted bool `json:",omitempty"`
+	// TOS is the IPv4 TOS byte or the IPv6 traffic class as the router
+	// received the probe: DSCP in the high six bits, ECN in the low two.
+	TOS uint8 `json:",omitempty"`
+	// NAT: the quoted header's source address, source port or UDP checksum
+	// differs from what was sent, so a translator rewrote the probe before
+	// this router (IPv4; Trippy's N column).
+	NAT bool `json:",omitempty"`
+}
+
+// Empty reports whether d carries nothing.
+func (d Details) Empty() bool {
+	return len(d.MPLS) == 0 && len(d.Interfaces) == 0 && !d.Quoted
+}
+
 // MPLSLabel is one RFC 4950 label stack entry.
 type MPLSLabel = packet.MPLSLabel
+
+// InterfaceInfo is one RFC 5837 interface information object.
+type InterfaceInfo = packet.InterfaceInfo
