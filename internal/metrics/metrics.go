@@ -14,13 +14,13 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/hopstat"
@@ -115,20 +115,46 @@ func (e *Exporter) Run(ctx context.Context, updates <-chan monitor.Update) {
 }
 
 // Handler serves the exporter's series, with the Go runtime's and the
-// process's, in Prometheus' text and protobuf formats. It uses a registry
-// of its own: two exporters in one process do not share series.
+// process's, in Prometheus' text format (render.go says why not through
+// the client library's registry). Two exporters in one process do not
+// share series.
 func (e *Exporter) Handler() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(e, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	return newTextHandler(e)
 }
 
 const ns = "pingerplot"
 
 const dDiagnosisHelp = "The target's current diagnosis (docs/diagnosis.md): what (healthy, loss, latency, jitter, route_change, path_broken, destination_silent, not_enough_data), the TTL and address of the hop where it starts (0 and empty: nowhere in particular) and its confidence. One series per target, always 1; its labels change with the diagnosis."
 
-func desc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(ns+"_"+name, help, labels, nil)
+// family is one series' name, help and label names, with its description
+// for the client library's registry (the Collector) and its index in the
+// fast text renderer's per-family buffers.
+type family struct {
+	name, help string
+	typ        prometheus.ValueType
+	labels     []string
+	// sorted lists the indexes of labels in name order: the order the
+	// client library writes them in, which readers of the text (and the
+	// lab tests' searches) rely on.
+	sorted []int
+	desc   *prometheus.Desc
+	idx    int
+}
+
+func gaugeFamily(name, help string, labels ...string) *family {
+	sorted := make([]int, len(labels))
+	for i := range sorted {
+		sorted[i] = i
+	}
+	slices.SortFunc(sorted, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
+	return &family{name: ns + "_" + name, help: help, typ: prometheus.GaugeValue, labels: labels, sorted: sorted,
+		desc: prometheus.NewDesc(ns+"_"+name, help, labels, nil)}
+}
+
+func counterFamily(name, help string, labels ...string) *family {
+	f := gaugeFamily(name, help, labels...)
+	f.typ = prometheus.CounterValue
+	return f
 }
 
 var (
@@ -138,59 +164,85 @@ var (
 
 // The series. Descriptions are immutable values shared by every Exporter.
 var (
-	dTargets = desc("targets", "Targets being monitored.")
-	dRounds  = desc("monitor_rounds_total", "Rounds completed by the monitor, all targets.")
-	dProbes  = desc("monitor_probes_total", "Probes folded into statistics, all targets.")
-	dMissed  = desc("monitor_rounds_late_total", "Rounds that started later than planned by more than a tenth of their interval.")
-	dDropped = desc("monitor_dropped_updates_total", "Updates a subscriber's full channel did not take, all subscribers together.")
-	dSubDrop = desc("subscriber_dropped_total", "Updates the named subscriber's full channel did not take. A durable one (recorder) catches them up from the monitor's history or logs a record_gap event; for metrics, event counts may miss some.", "subscriber")
+	dTargets = gaugeFamily("targets", "Targets being monitored.")
+	dRounds  = counterFamily("monitor_rounds_total", "Rounds completed by the monitor, all targets.")
+	dProbes  = counterFamily("monitor_probes_total", "Probes folded into statistics, all targets.")
+	dMissed  = counterFamily("monitor_rounds_late_total", "Rounds that started later than planned by more than a tenth of their interval.")
+	dDropped = counterFamily("monitor_dropped_updates_total", "Updates a subscriber's full channel did not take, all subscribers together.")
+	dSubDrop = counterFamily("subscriber_dropped_total", "Updates the named subscriber's full channel did not take. A durable one (recorder) catches them up from the monitor's history or logs a record_gap event; for metrics, event counts may miss some.", "subscriber")
 
-	dInfo        = desc("target_info", "A target: what the user typed (host), the address probed, the probe mode and port.", "target", "host", "addr", "mode", "port")
-	dState       = desc("target_state", "1 for the target's current state (running, paused, alert, no-answer, cannot-send, closed), 0 for the others.", "target", "state")
-	dTRounds     = desc("target_rounds_total", "Rounds completed for the target.", targetLabels...)
-	dPathLen     = desc("target_path_hops", "TTL at which the destination answered in the latest round that reached it (1 for a final-hop-only target); 0 if none has.", targetLabels...)
-	dInterval    = desc("target_interval_seconds", "Time between the starts of the target's rounds.", targetLabels...)
-	dDestLoss    = desc("destination_loss_ratio", "Share of the destination's last alert-window probes lost (0-1).", targetLabels...)
-	dDestRTT     = desc("destination_rtt_seconds", "Mean RTT of the destination's replies in the alert window.", targetLabels...)
-	dDestJitter  = desc("destination_jitter_seconds", "Mean absolute difference of consecutive destination RTTs in the alert window.", targetLabels...)
-	dDestMOS     = desc("destination_mos", "Mean opinion score (1-4.5) from the E-model (ITU-T G.107, simplified) over the alert window.", targetLabels...)
-	dDestR       = desc("destination_r_factor", "E-model transmission rating factor R (0-93.2) over the alert window.", targetLabels...)
-	dDestSamples = desc("destination_window_probes", "Probes in the destination's alert window.", targetLabels...)
-	dDestRefused = desc("destination_refused_ratio", "Share of the destination's last alert-window probes whose answer refused the connection (TCP RST: port closed), 0-1. Not loss.", targetLabels...)
-	dAlert       = desc("alert_active", "1 while the alert condition (loss, latency, closed) is raised for the target.", "target", "condition")
-	dEvents      = desc("events_total", "Events of the target by kind (route_change, multipath, alert_raised, ...).", "target", "kind")
-	dDiagnosis   = desc("diagnosis", dDiagnosisHelp, "target", "what", "ttl", "addr", "confidence")
+	dInfo        = gaugeFamily("target_info", "A target: what the user typed (host), the address probed, the probe mode and port.", "target", "host", "addr", "mode", "port")
+	dState       = gaugeFamily("target_state", "1 for the target's current state (running, paused, alert, no-answer, cannot-send, closed), 0 for the others.", "target", "state")
+	dTRounds     = counterFamily("target_rounds_total", "Rounds completed for the target.", targetLabels...)
+	dPathLen     = gaugeFamily("target_path_hops", "TTL at which the destination answered in the latest round that reached it (1 for a final-hop-only target); 0 if none has.", targetLabels...)
+	dInterval    = gaugeFamily("target_interval_seconds", "Time between the starts of the target's rounds.", targetLabels...)
+	dDestLoss    = gaugeFamily("destination_loss_ratio", "Share of the destination's last alert-window probes lost (0-1).", targetLabels...)
+	dDestRTT     = gaugeFamily("destination_rtt_seconds", "Mean RTT of the destination's replies in the alert window.", targetLabels...)
+	dDestJitter  = gaugeFamily("destination_jitter_seconds", "Mean absolute difference of consecutive destination RTTs in the alert window.", targetLabels...)
+	dDestMOS     = gaugeFamily("destination_mos", "Mean opinion score (1-4.5) from the E-model (ITU-T G.107, simplified) over the alert window.", targetLabels...)
+	dDestR       = gaugeFamily("destination_r_factor", "E-model transmission rating factor R (0-93.2) over the alert window.", targetLabels...)
+	dDestSamples = gaugeFamily("destination_window_probes", "Probes in the destination's alert window.", targetLabels...)
+	dDestRefused = gaugeFamily("destination_refused_ratio", "Share of the destination's last alert-window probes whose answer refused the connection (TCP RST: port closed), 0-1. Not loss.", targetLabels...)
+	dAlert       = gaugeFamily("alert_active", "1 while the alert condition (loss, latency, closed) is raised for the target.", "target", "condition")
+	dEvents      = counterFamily("events_total", "Events of the target by kind (route_change, multipath, alert_raised, ...).", "target", "kind")
+	dDiagnosis   = gaugeFamily("diagnosis", dDiagnosisHelp, "target", "what", "ttl", "addr", "confidence")
 
-	dHistBytes   = desc("history_bytes", "Size of the history store on disk (database and write-ahead log).")
-	dHistRounds  = desc("history_rounds_written_total", "Rounds the history store has written since start.")
-	dHistPending = desc("history_pending_rounds", "Rounds waiting to be written to the history store (a slow or full disk).")
-	dHistLost    = desc("history_lost_rounds_total", "Rounds the history store gave up: no longer in the monitor's memory when it could write again; each span is a record_gap event.")
-	dHistFailing = desc("history_write_failing", "1 while the history store's latest write failed (the record_error event says why).")
+	dHistBytes   = gaugeFamily("history_bytes", "Size of the history store on disk (database and write-ahead log).")
+	dHistRounds  = counterFamily("history_rounds_written_total", "Rounds the history store has written since start.")
+	dHistPending = gaugeFamily("history_pending_rounds", "Rounds waiting to be written to the history store (a slow or full disk).")
+	dHistLost    = counterFamily("history_lost_rounds_total", "Rounds the history store gave up: no longer in the monitor's memory when it could write again; each span is a record_gap event.")
+	dHistFailing = gaugeFamily("history_write_failing", "1 while the history store's latest write failed (the record_error event says why).")
 
-	dHopSent    = desc("hop_sent_total", "Probes sent to this TTL.", hopLabels...)
-	dHopRecv    = desc("hop_replies_total", "Replies received from this TTL.", hopLabels...)
-	dHopRefused = desc("hop_refused_total", "Replies from this TTL that refused the connection (a TCP destination's RST: port closed); counted in hop_replies_total, not loss.", hopLabels...)
-	dHopLast    = desc("hop_rtt_last_seconds", "RTT of the most recent reply at this TTL.", hopLabels...)
-	dHopAvg     = desc("hop_rtt_avg_seconds", "Mean RTT at this TTL since the target was added.", hopLabels...)
-	dHopMin     = desc("hop_rtt_min_seconds", "Best RTT at this TTL.", hopLabels...)
-	dHopMax     = desc("hop_rtt_max_seconds", "Worst RTT at this TTL.", hopLabels...)
-	dHopStdDev  = desc("hop_rtt_stddev_seconds", "Standard deviation of the RTTs at this TTL.", hopLabels...)
-	dHopJitter  = desc("hop_jitter_seconds", "Mean absolute difference of consecutive RTTs at this TTL.", hopLabels...)
-	dHopP50     = desc("hop_rtt_p50_seconds", "Median RTT of the recent replies at this TTL (the history window).", hopLabels...)
-	dHopP95     = desc("hop_rtt_p95_seconds", "95th percentile RTT of the recent replies at this TTL (the history window).", hopLabels...)
-	dHopInfo    = desc("hop_info", "The address that answered most at this TTL, and whether it is the destination.", "target", "ttl", "addr", "destination")
-	dHopRespRcv = desc("hop_responder_replies_total", "Replies from one address at this TTL: ECMP members and reroutes show side by side.", "target", "ttl", "addr")
+	dHopSent    = counterFamily("hop_sent_total", "Probes sent to this TTL.", hopLabels...)
+	dHopRecv    = counterFamily("hop_replies_total", "Replies received from this TTL.", hopLabels...)
+	dHopRefused = counterFamily("hop_refused_total", "Replies from this TTL that refused the connection (a TCP destination's RST: port closed); counted in hop_replies_total, not loss.", hopLabels...)
+	dHopLast    = gaugeFamily("hop_rtt_last_seconds", "RTT of the most recent reply at this TTL.", hopLabels...)
+	dHopAvg     = gaugeFamily("hop_rtt_avg_seconds", "Mean RTT at this TTL since the target was added.", hopLabels...)
+	dHopMin     = gaugeFamily("hop_rtt_min_seconds", "Best RTT at this TTL.", hopLabels...)
+	dHopMax     = gaugeFamily("hop_rtt_max_seconds", "Worst RTT at this TTL.", hopLabels...)
+	dHopStdDev  = gaugeFamily("hop_rtt_stddev_seconds", "Standard deviation of the RTTs at this TTL.", hopLabels...)
+	dHopJitter  = gaugeFamily("hop_jitter_seconds", "Mean absolute difference of consecutive RTTs at this TTL.", hopLabels...)
+	dHopP50     = gaugeFamily("hop_rtt_p50_seconds", "Median RTT of the recent replies at this TTL (the history window).", hopLabels...)
+	dHopP95     = gaugeFamily("hop_rtt_p95_seconds", "95th percentile RTT of the recent replies at this TTL (the history window).", hopLabels...)
+	dHopInfo    = gaugeFamily("hop_info", "The address that answered most at this TTL, and whether it is the destination.", "target", "ttl", "addr", "destination")
+	dHopRespRcv = counterFamily("hop_responder_replies_total", "Replies from one address at this TTL: ECMP members and reroutes show side by side.", "target", "ttl", "addr")
 )
 
-var allDescs = []*prometheus.Desc{dTargets, dRounds, dProbes, dMissed, dDropped, dSubDrop, dHistBytes, dHistRounds, dHistPending, dHistLost, dHistFailing, dInfo, dState, dTRounds, dPathLen,
+var families = []*family{dTargets, dRounds, dProbes, dMissed, dDropped, dSubDrop, dHistBytes, dHistRounds, dHistPending, dHistLost, dHistFailing, dInfo, dState, dTRounds, dPathLen,
 	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dDestRefused, dAlert, dEvents, dDiagnosis, dHopSent, dHopRecv, dHopRefused,
 	dHopLast, dHopAvg, dHopMin, dHopMax, dHopStdDev, dHopJitter, dHopP50, dHopP95, dHopInfo, dHopRespRcv}
 
+// family indexes are assigned once, before any exporter exists.
+func init() {
+	for i, f := range families {
+		f.idx = i
+	}
+}
+
 // Describe sends every series' description.
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs {
-		ch <- d
+	for _, f := range families {
+		ch <- f.desc
 	}
+}
+
+// sink receives the series one by one: the client library's channel for
+// the Collector, or the fast text renderer (render.go). One emit function
+// feeds both, so they cannot disagree on what is exported. A concrete type,
+// not an interface, so that the labels of a call stay on the caller's
+// stack: the renderer handles 400,000 series a scrape at 5,000 targets.
+type sink struct {
+	ch   chan<- prometheus.Metric // the Collector's, or nil
+	text *textSink
+}
+
+func (s sink) add(f *family, v float64, labels ...string) {
+	if s.text != nil {
+		s.text.add(f, v, labels)
+		return
+	}
+	// the client library keeps the label values: give it its own copy
+	s.ch <- prometheus.MustNewConstMetric(f.desc, f.typ, v, slices.Clone(labels)...)
 }
 
 var states = []monitor.State{monitor.Running, monitor.Paused, monitor.Alerting, monitor.NoAnswer, monitor.CannotSend, monitor.Closed}
@@ -199,29 +251,28 @@ var conditions = []alert.Condition{alert.Loss, alert.Latency, alert.Closed}
 
 // Collect reads the monitor's snapshots and sends their series.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
-	}
+	e.emit(sink{ch: ch})
+}
+
+// emit reads the monitor's snapshots and gives their series to out.
+func (e *Exporter) emit(out sink) {
 	snaps := e.src.Snapshots()
 	st := e.src.Stats()
-	gauge(dTargets, float64(len(snaps)))
-	counter(dRounds, float64(st.Rounds))
-	counter(dProbes, float64(st.Probes))
-	counter(dMissed, float64(st.Missed))
-	counter(dDropped, float64(st.Dropped))
+	out.add(dTargets, float64(len(snaps)))
+	out.add(dRounds, float64(st.Rounds))
+	out.add(dProbes, float64(st.Probes))
+	out.add(dMissed, float64(st.Missed))
+	out.add(dDropped, float64(st.Dropped))
 	for _, sub := range st.Subscribers {
-		counter(dSubDrop, float64(sub.Dropped), sub.Name)
+		out.add(dSubDrop, float64(sub.Dropped), sub.Name)
 	}
 	if e.store != nil {
 		hs := e.store()
-		gauge(dHistBytes, float64(hs.Bytes))
-		counter(dHistRounds, float64(hs.Rounds))
-		gauge(dHistPending, float64(hs.Pending))
-		counter(dHistLost, float64(hs.Lost))
-		gauge(dHistFailing, b2f(hs.Failing))
+		out.add(dHistBytes, float64(hs.Bytes))
+		out.add(dHistRounds, float64(hs.Rounds))
+		out.add(dHistPending, float64(hs.Pending))
+		out.add(dHistLost, float64(hs.Lost))
+		out.add(dHistFailing, b2f(hs.Failing))
 	}
 
 	for _, s := range snaps {
@@ -236,61 +287,61 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		default:
 			port = strconv.Itoa(trace.DefaultTCPPort)
 		}
-		gauge(dInfo, 1, id, s.Host, s.Addr.String(), s.Trace.Mode.String(), port)
+		out.add(dInfo, 1, id, s.Host, s.Addr.String(), s.Trace.Mode.String(), port)
 		for _, state := range states {
-			gauge(dState, b2f(s.State == state), id, string(state))
+			out.add(dState, b2f(s.State == state), id, string(state))
 		}
-		counter(dTRounds, float64(s.Rounds), id)
-		gauge(dPathLen, float64(s.Dest.TTL), id)
-		gauge(dInterval, seconds(s.Interval), id)
+		out.add(dTRounds, float64(s.Rounds), id)
+		out.add(dPathLen, float64(s.Dest.TTL), id)
+		out.add(dInterval, seconds(s.Interval), id)
 		if s.Dest.Sent > 0 {
-			gauge(dDestLoss, s.Dest.LossPct/100, id)
-			gauge(dDestSamples, float64(s.Dest.Sent), id)
-			gauge(dDestRefused, float64(s.Dest.Refused)/float64(s.Dest.Sent), id)
+			out.add(dDestLoss, s.Dest.LossPct/100, id)
+			out.add(dDestSamples, float64(s.Dest.Sent), id)
+			out.add(dDestRefused, float64(s.Dest.Refused)/float64(s.Dest.Sent), id)
 		}
 		if s.Dest.Latency > 0 {
 			// no replies in the window: no latency to speak of (an absent
 			// series, not a zero that a graph would draw as perfect)
-			gauge(dDestRTT, seconds(s.Dest.Latency), id)
-			gauge(dDestJitter, seconds(s.Dest.Jitter), id)
+			out.add(dDestRTT, seconds(s.Dest.Latency), id)
+			out.add(dDestJitter, seconds(s.Dest.Jitter), id)
 		}
 		if s.Dest.MOS > 0 {
 			// none accepted (a closed port): no score, not a perfect one
-			gauge(dDestMOS, s.Dest.MOS, id)
-			gauge(dDestR, s.Dest.R, id)
+			out.add(dDestMOS, s.Dest.MOS, id)
+			out.add(dDestR, s.Dest.R, id)
 		}
 		for _, c := range conditions {
 			active := false
 			for _, a := range s.Dest.Active {
 				active = active || a == c
 			}
-			gauge(dAlert, b2f(active), id, string(c))
+			out.add(dAlert, b2f(active), id, string(c))
 		}
 		if e.diagnosis != nil {
 			if d, ok := e.diagnosis(s.ID); ok {
-				gauge(dDiagnosis, 1, id, d.What, strconv.Itoa(d.TTL), d.Addr, d.Confidence)
+				out.add(dDiagnosis, 1, id, d.What, strconv.Itoa(d.TTL), d.Addr, d.Confidence)
 			}
 		}
 		for _, h := range s.Hops {
-			e.collectHop(ch, id, h.Hop)
+			e.collectHop(out, id, h.Hop)
 		}
 	}
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for k, n := range e.events {
-		counter(dEvents, float64(n), string(k.target), string(k.kind))
+		out.add(dEvents, float64(n), string(k.target), string(k.kind))
 	}
 }
 
-func (e *Exporter) collectHop(ch chan<- prometheus.Metric, id string, h hopstat.Hop) {
+func (e *Exporter) collectHop(out sink, id string, h hopstat.Hop) {
 	ttl := strconv.Itoa(h.TTL)
-	gauge := func(d *prometheus.Desc, v time.Duration) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, seconds(v), id, ttl)
+	gauge := func(f *family, v time.Duration) {
+		out.add(f, seconds(v), id, ttl)
 	}
-	ch <- prometheus.MustNewConstMetric(dHopSent, prometheus.CounterValue, float64(h.Stats.Sent), id, ttl)
-	ch <- prometheus.MustNewConstMetric(dHopRecv, prometheus.CounterValue, float64(h.Stats.Recv), id, ttl)
-	ch <- prometheus.MustNewConstMetric(dHopRefused, prometheus.CounterValue, float64(h.Stats.Refused), id, ttl)
+	out.add(dHopSent, float64(h.Stats.Sent), id, ttl)
+	out.add(dHopRecv, float64(h.Stats.Recv), id, ttl)
+	out.add(dHopRefused, float64(h.Stats.Refused), id, ttl)
 	if h.Stats.Recv > 0 {
 		gauge(dHopLast, h.Stats.Last)
 		gauge(dHopAvg, h.Stats.Avg)
@@ -304,10 +355,10 @@ func (e *Exporter) collectHop(ch chan<- prometheus.Metric, id string, h hopstat.
 		}
 	}
 	if len(h.Responders) > 0 {
-		ch <- prometheus.MustNewConstMetric(dHopInfo, prometheus.GaugeValue, 1, id, ttl, h.Responders[0].Addr.String(), strconv.FormatBool(h.Reached))
+		out.add(dHopInfo, 1, id, ttl, h.Responders[0].Addr.String(), strconv.FormatBool(h.Reached))
 	}
 	for _, r := range h.Responders {
-		ch <- prometheus.MustNewConstMetric(dHopRespRcv, prometheus.CounterValue, float64(r.Stats.Recv), id, ttl, r.Addr.String())
+		out.add(dHopRespRcv, float64(r.Stats.Recv), id, ttl, r.Addr.String())
 	}
 }
 
