@@ -156,7 +156,9 @@ func settingsJSON(s monitor.Settings) json.RawMessage {
 	return b
 }
 
-func summaryOf(sn monitor.Snapshot) targetSummary {
+// summaryOf is sn's summary with settings, the target's settings as
+// JSON (Server.settingsJSON caches them).
+func summaryOf(sn monitor.Snapshot, settings json.RawMessage) targetSummary {
 	d := sn.Dest
 	dj := destJSON{TTL: d.TTL, Sent: d.Sent, Refused: d.Refused, LossPct: math.Round(d.LossPct*10) / 10, Active: d.Active}
 	if dj.Active == nil {
@@ -171,7 +173,7 @@ func summaryOf(sn monitor.Snapshot) targetSummary {
 		dj.MOS, dj.R = &mos, &r
 	}
 	ts := targetSummary{ID: string(sn.ID), Host: sn.Host, Addr: addrString(sn.Addr), State: sn.State,
-		Hops: len(sn.Hops), Rounds: sn.Rounds, Dest: dj, Settings: settingsJSON(sn.Settings)}
+		Hops: len(sn.Hops), Rounds: sn.Rounds, Dest: dj, Settings: settings}
 	if !sn.Last.IsZero() {
 		l := sn.Last.UTC()
 		ts.Last = &l
@@ -179,8 +181,8 @@ func summaryOf(sn monitor.Snapshot) targetSummary {
 	return ts
 }
 
-func detailOf(sn monitor.Snapshot, names func(netip.Addr) string) targetDetail {
-	d := targetDetail{targetSummary: summaryOf(sn), HopList: []hopJSON{}}
+func detailOf(sn monitor.Snapshot, settings json.RawMessage, names func(netip.Addr) string) targetDetail {
+	d := targetDetail{targetSummary: summaryOf(sn, settings), HopList: []hopJSON{}}
 	for _, h := range sn.Hops {
 		hj := hopOf(h.Hop, names)
 		for _, smp := range h.History {

@@ -48,6 +48,13 @@ func (h *hub) publish(event string, v any) {
 	}
 }
 
+// listening reports whether any page is connected to the stream.
+func (h *hub) listening() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients) > 0
+}
+
 func (h *hub) subscribe() chan []byte {
 	c := make(chan []byte, clientBuffer)
 	h.mu.Lock()
