@@ -3,6 +3,7 @@ package diagnose
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -59,12 +60,22 @@ type WatcherConfig struct {
 	Now func() time.Time
 	// Reporter, if set, is told of every adopted change (DiagnosisChanged).
 	Reporter Reporter
+	// MaxAnalyses bounds the analyses a second, all targets together; 0
+	// means DefaultMaxAnalyses. An analysis reads the target's whole
+	// window (300 rounds by default), so at thousands of rounds a second
+	// analysing each would cost a busy monitor a fifth of its CPU and most
+	// of its garbage. Above the bound every round is still kept, but each
+	// target is analysed every stride-th round, stride being the rounds a
+	// second over the bound, rounded up; Hysteresis then counts analyses,
+	// so a change takes stride times as many rounds to be adopted.
+	MaxAnalyses int
 }
 
 // Defaults of WatcherConfig.
 const (
-	DefaultWindow     = 300
-	DefaultHysteresis = 3
+	DefaultWindow      = 300
+	DefaultHysteresis  = 3
+	DefaultMaxAnalyses = 1000
 )
 
 // Watcher keeps the latest diagnosis of every target of a monitor: a
@@ -75,6 +86,11 @@ type Watcher struct {
 
 	mu      sync.RWMutex
 	targets map[monitor.ID]*watched
+	// The rate of rounds, measured over spans of at least a second, sets
+	// the stride (see WatcherConfig.MaxAnalyses).
+	spanStart time.Time
+	spanCount int
+	stride    int
 }
 
 type watched struct {
@@ -85,6 +101,7 @@ type watched struct {
 	adopted  bool   // latest holds a diagnosis adopted at least once
 	pending  string // the Key found in the last rounds that differs from latest's
 	streak   int    // consecutive rounds pending was found
+	skipped  int    // rounds kept but not analysed since the last analysis
 }
 
 // NewWatcher returns a Watcher with cfg's defaults filled in.
@@ -98,7 +115,10 @@ func NewWatcher(cfg WatcherConfig) *Watcher {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Watcher{cfg: cfg, targets: make(map[monitor.ID]*watched)}
+	if cfg.MaxAnalyses <= 0 {
+		cfg.MaxAnalyses = DefaultMaxAnalyses
+	}
+	return &Watcher{cfg: cfg, targets: make(map[monitor.ID]*watched), stride: 1}
 }
 
 // Run handles every update of updates until it closes or ctx ends:
@@ -180,6 +200,16 @@ func (w *Watcher) round(rd *monitor.RoundDone) {
 		t.rounds[t.next] = r
 		t.next = (t.next + 1) % w.cfg.Window
 	}
+	if rd.Round.Reached {
+		t.answered = true
+	}
+	w.pace()
+	if t.adopted && t.skipped+1 < w.stride {
+		t.skipped++
+		w.mu.Unlock()
+		return
+	}
+	t.skipped = 0
 	window := make([]Round, 0, len(t.rounds))
 	window = append(window, t.rounds[t.next:]...)
 	window = append(window, t.rounds[:t.next]...)
@@ -197,14 +227,26 @@ func (w *Watcher) round(rd *monitor.RoundDone) {
 	if w.targets[rd.Target] != t {
 		return // removed meanwhile
 	}
-	if rd.Round.Reached {
-		t.answered = true
-	}
 	changed := w.adopt(t, d)
 	if changed && w.cfg.Reporter != nil {
 		// Reported outside the lock would reorder events of one target
 		// against the next round's; Report only publishes, never waits.
 		_ = w.cfg.Reporter.Report(rd.Target, monitor.DiagnosisChanged, message(d))
+	}
+}
+
+// pace counts a round and, once a span of a second or more has passed,
+// sets the stride from the span's rate of rounds. w.mu is held.
+func (w *Watcher) pace() {
+	now := w.cfg.Now()
+	if w.spanStart.IsZero() {
+		w.spanStart = now
+	}
+	w.spanCount++
+	if el := now.Sub(w.spanStart); el >= time.Second {
+		rate := float64(w.spanCount) / el.Seconds()
+		w.stride = max(1, int(math.Ceil(rate/float64(w.cfg.MaxAnalyses))))
+		w.spanStart, w.spanCount = now, 0
 	}
 }
 

@@ -162,3 +162,56 @@ func TestWatcherConcurrentReaders(t *testing.T) {
 		t.Errorf("got %s; want healthy", d.What)
 	}
 }
+
+// TestWatcherStride: below MaxAnalyses rounds a second every round is
+// analysed; above it each target is analysed every stride-th round (the
+// rate over the bound, rounded up), and a loss is still found, later by
+// that stride. The clock advances with the rounds, 10 targets at 100
+// rounds a second each (1,000 a second) against a bound of 250: stride 4.
+func TestWatcherStride(t *testing.T) {
+	clean := path(5)
+	lossy := with(clean, 4, func(h *simHop) { h.linkLoss = 0.25 })
+	for _, tc := range []struct {
+		name       string
+		max        int
+		wantStride int
+	}{{"under the bound", 2000, 1}, {"over the bound", 250, 4}} {
+		t.Run(tc.name, func(t *testing.T) {
+			const targets = 10
+			now := t0
+			ev := &events{}
+			w := NewWatcher(WatcherConfig{Window: 120, Reporter: ev, MaxAnalyses: tc.max, Now: func() time.Time { return now }})
+			rounds := simulate(5, 400, phase{0, clean}, phase{100, lossy})
+			analysed := map[time.Time]bool{}
+			for i, r := range rounds {
+				for k := range targets {
+					now = now.Add(time.Millisecond)
+					id := monitor.ID(fmt.Sprintf("t%d", k))
+					if k == 0 {
+						feed(w, ev, id, []Round{r})
+					} else {
+						feed(w, &events{}, id, []Round{r})
+					}
+				}
+				if d, ok := w.Latest("t0"); ok && i >= 200 && i < 300 {
+					analysed[d.At] = true
+				}
+			}
+			// The clock reads distinct times per round, so distinct At
+			// values of t0 over 100 of its rounds count its analyses.
+			if got, want := len(analysed), 100/tc.wantStride; got < want-1 || got > want+1 {
+				t.Errorf("%d analyses of t0 in 100 of its rounds; want %d (stride %d)", got, want, tc.wantStride)
+			}
+			if w.stride != tc.wantStride {
+				t.Errorf("stride %d; want %d", w.stride, tc.wantStride)
+			}
+			if len(ev.got) == 0 || !strings.HasPrefix(ev.got[0], "t0 loss (") {
+				t.Fatalf("events %q; want the loss found", ev.got)
+			}
+			if limit := 100 + 60*tc.wantStride; ev.at[0] > limit {
+				t.Errorf("loss found after round %d; want by round %d", ev.at[0], limit)
+			}
+			t.Logf("stride %d: loss found after round %d", w.stride, ev.at[0])
+		})
+	}
+}

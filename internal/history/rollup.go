@@ -2,12 +2,11 @@ package history
 
 import (
 	"context"
-	"database/sql"
 )
 
 // rollupMinute (re)computes a target's minute from all its raw parts.
-func rollupMinute(ctx context.Context, tx *sql.Tx, targetID, minute int64) error {
-	rows, err := tx.QueryContext(ctx, `SELECT data FROM chunks WHERE target_id = ? AND minute = ? ORDER BY first_ms, part`, targetID, minute)
+func rollupMinute(st *txStmts, targetID, minute int64) error {
+	rows, err := st.query(`SELECT data FROM chunks WHERE target_id = ? AND minute = ? ORDER BY first_ms, part`, targetID, minute)
 	if err != nil {
 		return err
 	}
@@ -27,7 +26,7 @@ func rollupMinute(ctx context.Context, tx *sql.Tx, targetID, minute int64) error
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM hop_minutes WHERE target_id = ? AND minute = ?`, targetID, minute); err != nil {
+	if _, err := st.exec(`DELETE FROM hop_minutes WHERE target_id = ? AND minute = ?`, targetID, minute); err != nil {
 		return err
 	}
 	for _, r := range m.rows(minute) {
@@ -35,7 +34,7 @@ func rollupMinute(ctx context.Context, tx *sql.Tx, targetID, minute int64) error
 		if r.lastReach {
 			reach = 1
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO hop_minutes (target_id, minute, ttl, sent, lost, refused, reached, last_reach,
+		if _, err := st.exec(`INSERT INTO hop_minutes (target_id, minute, ttl, sent, lost, refused, reached, last_reach,
 			addr_id, addr_n, addr_count, min_us, max_us, sum_us, sumsq, first_us, last_us, jitter_sum_us, jitter_n, jitter_max_us, sketch)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			targetID, minute, r.ttl, r.sent, r.lost, r.refused, r.reached, reach, r.addrID, r.addrN, r.addrCount,
@@ -89,8 +88,10 @@ func (s *Store) rollupLeftovers(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
+	st := newTxStmts(ctx, tx)
+	defer st.close()
 	for _, x := range todo {
-		if err := rollupMinute(ctx, tx, x.target, x.minute); err != nil {
+		if err := rollupMinute(st, x.target, x.minute); err != nil {
 			return err
 		}
 	}

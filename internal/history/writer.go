@@ -524,17 +524,19 @@ func (s *Store) write(ctx context.Context, b *batch) (map[*chunk]int, map[*wtarg
 		return nil, nil, err
 	}
 	defer tx.Rollback()
+	st := newTxStmts(ctx, tx)
+	defer st.close()
 	parts := map[*chunk]int{}
 	ids := map[*wtarget]int64{}
 	for _, id := range b.addrs {
 		a, _ := s.dict.addr(id)
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO addrs (id, addr) VALUES (?, ?)`, id, a.String()); err != nil {
+		if _, err := st.exec(`INSERT OR REPLACE INTO addrs (id, addr) VALUES (?, ?)`, id, a.String()); err != nil {
 			return nil, nil, fmt.Errorf("writing addresses: %w", err)
 		}
 	}
 	keys := map[string]int64{}
 	for _, t := range b.targets {
-		id, err := s.upsertTarget(ctx, tx, b.info[t])
+		id, err := s.upsertTarget(st, b.info[t])
 		if err != nil {
 			return nil, nil, fmt.Errorf("writing target %s: %w", t.key, err)
 		}
@@ -543,23 +545,23 @@ func (s *Store) write(ctx context.Context, b *batch) (map[*chunk]int, map[*wtarg
 		for _, c := range b.chunks[t] {
 			part := c.part
 			if part < 0 {
-				if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(part) + 1, 0) FROM chunks WHERE target_id = ? AND minute = ?`, id, c.minute).Scan(&part); err != nil {
+				if err := st.queryRow(`SELECT COALESCE(MAX(part) + 1, 0) FROM chunks WHERE target_id = ? AND minute = ?`, []any{id, c.minute}, &part); err != nil {
 					return nil, nil, err
 				}
 				parts[c.c] = part
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO chunks (target_id, minute, part, first_ms, last_ms, first_round, last_round, count, probes, data)
+			if _, err := st.exec(`INSERT OR REPLACE INTO chunks (target_id, minute, part, first_ms, last_ms, first_round, last_round, count, probes, data)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, c.minute, part, c.firstMs, c.lastMs, c.firstRound, c.lastRound, c.count, c.probes, c.buf); err != nil {
 				return nil, nil, fmt.Errorf("writing rounds of %s: %w", t.key, err)
 			}
 			if c.minuteEnded {
-				if err := rollupMinute(ctx, tx, id, c.minute); err != nil {
+				if err := rollupMinute(st, id, c.minute); err != nil {
 					return nil, nil, fmt.Errorf("rolling up a minute of %s: %w", t.key, err)
 				}
 			}
 		}
 		if n := b.rounds[t]; n != 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE targets SET rounds = rounds + ? WHERE id = ?`, n, id); err != nil {
+			if _, err := st.exec(`UPDATE targets SET rounds = rounds + ? WHERE id = ?`, n, id); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -567,19 +569,19 @@ func (s *Store) write(ctx context.Context, b *batch) (map[*chunk]int, map[*wtarg
 	for _, e := range b.events {
 		id, ok := keys[string(e.Target)]
 		if !ok {
-			if err := tx.QueryRowContext(ctx, `SELECT id FROM targets WHERE key = ?`, string(e.Target)).Scan(&id); err != nil {
+			if err := st.queryRow(`SELECT id FROM targets WHERE key = ?`, []any{string(e.Target)}, &id); err != nil {
 				if err != sql.ErrNoRows {
 					return nil, nil, err
 				}
 				// An event before the target's first round.
-				id, err = s.upsertTarget(ctx, tx, s.eventTarget(e))
+				id, err = s.upsertTarget(st, s.eventTarget(e))
 				if err != nil {
 					return nil, nil, err
 				}
 			}
 			keys[string(e.Target)] = id
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (target_id, time_ms, seq, kind, ttl, message, condition, value, threshold)
+		if _, err := st.exec(`INSERT INTO events (target_id, time_ms, seq, kind, ttl, message, condition, value, threshold)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, e.Time.UnixMilli(), int64(e.Seq), string(e.Kind), e.TTL, e.Message,
 			string(e.Condition), e.Value, e.Threshold); err != nil {
 			return nil, nil, fmt.Errorf("writing events: %w", err)
@@ -600,7 +602,7 @@ func (s *Store) eventTarget(e monitor.Event) targetSnap {
 	return t
 }
 
-func (s *Store) upsertTarget(ctx context.Context, tx *sql.Tx, t targetSnap) (int64, error) {
+func (s *Store) upsertTarget(st *txStmts, t targetSnap) (int64, error) {
 	host, addr := t.key, ""
 	var ps ProbeSettings
 	if t.haveInfo {
@@ -615,13 +617,13 @@ func (s *Store) upsertTarget(ctx context.Context, tx *sql.Tx, t targetSnap) (int
 		return 0, err
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO targets (key, host, addr, probe, first_ms, last_ms) VALUES (?, ?, ?, ?, ?, ?)
+	err = st.queryRow(`INSERT INTO targets (key, host, addr, probe, first_ms, last_ms) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET
 			host = CASE WHEN excluded.addr != '' THEN excluded.host ELSE host END,
 			addr = CASE WHEN excluded.addr != '' THEN excluded.addr ELSE addr END,
 			probe = CASE WHEN excluded.addr != '' THEN excluded.probe ELSE probe END,
 			first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)
-		RETURNING id`, t.key, host, addr, string(js), t.firstMs, t.lastMs).Scan(&id)
+		RETURNING id`, []any{t.key, host, addr, string(js), t.firstMs, t.lastMs}, &id)
 	return id, err
 }
 
