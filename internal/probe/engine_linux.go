@@ -195,7 +195,9 @@ func (f *batchFree) get() *lbatch {
 		f.free = f.free[:n-1]
 		return b
 	}
-	b := &lbatch{signal: make(chan struct{}, 1), oob: make([]byte, unix.CmsgSpace(4))}
+	// Room for four int-sized control messages (TTL, TOS, …); setTTL
+	// starts each probe's list and the others append within this capacity.
+	b := &lbatch{signal: make(chan struct{}, 1), oob: make([]byte, unix.CmsgSpace(4), 4*unix.CmsgSpace(4))}
 	b.send = b.sendOnce
 	return b
 }
@@ -354,7 +356,9 @@ func (b *lbatch) setDest(a netip.Addr, port uint16) {
 
 // setTTL writes the per-packet TTL (hop limit) into the control scratch:
 // concurrent senders on a shared socket never race on a socket option.
+// It starts the probe's control messages; appendCmsgInt adds more.
 func (b *lbatch) setTTL(v6 bool, ttl int) {
+	b.oob = b.oob[:unix.CmsgSpace(4)]
 	h := (*unix.Cmsghdr)(unsafe.Pointer(&b.oob[0]))
 	if v6 {
 		h.Level, h.Type = unix.SOL_IPV6, unix.IPV6_HOPLIMIT

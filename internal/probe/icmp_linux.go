@@ -170,6 +170,7 @@ func (p *linuxProber) build(s *sharedSock, b *lbatch, pr Probe, seq uint16) erro
 		}
 	}
 	b.setTTL(s.v6, pr.TTL)
+	b.setTOS(s.v6, pr.TOS)
 	b.setDest(pr.Dst, sendPort(s, pr))
 	return nil
 }

@@ -81,6 +81,12 @@ type Probe struct {
 	// "packet too big" (Reply.MTU) instead of being fragmented: path MTU
 	// discovery.
 	DontFragment bool
+	// TOS is the IPv4 TOS byte or IPv6 traffic class the probe is sent
+	// with: DSCP in the high six bits, ECN in the low two (mtr's --tos).
+	// Routers' quotes show what of it arrived (Details.TOS), so a hop that
+	// re-marks or bleaches traffic is visible. TCP probes carry the DSCP
+	// only: Linux keeps a TCP socket's ECN bits for itself.
+	TOS uint8
 }
 
 // Prober sends probes. Implementations are safe for concurrent use.

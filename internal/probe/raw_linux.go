@@ -201,7 +201,7 @@ func (p *linuxProber) handleRaw(s *sharedSock, m *message, now time.Time) {
 		return
 	}
 	var tbl *ltable
-	var seq uint16
+	var seq, sport uint16
 	var mode Mode
 	switch q.IP.Protocol {
 	case packet.ProtoICMP, packet.ProtoICMPv6:
@@ -211,10 +211,18 @@ func (p *linuxProber) handleRaw(s *sharedSock, m *message, now time.Time) {
 		tbl, seq, mode = s.pend, q.Echo.Seq, ICMP
 	case packet.ProtoUDP:
 		u := s.rawUDP.Load()
-		if u == nil || q.UDP.Src != u.port {
+		if u == nil {
 			return
 		}
-		tbl, seq, mode = u.pend, q.UDP.Checksum, UDP
+		var fromToken bool
+		seq, fromToken = rawUDPSeq(&q, p.magic)
+		// The token proves the probe ours even when a translator changed
+		// its source port; the checksum alone does not.
+		if !fromToken && q.UDP.Src != u.port {
+			return
+		}
+		tbl, mode = u.pend, UDP
+		sport = u.port
 	default:
 		return // TCP probes are matched on their own sockets' error queues
 	}
@@ -230,8 +238,22 @@ func (p *linuxProber) handleRaw(s *sharedSock, m *message, now time.Time) {
 		return
 	}
 	d, kts := rtt(pd.sent, m.kernelTS, now)
+	var src netip.Addr
+	if mode == UDP && !s.v6 {
+		src = p.cachedSource(pd.dst)
+	}
+	det := quotedDetails(&q, mode == UDP, src, sport, seq)
+	det.MPLS = msg.MPLS
 	pd.post(Reply{Kind: kind, From: from, ICMPType: msg.Type, ICMPCode: msg.Code,
-		Sent: pd.sent, RTT: d, KernelTS: kts, Details: Details{MPLS: msg.MPLS}})
+		Sent: pd.sent, RTT: d, KernelTS: kts, Details: det})
+}
+
+// cachedSource returns the source address raw UDP probes to dst were
+// built with (sourceFor), or the zero Addr if none was.
+func (p *linuxProber) cachedSource(dst netip.Addr) netip.Addr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.srcCache[dst]
 }
 
 // mplsFromErrQueue reads the RFC 4950 label stack of an error-queue entry,

@@ -90,6 +90,10 @@ func (p *linuxProber) probeTCP(ctx context.Context, pr Probe) (Reply, error) {
 	if err != nil {
 		return Reply{Kind: Failed, Err: err}, nil
 	}
+	if err := setSocketTOS(fd, v6, pr.TOS); err != nil {
+		unix.Close(fd)
+		return Reply{Kind: Failed, Err: err}, nil
+	}
 	f, rc, err := wrap(fd, "tcp-probe")
 	if err != nil {
 		return Reply{Kind: Failed, Err: err}, nil
