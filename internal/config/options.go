@@ -85,6 +85,7 @@ type Options struct {
 	FirstTTL     *int     // first_ttl
 	SendDelay    *Seconds // send_delay: gap between the probes of a round
 	FinalHopOnly *bool    // final_hop_only
+	TOS          *string  // tos: DSCP and ECN the probes are sent with
 	AlertLossPct *float64 // alert_loss_pct
 	AlertLatency *Millis  // alert_latency_ms
 	AlertWindow  *int     // alert_window: probes
@@ -101,6 +102,17 @@ type Options struct {
 	// PingHops (ping_hops; default off) sends direct hop pings beside
 	// the target's rounds: monitor.Settings.PingHops.
 	PingHops *bool
+	// The e-mail alert keys: monitor.Settings.Email (see email.go).
+	EmailTo            *string // email_to
+	EmailFrom          *string // email_from
+	SMTPServer         *string // smtp_server
+	SMTPTLS            *string // smtp_tls
+	SMTPUser           *string // smtp_user
+	SMTPPassword       *string // smtp_password
+	SMTPPasswordEnv    *string // smtp_password_env
+	SMTPPasswordFile   *string // smtp_password_file
+	SMTPCAFile         *string // smtp_ca_file
+	SMTPAllowClearAuth *bool   // smtp_allow_clear_auth
 }
 
 // Built-in defaults that monitor.Settings does not already define.

@@ -3,12 +3,14 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -54,6 +56,8 @@ type Option struct {
 	Description string   `json:"description"`
 
 	field field
+	// check, if set, refuses a bad non-empty string value with why.
+	check func(string) error
 }
 
 // Table returns every option, in the order files list them. It returns a
@@ -91,7 +95,7 @@ func Table() []Option {
 	}
 	ifSet := func(v string) (string, bool) { return v, v != "" }
 	portDefaults := map[string]int{"udp": trace.DefaultUDPPort, "tcp": trace.DefaultTCPPort}
-	return []Option{
+	table := []Option{
 		{Key: "interval", Type: "seconds", Unit: "s", Min: f(MinInterval.Seconds()), Max: f(MaxInterval.Seconds()),
 			Default: DefaultInterval.Seconds(), Description: "time between the starts of rounds",
 			field: secs(func(o *Options) **Seconds { return &o.Interval }, func(s *monitor.Settings, d time.Duration) { s.Interval = d },
@@ -135,6 +139,13 @@ func Table() []Option {
 		{Key: "final_hop_only", Type: "bool", Default: false, Description: "probe the destination alone, not the path",
 			field: bools(func(o *Options) **bool { return &o.FinalHopOnly }, func(s *monitor.Settings, v bool) { s.Trace.FinalHopOnly = v },
 				func(s monitor.Settings) (bool, bool) { return s.Trace.FinalHopOnly, true })},
+		{Key: "tos", Type: "string", Default: "", DefaultText: "0 (unmarked)",
+			Description: "DSCP and ECN the probes are sent with, so the hops' DSCP and ECN columns show who re-marks them: " +
+				"a TOS byte 0-255, or a DSCP name or number and an ECN codepoint joined by + (EF, AF41+ECT(0)); TCP probes carry the DSCP only",
+			check: func(v string) error { _, err := result.ParseTOS(v); return err },
+			field: strs(func(o *Options) **string { return &o.TOS },
+				func(s *monitor.Settings, v string) { s.Trace.TOS, _ = result.ParseTOS(v) }, // checked by check
+				func(s monitor.Settings) (string, bool) { return result.FormatTOS(s.Trace.TOS), s.Trace.TOS != 0 })},
 		{Key: "alert_loss_pct", Type: "number", Unit: "%", Min: f(0), Max: f(100), Zero: "off", Default: 0.0,
 			Description: "alert when at least this share of the window's destination probes were lost",
 			field: fieldOf[float64]{func(o *Options) **float64 { return &o.AlertLossPct }, "a percentage",
@@ -185,6 +196,9 @@ func Table() []Option {
 				// existed meant
 				func(s monitor.Settings) (bool, bool) { return true, s.PingHops })},
 	}
+	// The e-mail keys follow webhook_url: both say where alerts go.
+	at := slices.IndexFunc(table, func(op Option) bool { return op.Key == "webhook_url" }) + 1
+	return slices.Insert(table, at, emailOptions()...)
 }
 
 // lookup returns the option of table named key.
@@ -320,6 +334,11 @@ func (o Options) checkWith(table []Option, where string, p *problems) {
 				p.add(where, "%s: %v", op.Key, err)
 			}
 		}
+		if op.check != nil && s != "" {
+			if err := op.check(s); err != nil {
+				p.add(where, "%s: %v", op.Key, err)
+			}
+		}
 	}
 }
 
@@ -327,6 +346,7 @@ func (o Options) checkWith(table []Option, where string, p *problems) {
 // options: an option set for a mode it does not apply to, and an option
 // above the one it may not exceed.
 func (o Options) checkTogetherWith(table []Option, where string, p *problems) {
+	o.checkEmail(where, p)
 	mode := o.mode()
 	for _, op := range table {
 		if _, set := op.field.value(&o); set && !op.AppliesTo(mode) {

@@ -153,6 +153,7 @@ func resolve(defaults Options, targets []TargetEntry, dir string, p *problems) [
 		if o.EventLogPath != nil && *o.EventLogPath != "" {
 			r.EventLogPath = filepath.Clean(inDir(dir, *o.EventLogPath))
 		}
+		o.resolveEmailPaths(dir)
 		// Targets may share a log file (csvlog rows name their target), so
 		// a log_path in "defaults" can mean one log for all. A file cannot
 		// be both kinds of log, and a shared file has one set of caps.

@@ -99,6 +99,12 @@ func describeChanges(a, b Settings) string {
 	default:
 		out = append(out, "webhook changed")
 	}
+	// Recipients are named; the server settings, which may carry a
+	// password, are not.
+	add("e-mail to", quoteOrNone(a.Email.To), quoteOrNone(b.Email.To))
+	if a.Email.To != "" && b.Email.To != "" && a.Email != b.Email && a.Email.To == b.Email.To {
+		out = append(out, "e-mail server settings changed")
+	}
 	add("log path", quoteOrNone(a.LogPath), quoteOrNone(b.LogPath))
 	add("log max bytes", a.LogMaxBytes, b.LogMaxBytes)
 	add("log max files", a.LogMaxFiles, b.LogMaxFiles)

@@ -30,6 +30,9 @@ type Settings struct {
 	// Webhook, if set, is an http(s) URL that gets a JSON POST on every
 	// alert raise and clear of this target.
 	Webhook string
+	// Email, if its To is set, mails every alert raise and clear of
+	// this target.
+	Email Email
 	// LogPath, if set, is where this target's CSV probe log goes; LogMaxBytes
 	// and LogMaxFiles cap it (0 = defaults of internal/csvlog).
 	LogPath     string
