@@ -19,21 +19,29 @@ import (
 func FromTrace(r trace.Round) Round {
 	out := Round{Index: r.Index, Time: r.Start, Probes: make([]Probe, 0, len(r.Hops))}
 	for _, h := range r.Hops {
-		p := Probe{TTL: h.TTL}
-		switch h.Reply.Kind {
-		case result.Failed:
-			continue
-		case result.TimeExceeded, result.Reached, result.Unreachable:
-			p.From, p.RTT = h.Reply.From, h.Reply.RTT
-			p.Reached = h.Reply.Kind == result.Reached
-			p.Unreachable = h.Reply.Kind == result.Unreachable
-			p.Lost = !h.Reply.From.IsValid()
-		default:
-			p.Lost = true
+		if p, ok := probeOf(h); ok {
+			out.Probes = append(out.Probes, p)
 		}
-		out.Probes = append(out.Probes, p)
 	}
 	return out
+}
+
+// probeOf is one hop of a tracer's round as Analyze reads it; false for a
+// probe that was never sent.
+func probeOf(h trace.Hop) (Probe, bool) {
+	p := Probe{TTL: h.TTL}
+	switch h.Reply.Kind {
+	case result.Failed:
+		return p, false
+	case result.TimeExceeded, result.Reached, result.Unreachable:
+		p.From, p.RTT = h.Reply.From, h.Reply.RTT
+		p.Reached = h.Reply.Kind == result.Reached
+		p.Unreachable = h.Reply.Kind == result.Unreachable
+		p.Lost = !h.Reply.From.IsValid()
+	default:
+		p.Lost = true
+	}
+	return p, true
 }
 
 // Reporter is where the Watcher reports a change of diagnosis as an event:
@@ -91,11 +99,15 @@ type Watcher struct {
 	spanStart time.Time
 	spanCount int
 	stride    int
+
+	scratchMu sync.Mutex
+	scratch   unpacked
 }
 
 type watched struct {
-	rounds   []Round // a ring of cfg.Window rounds; next is the oldest when full
+	rounds   []packedRound // a ring of cfg.Window rounds; next is the oldest when full
 	next     int
+	addrs    addrTable
 	answered bool // the destination answered in some round ever seen
 	latest   Diagnosis
 	adopted  bool   // latest holds a diagnosis adopted at least once
@@ -144,7 +156,7 @@ func (w *Watcher) Handle(u monitor.Update) {
 		// monitor does for the destination's window.
 		w.mu.Lock()
 		if t := w.targets[u.Event.Target]; t != nil {
-			t.rounds, t.next, t.answered = t.rounds[:0], 0, false
+			t.rounds, t.next, t.answered, t.addrs = t.rounds[:0], 0, false, addrTable{}
 		}
 		w.mu.Unlock()
 	}
@@ -178,22 +190,27 @@ func (w *Watcher) AddDirect(id monitor.ID, index int, ps []Direct) {
 		return
 	}
 	for i := range t.rounds {
-		if r := &t.rounds[i]; r.Index == index {
+		if r := &t.rounds[i]; r.index == int64(index) {
 			// A new slice: windows handed to Analyze share the old one.
-			r.Direct = append(slices.Clip(r.Direct), ps...)
+			r.direct = append(slices.Clip(r.direct), ps...)
 			return
 		}
 	}
 }
 
 func (w *Watcher) round(rd *monitor.RoundDone) {
-	r := FromTrace(rd.Round)
+	// Lock order: scratchMu, then mu. The window is unpacked into the
+	// Watcher's scratch, reused from one analysis to the next; the
+	// analysis runs without mu, so readers are never held up.
+	w.scratchMu.Lock()
+	defer w.scratchMu.Unlock()
 	w.mu.Lock()
 	t := w.targets[rd.Target]
 	if t == nil {
 		t = &watched{}
 		w.targets[rd.Target] = t
 	}
+	r := t.addrs.pack(rd.Round)
 	if len(t.rounds) < w.cfg.Window {
 		t.rounds = append(t.rounds, r)
 	} else {
@@ -210,17 +227,14 @@ func (w *Watcher) round(rd *monitor.RoundDone) {
 		return
 	}
 	t.skipped = 0
-	window := make([]Round, 0, len(t.rounds))
-	window = append(window, t.rounds[t.next:]...)
-	window = append(window, t.rounds[:t.next]...)
+	w.scratch.unpack(t.rounds[t.next:], t.rounds[:t.next], &t.addrs)
 	opt := w.cfg.Options
 	opt.Target, opt.Mode = rd.Snapshot.Addr, rd.Snapshot.Trace.Mode.String()
 	opt.EverAnswered = t.answered
 	opt.Now = w.cfg.Now
 	w.mu.Unlock()
 
-	// The analysis runs without the lock: readers are never held up.
-	d := Analyze(window, opt)
+	d := Analyze(w.scratch.rounds, opt)
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
