@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,6 +40,18 @@ func BenchmarkHeadlessProfile(b *testing.B) {
 		}
 		for range b.N {
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			if pd := os.Getenv("PINGERPLOT_BENCH_PROFILE"); pd != "" {
+				// What is live near the end of the run (the memory profile
+				// the test binary writes at exit sees the heap after it).
+				heap := time.AfterFunc(38*time.Second, func() {
+					runtime.GC()
+					if f, err := os.Create(filepath.Join(pd, "headless-heap.pprof")); err == nil {
+						_ = pprof.WriteHeapProfile(f)
+						f.Close()
+					}
+				})
+				defer heap.Stop()
+			}
 			var out syncBuffer
 			code := cli.Run(ctx, append(args, path), cli.Env{Stdout: &out, Stderr: &out})
 			cancel()
