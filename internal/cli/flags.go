@@ -15,6 +15,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -37,6 +38,7 @@ type probeFlags struct {
 	verbose     bool
 	raw, unpriv bool
 	pingHops    bool
+	tos         string
 }
 
 // pingHopsHelp is --ping-hops' usage line (report, ui, headless).
@@ -72,6 +74,9 @@ func (pf *probeFlags) register(fs *flag.FlagSet, withCount bool) {
 	fs.BoolVar(&pf.verbose, "verbose", false, "say which probe backend was chosen and why")
 	fs.BoolVar(&pf.raw, "raw", false, "require raw sockets (CAP_NET_RAW or root)")
 	fs.BoolVar(&pf.unpriv, "unprivileged", false, "never use raw sockets, even when allowed")
+	fs.StringVar(&pf.tos, "Q", "", "")
+	fs.StringVar(&pf.tos, "tos", "", "DSCP and ECN to send probes with: a TOS byte (184, 0xba) or names such as EF or AF41+ECT(0); "+
+		"with raw sockets report -e shows the DSCP and ECN each hop received")
 }
 
 // rangeNote is " (RANGE)" for a flag's usage line, the range taken from
@@ -120,7 +125,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // shortFor maps long flag names to their mtr-style one-letter aliases.
 var shortFor = map[string]string{"count": "c", "interval": "i", "no-dns": "n", "udp": "u", "tcp": "T",
-	"port": "P", "max-hops": "m", "first-ttl": "f", "size": "s", "aslookup": "z"}
+	"port": "P", "max-hops": "m", "first-ttl": "f", "size": "s", "aslookup": "z", "tos": "Q"}
 
 func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fmt.Fprintf(w, "Usage: %s\n\nFlags:\n", synopsis)
@@ -176,6 +181,9 @@ func (pf *probeFlags) validate(withCount, withInterval bool) (probe.Mode, error)
 	if withInterval {
 		o.Interval = new(config.Seconds(secsDuration(pf.interval)))
 	}
+	if pf.tos != "" {
+		o.TOS = new(pf.tos)
+	}
 	if ps := o.Check(); len(ps) > 0 {
 		msgs := make([]string, len(ps))
 		for i, p := range ps {
@@ -198,7 +206,7 @@ func (pf *probeFlags) validate(withCount, withInterval bool) (probe.Mode, error)
 // messages.
 var flagNames = map[string]string{
 	"interval": "-i/--interval", "port": "-P/--port", "timeout": "--timeout", "size": "-s/--size",
-	"max_hops": "-m/--max-hops", "first_ttl": "-f/--first-ttl",
+	"max_hops": "-m/--max-hops", "first_ttl": "-f/--first-ttl", "tos": "-Q/--tos",
 }
 
 func flagName(key string) string {
@@ -252,9 +260,11 @@ func (pf *probeFlags) privilege() probe.Privilege {
 }
 
 func (pf *probeFlags) traceConfig(dst netip.Addr, mode probe.Mode) trace.Config {
+	tos, _ := result.ParseTOS(pf.tos) // checked by validate
 	return trace.Config{
 		Target: dst, Mode: mode, Port: uint16(pf.port.n), Size: pf.size,
 		Timeout: time.Duration(pf.timeout * float64(time.Second)), FirstTTL: pf.firstTTL, MaxHops: pf.maxHops,
+		TOS: tos,
 	}
 }
 

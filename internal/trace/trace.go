@@ -35,6 +35,9 @@ type Config struct {
 	// routers in between were not asked, and a TTL of 30 shown as the
 	// path's length would be false.
 	FinalHopOnly bool
+	// TOS is the TOS byte (IPv4) or traffic class (IPv6) probes are sent
+	// with: DSCP and ECN (probe.Probe.TOS); 0 sends them unmarked.
+	TOS uint8
 }
 
 // Defaults.
@@ -208,6 +211,7 @@ func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, 
 		t.ps = append(t.ps, probe.Probe{
 			Dst: t.cfg.Target, TTL: ttl, Mode: t.cfg.Mode, Port: t.cfg.Port,
 			Size: t.cfg.Size, Timeout: t.cfg.Timeout, FinalHopOnly: t.cfg.FinalHopOnly,
+			TOS: t.cfg.TOS,
 		})
 	}
 	// From here on TTLs are places in the path (Hop.TTL): a final-hop-only

@@ -122,3 +122,16 @@ func parseDSCP(p string) (uint8, bool) {
 	}
 	return 0, false
 }
+
+// FormatTOS writes a TOS byte the way ParseTOS reads it back: the DSCP's
+// name, and "+" and the ECN codepoint when it is not Not-ECT ("EF",
+// "AF41+ECT(0)"). A DSCP without a name is its number, and alone a number
+// means the whole byte, so it always comes with its ECN ("3+Not-ECT").
+func FormatTOS(tos uint8) string {
+	s := DSCPName(DSCP(tos))
+	_, named := dscpNames[DSCP(tos)]
+	if e := ECN(tos); e != NotECT || !named {
+		s += "+" + ECNName(e)
+	}
+	return s
+}

@@ -66,3 +66,14 @@ func TestTOSNames(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatTOSRoundTrip: every TOS byte reads back as itself.
+func TestFormatTOSRoundTrip(t *testing.T) {
+	for v := range 256 {
+		s := FormatTOS(uint8(v))
+		got, err := ParseTOS(s)
+		if err != nil || got != uint8(v) {
+			t.Errorf("ParseTOS(FormatTOS(%#02x) = %q) = %#02x, %v; want %#02x", v, s, got, err, v)
+		}
+	}
+}
