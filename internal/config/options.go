@@ -85,6 +85,7 @@ type Options struct {
 	FirstTTL     *int     // first_ttl
 	SendDelay    *Seconds // send_delay: gap between the probes of a round
 	FinalHopOnly *bool    // final_hop_only
+	TOS          *string  // tos: DSCP and ECN the probes are sent with
 	AlertLossPct *float64 // alert_loss_pct
 	AlertLatency *Millis  // alert_latency_ms
 	AlertWindow  *int     // alert_window: probes

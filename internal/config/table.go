@@ -10,6 +10,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
@@ -138,6 +139,13 @@ func Table() []Option {
 		{Key: "final_hop_only", Type: "bool", Default: false, Description: "probe the destination alone, not the path",
 			field: bools(func(o *Options) **bool { return &o.FinalHopOnly }, func(s *monitor.Settings, v bool) { s.Trace.FinalHopOnly = v },
 				func(s monitor.Settings) (bool, bool) { return s.Trace.FinalHopOnly, true })},
+		{Key: "tos", Type: "string", Default: "", DefaultText: "0 (unmarked)",
+			Description: "DSCP and ECN the probes are sent with, so the hops' DSCP and ECN columns show who re-marks them: " +
+				"a TOS byte 0-255, or a DSCP name or number and an ECN codepoint joined by + (EF, AF41+ECT(0)); TCP probes carry the DSCP only",
+			check: func(v string) error { _, err := result.ParseTOS(v); return err },
+			field: strs(func(o *Options) **string { return &o.TOS },
+				func(s *monitor.Settings, v string) { s.Trace.TOS, _ = result.ParseTOS(v) }, // checked by check
+				func(s monitor.Settings) (string, bool) { return result.FormatTOS(s.Trace.TOS), s.Trace.TOS != 0 })},
 		{Key: "alert_loss_pct", Type: "number", Unit: "%", Min: f(0), Max: f(100), Zero: "off", Default: 0.0,
 			Description: "alert when at least this share of the window's destination probes were lost",
 			field: fieldOf[float64]{func(o *Options) **float64 { return &o.AlertLossPct }, "a percentage",
