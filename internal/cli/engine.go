@@ -55,6 +55,7 @@ type engine struct {
 	Diag *diagnose.Watcher
 
 	wh       *notify.Webhook
+	mail     *notify.Mailer
 	done     sync.WaitGroup // the durable subscribers' goroutines
 	unsub    []func()
 	stopMeta func()
@@ -89,8 +90,21 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The mailer reports what it gives up on the same way.
+	e.mail, err = notify.NewMailer(notify.MailerConfig{
+		Target: e.M.Target, Logger: c.Logger, Diagnosis: e.diagnosisObject,
+		OnError: func(id monitor.ID, err error) {
+			if e.M.Report(id, monitor.RecordError, err.Error()) != nil {
+				consoleLine(c.Stdout, time.Now(), string(id), string(monitor.RecordError), err.Error())
+			}
+		},
+	})
+	if err != nil {
+		_ = e.wh.Close()
+		return nil, err
+	}
 	e.Rec = recorder.New(recorder.Config{
-		Target: e.M.Target, Names: c.Names, Console: c.Console, Logger: c.Logger, Webhook: e.wh, Monitor: e.M,
+		Target: e.M.Target, Names: c.Names, Console: c.Console, Logger: c.Logger, Webhook: e.wh, Mailer: e.mail, Monitor: e.M,
 		EventLogPath: c.EventLogPath,
 	})
 	if !c.History.Off {
@@ -169,7 +183,7 @@ func (e *engine) close(beforeClose func() error) error {
 	}
 	e.closed = true
 	var errs []error
-	errs = append(errs, e.wh.Close())
+	errs = append(errs, e.wh.Close(), e.mail.Close())
 	if beforeClose != nil {
 		errs = append(errs, beforeClose())
 	}

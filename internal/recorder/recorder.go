@@ -39,6 +39,9 @@ type Config struct {
 	Console io.Writer
 	Logger  *slog.Logger
 	Webhook *notify.Webhook
+	// Mailer, if set, gets every event too: it mails alert raises and
+	// clears to the targets that have recipients.
+	Mailer  *notify.Mailer
 	TimeNow func() time.Time
 	// Monitor, if set, is where the recorder catches up after a Gap (the
 	// recorder subscribes durably: monitor.SubscriberConfig) and where it
@@ -237,6 +240,9 @@ func (r *Recorder) event(e monitor.Event) {
 	}
 	if r.cfg.Webhook != nil {
 		r.cfg.Webhook.Notify(e)
+	}
+	if r.cfg.Mailer != nil {
+		r.cfg.Mailer.Notify(e)
 	}
 	t, ok := r.lookup(e.Target)
 	path := ""
