@@ -99,13 +99,13 @@ func (l *Lab) SetMarking(router int, m Marking) error {
 		// Forward hook: a probe whose TTL runs out at this router is
 		// answered before it, so the router's own quote shows the probe
 		// as it arrived, and only the hops after it see the new mark.
-		fmt.Fprintf(&b, "add chain %s fwd { type filter hook forward priority 0 ; policy accept ; }\n", markTable)
+		fmt.Fprintf(&b, "add chain %s remark { type filter hook forward priority 0 ; policy accept ; }\n", markTable)
 		for _, fam := range []string{"ip", "ip6"} {
 			if m.SetDSCP {
-				fmt.Fprintf(&b, "add rule %s fwd oifname %q meta nfproto %s %s dscp set %d\n", markTable, out, ipv(fam), fam, m.DSCP)
+				fmt.Fprintf(&b, "add rule %s remark oifname %q meta nfproto %s %s dscp set %d\n", markTable, out, ipv(fam), fam, m.DSCP)
 			}
 			if m.BleachECN {
-				fmt.Fprintf(&b, "add rule %s fwd oifname %q meta nfproto %s %s ecn set not-ect\n", markTable, out, ipv(fam), fam)
+				fmt.Fprintf(&b, "add rule %s remark oifname %q meta nfproto %s %s ecn set not-ect\n", markTable, out, ipv(fam), fam)
 			}
 		}
 	}
