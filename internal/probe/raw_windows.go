@@ -162,16 +162,21 @@ func (s *sockProber) handleRaw(ep *sockEndpoint, b []byte, sender netip.Addr, no
 		return
 	}
 	var pd *pending
+	var seq, port uint16
 	switch k.mode {
 	case UDP:
+		var tbl *table
 		ep.mu.Lock()
-		tbl, port := ep.upend, ep.uport
+		tbl, port = ep.upend, ep.uport
 		ep.mu.Unlock()
-		if tbl == nil || k.sport != port {
+		if tbl == nil {
 			return
 		}
-		seq, ok := udpQuotedSeq(m, s.magic)
-		if !ok {
+		// The token proves the probe ours even when a translator changed
+		// its source port and checksum; the checksum alone does not.
+		var fromToken bool
+		seq, fromToken = rawUDPSeq(&m.Quote, s.magic)
+		if !fromToken && (seq == 0 || k.sport != port) {
 			return
 		}
 		if p := tbl.peek(seq); p == nil || p.dst != k.dst || p.port != k.dport {
@@ -193,7 +198,11 @@ func (s *sockProber) handleRaw(ep *sockEndpoint, b []byte, sender netip.Addr, no
 		w.cancel()
 	}
 	d, _ := rtt(pd.sent, time.Time{}, now)
-	pd.deliver(Reply{Kind: kind, From: from, ICMPType: m.Type, ICMPCode: m.Code, Sent: pd.sent, RTT: d, Details: Details{MPLS: m.MPLS}})
+	// An IPv4 raw socket reads the whole quote; an IPv6 one too, as the
+	// quoted IPv6 header is part of the ICMPv6 message.
+	det := quotedDetails(&m.Quote, k.mode == UDP, ep.src, port, seq)
+	det.MPLS = m.MPLS
+	pd.deliver(Reply{Kind: kind, From: from, ICMPType: m.Type, ICMPCode: m.Code, Sent: pd.sent, RTT: d, Details: det})
 }
 
 // udpSock returns the endpoint's UDP socket, opening it and starting its
