@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the tools the network lab uses, from Debian's packages:
 # iproute2 (ip netns, veth), iptables/nftables (a router that drops its time
-# exceeded), iputils-ping (kernel-timestamped reference RTTs), mtr-tiny (the
+# exceeded, translates addresses or re-marks DSCP/ECN), iputils-ping (kernel-timestamped reference RTTs), mtr-tiny (the
 # side-by-side comparison) and util-linux (setpriv, to run as an
 # unprivileged user), chromium (the dashboard's browser tests), npm
 # (to build the dashboard), wine64 and mingw-w64 (the Windows binary and
