@@ -49,7 +49,8 @@ var allowed = map[string][]string{
 	"internal/resolve": {"workqueue"},
 	"internal/geo":     {"workqueue", "atomicfile"},
 	// Readers of the per-hop statistics and of the monitor.
-	"internal/report": {"hopstat"},
+	// The result types (a leaf) carry what a hop's replies said (report -e).
+	"internal/report": {"hopstat", "packet", "probe/result"},
 	"internal/config": with(engine, []string{"atomicfile"}),
 	"internal/csvlog": engine,
 	// The webhook's payload carries the diagnosis in the report's format.

@@ -39,6 +39,7 @@ type probeFlags struct {
 	raw, unpriv bool
 	pingHops    bool
 	tos         string
+	ext         bool
 }
 
 // pingHopsHelp is --ping-hops' usage line (report, ui, headless).
@@ -53,6 +54,8 @@ func (pf *probeFlags) register(fs *flag.FlagSet, withCount bool) {
 		fs.BoolVar(&pf.json, "json", false, "print one JSON object (docs/report-format.md)")
 		fs.BoolVar(&pf.csv, "csv", false, "print CSV, one row per hop")
 		fs.BoolVar(&pf.pingHops, "ping-hops", false, pingHopsHelp)
+		fs.BoolVar(&pf.ext, "e", false, "")
+		fs.BoolVar(&pf.ext, "ext", false, "show what each hop's replies said beyond its address, as mtr -e: MPLS labels, RFC 5837 interfaces")
 	}
 	fs.BoolVar(&pf.noDNS, "n", false, "")
 	fs.BoolVar(&pf.noDNS, "no-dns", false, "do not resolve hop addresses to names")
@@ -125,7 +128,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // shortFor maps long flag names to their mtr-style one-letter aliases.
 var shortFor = map[string]string{"count": "c", "interval": "i", "no-dns": "n", "udp": "u", "tcp": "T",
-	"port": "P", "max-hops": "m", "first-ttl": "f", "size": "s", "aslookup": "z", "tos": "Q"}
+	"port": "P", "max-hops": "m", "first-ttl": "f", "size": "s", "aslookup": "z", "tos": "Q", "ext": "e"}
 
 func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fmt.Fprintf(w, "Usage: %s\n\nFlags:\n", synopsis)

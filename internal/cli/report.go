@@ -56,6 +56,8 @@ func runReport(ctx context.Context, args []string, env Env) error {
 	// The report keeps every reply (count is bounded by the user) so the
 	// median and 95th percentile cover the whole run.
 	path := hopstat.Path{Window: pf.count}
+	// -e: each responder's latest details, as the monitor keeps them.
+	var details monitor.DetailsLog
 	// The diagnosis reads every round of the run, as the table does.
 	diag := make([]diagnose.Round, 0, pf.count)
 	start := time.Now()
@@ -93,6 +95,7 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		}
 		unsent, probes = unsent+n, probes+len(r.Hops)
 		path.AddRound(Samples(r))
+		details.Observe(r)
 		dr := diagnose.FromTrace(r)
 		dr.Direct = direct
 		diag = append(diag, dr)
@@ -130,7 +133,8 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		Target:        c.target, Addr: dst.String(), Mode: mode.String(),
 		Settings: report.Settings{Count: pf.count, IntervalS: pf.interval, TimeoutS: cfg.Timeout.Seconds(),
 			Port: cfg.Port, Size: cfg.Size, FirstTTL: cfg.FirstTTL, MaxHops: cfg.MaxHops, DNS: !pf.noDNS,
-			AddressFam: map[bool]string{true: "ipv4", false: "ipv6"}[dst.Is4()], ASLookup: gf.asLookup, PingHops: pf.pingHops},
+			AddressFam: map[bool]string{true: "ipv4", false: "ipv6"}[dst.Is4()], ASLookup: gf.asLookup, PingHops: pf.pingHops,
+			Ext: pf.ext},
 		Backend: prober.Backend(),
 		Start:   start, End: end, Rounds: rounds, Reached: reached,
 		Hops: report.Hops(path.Hops(), namer),
@@ -138,6 +142,11 @@ func runReport(ctx context.Context, args []string, env Env) error {
 	rep.PortState = report.PortStateOf(rep.Mode, rep.Hops)
 	if unsent > 0 {
 		rep.Unsent, rep.SendError = unsent, sendErr.Error()
+	}
+	if pf.ext {
+		for i := range rep.Hops {
+			report.SetDetails(&rep.Hops[i], reportDetails(details.At(rep.Hops[i].TTL)))
+		}
 	}
 	as.fill(rep.Hops, env)
 	diagnose.DirectForReport(diag, rep.Hops)
@@ -149,6 +158,15 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		return report.WriteCSV(env.Stdout, rep)
 	}
 	return report.WriteText(env.Stdout, rep)
+}
+
+// reportDetails converts a hop's responder details into the report's.
+func reportDetails(ds []monitor.ResponderDetails) []report.Details {
+	var out []report.Details
+	for _, d := range ds {
+		out = append(out, report.DetailsOf(d.Addr, d.Details))
+	}
+	return out
 }
 
 // Samples turns a round into the input of the per-hop statistics.

@@ -33,6 +33,7 @@ func restoreState(t Target, names func(netip.Addr) string, hops []Hop, events []
 	destTTL := 0
 	for i, h := range hops {
 		saved[i] = h.Hop
+		s.details.Restore(h.TTL, h.Details)
 		if h.Reached {
 			destTTL = h.TTL
 		}

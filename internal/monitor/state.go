@@ -36,13 +36,14 @@ type state struct {
 	names  func(netip.Addr) string
 	paused bool
 
-	path   hopstat.Path
-	hist   []hopHistory // index TTL-1
-	times  roundTimes
-	routes routes
-	dest   probeRing // the destination's last Alert.Window probes
-	alerts alert.State
-	res    alert.Result // the latest evaluation of dest
+	path    hopstat.Path
+	details DetailsLog
+	hist    []hopHistory // index TTL-1
+	times   roundTimes
+	routes  routes
+	dest    probeRing // the destination's last Alert.Window probes
+	alerts  alert.State
+	res     alert.Result // the latest evaluation of dest
 
 	everAnswered bool // the destination answered this probe type
 	unanswered   int  // rounds since the probe type was set, while !everAnswered
@@ -96,6 +97,7 @@ func (s *state) apply(now time.Time, r trace.Round) (Snapshot, []Event) {
 		s.record(round, smp, &h.Reply)
 	}
 	s.path.AddRound(s.samples)
+	s.details.Observe(r)
 
 	var events []Event
 	destTTL := 0
@@ -293,6 +295,7 @@ func (s *state) snapshot(withHistory bool) Snapshot {
 	snap.Hops = make([]Hop, len(hops))
 	for i, h := range hops {
 		snap.Hops[i].Hop = h
+		snap.Hops[i].Details = s.details.At(h.TTL)
 		if withHistory && h.TTL <= len(s.hist) {
 			since := max(s.rounds-s.target.History, s.pathFrom)
 			snap.Hops[i].History = s.hist[h.TTL-1].appendSamples(nil, since, &s.times)
@@ -330,6 +333,7 @@ func (s *state) reconfigure(now time.Time, t Target) []Event {
 		// up) but snapshots show only the rounds from now on.
 		s.path = hopstat.Path{Window: s.path.Window}
 		s.routes = routes{}
+		s.details.Reset()
 		s.pathFrom = s.rounds
 	}
 	if !sameProbeType(old.Trace, t.Trace) {

@@ -116,6 +116,10 @@ type Hop struct {
 	// History is the hop's most recent samples, oldest first, at most
 	// Settings.History of them; only in snapshots taken WithHistory.
 	History []Sample
+	// Details are, per responder, the latest non-empty details its
+	// replies carried (MPLS labels, interfaces, the quoted TOS, NAT), in
+	// the order the responders were first seen; nil when none did.
+	Details []ResponderDetails `json:",omitempty"`
 }
 
 // Destination is the destination's recent quality: over the alert window.

@@ -26,6 +26,21 @@ const (
 	RoleNextHop  InterfaceRole = 3 // the IP next hop it would have gone to
 )
 
+// String names the role as report -e and the dashboard show it.
+func (r InterfaceRole) String() string {
+	switch r {
+	case RoleIncoming:
+		return "incoming"
+	case RoleSubIP:
+		return "sub-ip"
+	case RoleOutgoing:
+		return "outgoing"
+	case RoleNextHop:
+		return "next-hop"
+	}
+	return fmt.Sprintf("role(%d)", uint8(r))
+}
+
 // InterfaceInfo is one RFC 5837 interface information object: any of the
 // interface's ifIndex, address, name and MTU the router chose to include.
 type InterfaceInfo struct {

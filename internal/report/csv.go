@@ -4,13 +4,16 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 )
 
-// csvHeader is the column row of WriteCSV. Columns are only ever added at
-// the end, so a column keeps its position across versions of PingerPlot
-// (docs/report-format.md).
+// csvHeader is the first part of WriteCSV's column row; the columns of
+// DetailColumns follow it (empty without -e). Columns are only ever added
+// at the end of the row, so a column keeps its position across versions
+// of PingerPlot (docs/report-format.md): a new column that is not a
+// detail goes after the detail columns, in a group of its own.
 var csvHeader = []string{"format_version", "target", "addr", "mode", "start", "end", "ttl", "hop_addr", "host",
 	"sent", "recv", "loss_pct", "last_ms", "avg_ms", "min_ms", "max_ms", "stdev_ms", "jitter_ms", "median_ms", "p95_ms", "destination", "others",
 	"asn", "as_name", "others_asn", "refused", "port_state"}
@@ -19,7 +22,12 @@ var csvHeader = []string{"format_version", "target", "addr", "mode", "start", "e
 // of many runs can be concatenated and still be told apart.
 func WriteCSV(w io.Writer, r Report) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
+	cols := DetailColumns()
+	header := slices.Clone(csvHeader)
+	for _, c := range cols {
+		header = append(header, c.CSV)
+	}
+	if err := cw.Write(header); err != nil {
 		return err
 	}
 	for _, h := range r.Hops {
@@ -46,6 +54,9 @@ func WriteCSV(w io.Writer, r Report) error {
 			strconv.FormatFloat(h.LossPct, 'f', 1, 64), c(h.LastMs), c(h.AvgMs), c(h.MinMs), c(h.MaxMs),
 			c(h.StdevMs), c(h.JitterMs), c(h.MedianMs), c(h.P95Ms), strconv.FormatBool(h.Dest), others,
 			asn, h.ASName, othersAS, strconv.Itoa(h.Refused), r.PortState}
+		for _, c := range cols {
+			row = append(row, detailCSV(h, c))
+		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -88,6 +88,8 @@ type Settings struct {
 	ASLookup bool `json:"aslookup"`
 	// PingHops: --ping-hops was given, so hops carry their direct pings.
 	PingHops bool `json:"ping_hops,omitempty"`
+	// Ext: -e was given, so hops carry their responders' details.
+	Ext bool `json:"ext,omitempty"`
 }
 
 // Hop is one TTL of the path. RTT fields are null when nothing answered.
@@ -117,6 +119,10 @@ type Hop struct {
 	// Direct are the echo requests sent to the hop's own address
 	// (--ping-hops); absent when none were.
 	Direct *Direct `json:"direct,omitempty"`
+	// Details are what the responders' replies said beyond their
+	// addresses (-e): MPLS labels, interfaces; the primary address's
+	// first. Absent without -e and when no reply said more.
+	Details []Details `json:"details,omitempty"`
 }
 
 // Direct is a hop's direct pings: echo requests to its own address, not

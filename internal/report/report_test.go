@@ -239,9 +239,10 @@ func TestCSVParses(t *testing.T) {
 	if len(rows) != 5 {
 		t.Fatalf("got %d rows; want a header and 4 hops", len(rows))
 	}
+	want := len(csvHeader) + len(DetailColumns())
 	for i, r := range rows {
-		if len(r) != len(csvHeader) {
-			t.Errorf("row %d has %d columns; want %d", i, len(r), len(csvHeader))
+		if len(r) != want {
+			t.Errorf("row %d has %d columns; want %d", i, len(r), want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +15,38 @@ func WriteText(w io.Writer, r Report) error {
 	fmt.Fprintf(w, "PingerPlot report: %s (%s), %s, %d rounds, interval %gs, timeout %gs\n",
 		r.Target, r.Addr, strings.ToUpper(r.Mode), r.Rounds, r.Settings.IntervalS, r.Settings.TimeoutS)
 	fmt.Fprintf(w, "Start: %s  End: %s\n", r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	// With -e the table is drawn into a buffer first: the detail columns
+	// are text, left-aligned after the right-aligned numbers (extTable).
+	var cols []DetailColumn
+	var cells [][]string // per table line, the detail columns' cells
+	table := w
+	var buf bytes.Buffer
+	if r.Settings.Ext {
+		cols = DetailColumns()
+		table = &buf
+		head := make([]string, len(cols))
+		for i, c := range cols {
+			head[i] = c.Head
+		}
+		cells = append(cells, head)
+	}
+	ext := func(h Hop, addr string) {
+		if cols == nil {
+			return
+		}
+		d := detailsFor(h, addr)
+		row := make([]string, len(cols))
+		for i, c := range cols {
+			row[i] = "-"
+			if d.Addr != "" {
+				if s := c.Cell(d); s != "" {
+					row[i] = s
+				}
+			}
+		}
+		cells = append(cells, row)
+	}
+	tw := tabwriter.NewWriter(table, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// With -z the AS column follows the hop number, as in mtr.
 	as := func(asn uint32) string { return "" }
 	asHead := ""
@@ -33,12 +65,19 @@ func WriteText(w io.Writer, r Report) error {
 		}
 		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%.1f%%\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", h.TTL, hopAS, addr, host, h.LossPct, h.Sent,
 			f(h.LastMs), f(h.AvgMs), f(h.MinMs), f(h.MaxMs), f(h.StdevMs), f(h.JitterMs))
+		ext(h, h.Addr)
 		for _, o := range h.Others {
 			fmt.Fprintf(tw, "\t%s%s\t%s\t\t%d\t\t%s\t%s\t%s\t\t\t\n", as(o.ASN), o.Addr, o.Host, o.Recv, f(o.AvgMs), f(o.MinMs), f(o.MaxMs))
+			ext(h, o.Addr)
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if cols != nil {
+		if err := extTable(w, buf.String(), cells); err != nil {
+			return err
+		}
 	}
 	for _, h := range r.Hops {
 		// Direct pings (--ping-hops) are a line each, under the table:
@@ -86,6 +125,24 @@ func portLine(r Report) string {
 			port, dest.Refused, dest.Recv)
 	}
 	return ""
+}
+
+// extTable writes the table's lines, each followed by its detail cells
+// in left-aligned columns: every line of a drawn table has the same
+// width, so the details line up after it.
+func extTable(w io.Writer, table string, cells [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
+	for i, line := range lines {
+		fmt.Fprint(tw, line)
+		if i < len(cells) {
+			for _, c := range cells[i] {
+				fmt.Fprint(tw, "\t"+c)
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
 }
 
 func f(v *float64) string {
