@@ -5,7 +5,7 @@ import type { Actions } from "./actions";
 import { Api, ApiError } from "./api";
 import { byId, copyText, frameThrottle, saveBlob, throttle } from "./dom";
 import { TargetHistory, capacityFor } from "./history";
-import { forSending } from "./settings";
+import { EMAIL_KEYS, forSending } from "./settings";
 import { beep, notify } from "./sound";
 import { MAX_EVENTS, Store } from "./store";
 import { Stream } from "./stream";
@@ -68,6 +68,7 @@ export class App implements Actions, RangeActions {
       { legend: "Monitoring", keys: ["interval", "history"] },
       { legend: "Probes", keys: PROBE_KEYS },
       { legend: "Alerts", keys: ["alert_loss_pct", "alert_latency_ms", "alert_window", "webhook_url"] },
+      { legend: "E-mail alerts", keys: EMAIL_KEYS },
       { legend: "Probe log (CSV)", keys: LOG_KEYS },
     ],
   });

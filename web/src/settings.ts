@@ -12,7 +12,7 @@ export const BUILTIN: Settings = {};
 /** Each mode's default port; from the server's option table. */
 export const DEFAULT_PORT: Record<string, number> = {};
 
-export type FieldKind = "number" | "int" | "bool" | "text" | "mode";
+export type FieldKind = "number" | "int" | "bool" | "text" | "mode" | "choice";
 
 export interface Field {
   key: string;
@@ -52,6 +52,16 @@ export const FIELDS: Record<string, Field> = {
   alert_window: { key: "alert_window", label: "Alert window", kind: "int", unit: "probes" },
   history: { key: "history", label: "History", kind: "int", unit: "rounds", help: "samples kept per hop" },
   webhook_url: { key: "webhook_url", label: "Webhook URL", kind: "text", help: "http(s) URL that gets a JSON POST when an alert raises or clears" },
+  email_to: { key: "email_to", label: "E-mail alerts to", kind: "text", help: "addresses separated by commas; a message on every alert raise and clear" },
+  email_from: { key: "email_from", label: "E-mail from", kind: "text", help: "empty: pingerplot@ this host" },
+  smtp_server: { key: "smtp_server", label: "SMTP server", kind: "text", help: "host or host:port (587 STARTTLS, 465 TLS, 25 none)" },
+  smtp_tls: { key: "smtp_tls", label: "SMTP encryption", kind: "choice", choices: ["starttls", "tls", "none"], help: "starttls: upgrade after connecting; tls: from the first byte" },
+  smtp_user: { key: "smtp_user", label: "SMTP user", kind: "text", help: "empty: no login" },
+  smtp_password_env: { key: "smtp_password_env", label: "Password variable", kind: "text", help: "environment variable holding the password" },
+  smtp_password_file: { key: "smtp_password_file", label: "Password file", kind: "text", help: "file whose first line is the password" },
+  smtp_password: { key: "smtp_password", label: "SMTP password", kind: "text", help: "kept in the settings file; prefer a variable or a file" },
+  smtp_ca_file: { key: "smtp_ca_file", label: "CA file (PEM)", kind: "text", help: "for a server whose certificate comes from a private CA" },
+  smtp_allow_clear_auth: { key: "smtp_allow_clear_auth", label: "Allow the password without TLS", kind: "bool", help: "only for a trusted path: anyone on it could read the password" },
   log_path: { key: "log_path", label: "CSV log path", kind: "text", help: "empty: no probe log" },
   log_max_bytes: { key: "log_max_bytes", label: "Log size cap", kind: "number", unit: "MB", scale: 1e6, step: "any", help: "per file; 0 is the default cap" },
   log_max_files: { key: "log_max_files", label: "Log files kept", kind: "int", help: "0 is the default" },
@@ -113,6 +123,7 @@ export function checkField(key: string, v: unknown, all: Settings): string {
       if (f.max != null && v > f.max) return `must be at most ${shown(f.max)}`;
       break;
     }
+    case "choice":
     case "mode":
       if (f.choices && !f.choices.includes(String(v))) return `choose ${f.choices.map((c) => c.toUpperCase()).join(", ")}`;
       break;
@@ -152,5 +163,13 @@ export function forSending(s: Settings): Settings {
   for (const key of Object.keys(out)) if (!usedBy(key, mode)) delete out[key];
   if (typeof out.webhook_url === "string") out.webhook_url = out.webhook_url.trim();
   if (typeof out.log_path === "string") out.log_path = out.log_path.trim();
+  for (const key of EMAIL_KEYS) {
+    const v = out[key];
+    if (typeof v === "string" && key !== "smtp_password") out[key] = v.trim();
+  }
   return out;
 }
+
+/** The e-mail alert keys, in the order the dialogs show them. */
+export const EMAIL_KEYS = ["email_to", "email_from", "smtp_server", "smtp_tls", "smtp_user", "smtp_password_env",
+  "smtp_password_file", "smtp_password", "smtp_ca_file", "smtp_allow_clear_auth"];

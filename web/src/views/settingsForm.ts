@@ -45,12 +45,14 @@ export class SettingsForm {
         h("option", { value: "icmp", text: "ICMP echo" }),
         h("option", { value: "udp", text: "UDP" }),
         h("option", { value: "tcp", text: "TCP SYN" }));
+    } else if (f.kind === "choice") {
+      input = h("select", { id }, ...(f.choices ?? []).map((c) => h("option", { value: c, text: c })));
     } else if (f.kind === "bool") {
       input = h("input", { id, type: "checkbox" });
     } else {
       input = h("input", {
         id,
-        type: f.kind === "text" ? (f.key === "webhook_url" ? "url" : "text") : "number",
+        type: f.kind === "text" ? (f.key === "webhook_url" ? "url" : f.key === "smtp_password" ? "password" : "text") : "number",
         step: f.kind === "int" ? "1" : f.step ?? "any",
         inputmode: f.kind === "int" ? "numeric" : f.kind === "number" ? "decimal" : null,
         spellcheck: "false",
@@ -99,6 +101,7 @@ export class SettingsForm {
     const f = c.field;
     if (f.kind === "bool") (c.input as HTMLInputElement).checked = Boolean(v);
     else if (f.kind === "mode") c.input.value = String(v ?? modeOf({}));
+    else if (f.kind === "choice") c.input.value = String(v ?? f.choices?.[0] ?? "");
     else if (f.kind === "text") c.input.value = String(v ?? "");
     else c.input.value = v == null ? "" : String(+((v as number) / (f.scale ?? 1)).toPrecision(12));
   }
@@ -106,7 +109,7 @@ export class SettingsForm {
   private readValue(c: Control): unknown {
     const f = c.field;
     if (f.kind === "bool") return (c.input as HTMLInputElement).checked;
-    if (f.kind === "mode" || f.kind === "text") return c.input.value;
+    if (f.kind === "mode" || f.kind === "text" || f.kind === "choice") return c.input.value;
     const raw = c.input.value.trim();
     if (raw === "") return NaN;
     const n = Number(raw) * (f.scale ?? 1);

@@ -4,7 +4,7 @@
 
 import type { App } from "../app";
 import { byId, h, setText } from "../dom";
-import { checkField, effective, useOptions } from "../settings";
+import { EMAIL_KEYS, checkField, effective, useOptions } from "../settings";
 import { setNotify, notifyWanted, unlockAudio } from "../sound";
 import { applyTheme, currentTheme, type ThemeName } from "../theme";
 import type { Settings } from "../types";
@@ -36,6 +36,7 @@ export class Toolbar {
     groups: [
       { legend: "Probes", keys: PROBE_KEYS },
       { legend: "History and webhook", keys: ["history", "webhook_url"] },
+      { legend: "E-mail alerts", keys: EMAIL_KEYS },
       { legend: "Probe log (CSV)", keys: LOG_KEYS },
     ],
     extra: h("div", { class: "field bool apply-all" },
