@@ -12,8 +12,9 @@ import (
 func TestParseExtensions(t *testing.T) {
 	two := []MPLSLabel{{Label: 24001, TC: 1, TTL: 254}, {Label: 0, TC: 7, S: true, TTL: 0}}
 	withSum := mplsExt(true, two...)
-	// An interface information object (class 2) before the MPLS one.
-	iface := []byte{0x00, 0x0c, 2, 0x0a, 0, 0, 0, 1, 0, 0, 0, 2}
+	// An interface information object (class 2: incoming, ifIndex 1,
+	// MTU 2) before the MPLS one.
+	iface := []byte{0x00, 0x0c, 2, 0x09, 0, 0, 0, 1, 0, 0, 0, 2}
 	mixed := append([]byte{extVersion << 4, 0, 0, 0}, iface...)
 	mixed = append(mixed, mplsExt(false, two[1])[extHeaderLen:]...)
 	// An MPLS object with another C-Type.
@@ -30,17 +31,19 @@ func TestParseExtensions(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      []byte
-		want    []MPLSLabel
+		want    Extensions
 		wantErr string
 	}{
-		{name: "mpls with checksum", in: withSum, want: two},
-		{name: "mpls without checksum", in: mplsExt(false, two...), want: two},
+		{name: "mpls with checksum", in: withSum, want: Extensions{MPLS: two}},
+		{name: "mpls without checksum", in: mplsExt(false, two...), want: Extensions{MPLS: two}},
 		{name: "header only", in: []byte{0x20, 0, 0, 0}},
-		{name: "other classes skipped", in: mixed, want: two[1:]},
+		{name: "interface then mpls", in: mixed, want: Extensions{MPLS: two[1:],
+			Interfaces: []InterfaceInfo{{Role: RoleIncoming, IfIndex: 1, HasIfIndex: true, MTU: 2}}}},
+		{name: "other classes skipped", in: []byte{0x20, 0, 0, 0, 0, 8, 3, 1, 0, 0, 0, 7}},
 		{name: "other c-type skipped", in: otherCType},
-		{name: "two mpls objects", in: twoObjects, want: two},
+		{name: "two mpls objects", in: twoObjects, want: Extensions{MPLS: two}},
 		{name: "empty stack", in: mplsExt(true)},
-		{name: "all-ones label", in: mplsExt(false, MPLSLabel{Label: 1<<20 - 1, TC: 7, S: true, TTL: 255}), want: []MPLSLabel{{Label: 1<<20 - 1, TC: 7, S: true, TTL: 255}}},
+		{name: "all-ones label", in: mplsExt(false, MPLSLabel{Label: 1<<20 - 1, TC: 7, S: true, TTL: 255}), want: Extensions{MPLS: []MPLSLabel{{Label: 1<<20 - 1, TC: 7, S: true, TTL: 255}}}},
 
 		{name: "empty", in: nil, wantErr: "truncated"},
 		{name: "3 bytes", in: []byte{0x20, 0, 0}, wantErr: "truncated"},

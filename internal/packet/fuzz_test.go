@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/net/icmp"
 )
@@ -128,18 +129,27 @@ func FuzzParseExtensions(f *testing.F) {
 	f.Add(mplsExt(false, MPLSLabel{Label: 1, S: true}))
 	f.Add([]byte{0x20, 0, 0, 0})
 	f.Add([]byte{0x20, 0, 0, 0, 0, 12, 2, 10, 0, 0, 0, 1, 0, 0, 0, 2})
+	f.Add(AppendExtensions(nil, Extensions{Interfaces: []InterfaceInfo{
+		{Role: RoleIncoming, IfIndex: 7, HasIfIndex: true, Addr: netip.MustParseAddr("192.0.2.1"), Name: "ge-0/0/1", MTU: 1500},
+		{Role: RoleNextHop, Addr: netip.MustParseAddr("2001:db8::1")},
+	}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		labels, err := ParseExtensions(b)
+		e, err := ParseExtensions(b)
 		if err != nil {
-			if labels != nil {
-				t.Fatalf("labels %+v with error %v", labels, err)
+			if e.MPLS != nil || e.Interfaces != nil {
+				t.Fatalf("extensions %+v with error %v", e, err)
 			}
 			return
 		}
-		if len(labels)*4 > len(b) {
-			t.Fatalf("%d labels from %d bytes", len(labels), len(b))
+		if len(e.MPLS)*4+len(e.Interfaces)*4 > len(b) {
+			t.Fatalf("%d labels and %d interfaces from %d bytes", len(e.MPLS), len(e.Interfaces), len(b))
 		}
-		for _, l := range labels {
+		for _, in := range e.Interfaces {
+			if len(in.Name) > 3*MaxInterfaceName || !utf8.ValidString(in.Name) {
+				t.Fatalf("interface name %q is not clean text of at most %d bytes", in.Name, MaxInterfaceName-1)
+			}
+		}
+		for _, l := range e.MPLS {
 			if l.Label >= 1<<20 || l.TC > 7 {
 				t.Fatalf("impossible MPLS label %+v", l)
 			}

@@ -81,11 +81,14 @@ type Message struct {
 	// messages.
 	Quote Quote
 	// Ext is the RFC 4884 extension structure that followed the original
-	// datagram, nil if there was none. It may be malformed; MPLS is set only
-	// from a well-formed one.
+	// datagram, nil if there was none. It may be malformed; MPLS and
+	// Interfaces are set only from a well-formed one.
 	Ext []byte
 	// MPLS is the label stack an MPLS router attached (RFC 4950).
 	MPLS []MPLSLabel
+	// Interfaces are the RFC 5837 interface information objects the
+	// router attached.
+	Interfaces []InterfaceInfo
 }
 
 // ParseICMPv4 parses what a Linux raw IPPROTO_ICMP socket delivers: an IPv4
@@ -204,7 +207,9 @@ func parseICMP(b []byte, v6 bool) (Message, error) {
 	}
 	dgram := b[ICMPHeaderLen:]
 	if extLen >= 0 {
-		dgram, m.Ext, m.MPLS = splitExt(dgram, extLen)
+		var ext Extensions
+		dgram, m.Ext, ext = splitExt(dgram, extLen)
+		m.MPLS, m.Interfaces = ext.MPLS, ext.Interfaces
 	}
 	q, err := parseQuote(dgram, v6)
 	if err != nil {
@@ -221,37 +226,37 @@ const origDgramMin = 128
 
 // splitExt splits an ICMP error's data into the original datagram field
 // and the extension structure, given the RFC 4884 length attribute in bytes.
-func splitExt(data []byte, length int) (dgram, ext []byte, mpls []MPLSLabel) {
+func splitExt(data []byte, length int) (dgram, ext []byte, parsed Extensions) {
 	switch {
 	case length == 0:
 		// Either no extensions, or a non-compliant router. Only a
 		// well-formed structure at 128 is taken as one, so that a long
 		// quote of a probe's payload is not mistaken for extensions.
 		if len(data) < origDgramMin+extHeaderLen {
-			return data, nil, nil
+			return data, nil, Extensions{}
 		}
-		labels, err := ParseExtensions(data[origDgramMin:])
+		e, err := ParseExtensions(data[origDgramMin:])
 		if err != nil {
-			return data, nil, nil
+			return data, nil, Extensions{}
 		}
-		return data[:origDgramMin], data[origDgramMin:], labels
+		return data[:origDgramMin], data[origDgramMin:], e
 	case length >= len(data):
 		// No extensions (or a length that overstates the data, which is
 		// read as no extensions rather than thrown away).
-		return data, nil, nil
+		return data, nil, Extensions{}
 	case length < origDgramMin:
 		// Compliant senders pad to 128 before extensions; a shorter length
 		// with data beyond it means the datagram ends at length and any
 		// extension still starts at 128.
 		if len(data) < origDgramMin+extHeaderLen {
-			return data[:length], nil, nil
+			return data[:length], nil, Extensions{}
 		}
 		dgram, ext = data[:length], data[origDgramMin:]
 	default:
 		dgram, ext = data[:length], data[length:]
 	}
-	labels, _ := ParseExtensions(ext) // malformed extensions do not spoil the quote
-	return dgram, ext, labels
+	e, _ := ParseExtensions(ext) // malformed extensions do not spoil the quote
+	return dgram, ext, e
 }
 
 // parseQuote parses an original datagram quoted in an ICMP error.

@@ -279,7 +279,7 @@ func (p *linuxProber) answerErr(s *sharedSock, tbl *ltable, seq uint16, mode Mod
 			return
 		}
 		r = Reply{Kind: kind, From: m.offender, ICMPType: m.ee.Type, ICMPCode: m.ee.Code}
-		r.MPLS = mplsFromErrQueue(m)
+		r.Details = extFromErrQueue(m)
 	case unix.SO_EE_ORIGIN_LOCAL:
 		// The local system gave up on the probe after accepting it (the
 		// route or the neighbour went away): it never left, as a send

@@ -243,7 +243,7 @@ func (p *linuxProber) handleRaw(s *sharedSock, m *message, now time.Time) {
 		src = p.cachedSource(pd.dst)
 	}
 	det := quotedDetails(&q, mode == UDP, src, sport, seq)
-	det.MPLS = msg.MPLS
+	det.MPLS, det.Interfaces = msg.MPLS, msg.Interfaces
 	pd.post(Reply{Kind: kind, From: from, ICMPType: msg.Type, ICMPCode: msg.Code,
 		Sent: pd.sent, RTT: d, KernelTS: kts, Details: det})
 }
@@ -256,17 +256,18 @@ func (p *linuxProber) cachedSource(dst netip.Addr) netip.Addr {
 	return p.srcCache[dst]
 }
 
-// mplsFromErrQueue reads the RFC 4950 label stack of an error-queue entry,
-// at the offset the kernel reports (Linux 5.9+, IP_RECVERR_RFC4884).
-func mplsFromErrQueue(m *message) []MPLSLabel {
+// extFromErrQueue reads the ICMP extensions of an error-queue entry (the
+// RFC 4950 label stack, the RFC 5837 interfaces) at the offset the kernel
+// reports (Linux 5.9+, IP_RECVERR_RFC4884).
+func extFromErrQueue(m *message) Details {
 	off := int(uint16(m.ee.Data))          // sock_ee_data_rfc4884.len
 	invalid := (m.ee.Data>>16)&0xFF&1 != 0 // SO_EE_RFC4884_FLAG_INVALID
 	if off == 0 || invalid || off >= len(m.data) {
-		return nil
+		return Details{}
 	}
-	labels, err := packet.ParseExtensions(m.data[off:])
+	e, err := packet.ParseExtensions(m.data[off:])
 	if err != nil {
-		return nil
+		return Details{}
 	}
-	return labels
+	return Details{MPLS: e.MPLS, Interfaces: e.Interfaces}
 }

@@ -201,7 +201,7 @@ func (s *sockProber) handleRaw(ep *sockEndpoint, b []byte, sender netip.Addr, no
 	// An IPv4 raw socket reads the whole quote; an IPv6 one too, as the
 	// quoted IPv6 header is part of the ICMPv6 message.
 	det := quotedDetails(&m.Quote, k.mode == UDP, ep.src, port, seq)
-	det.MPLS = m.MPLS
+	det.MPLS, det.Interfaces = m.MPLS, m.Interfaces
 	pd.deliver(Reply{Kind: kind, From: from, ICMPType: m.Type, ICMPCode: m.Code, Sent: pd.sent, RTT: d, Details: det})
 }
 

@@ -162,7 +162,7 @@ func tcpResult(fd int, v6 bool, pd *pending, buf, oob []byte, now time.Time) (Re
 			if !ignore {
 				d, kts := rtt(pd.sent, m.kernelTS, now)
 				return Reply{Kind: kind, From: m.offender, ICMPType: m.ee.Type, ICMPCode: m.ee.Code,
-					Sent: pd.sent, RTT: d, KernelTS: kts, Details: Details{MPLS: mplsFromErrQueue(&m)}}, true
+					Sent: pd.sent, RTT: d, KernelTS: kts, Details: extFromErrQueue(&m)}, true
 			}
 		case m.ee.Origin == unix.SO_EE_ORIGIN_LOCAL:
 			return Reply{Kind: Failed, Sent: pd.sent, Err: sendError(unix.Errno(m.ee.Errno), Probe{Dst: pd.dst, TTL: pd.ttl, Mode: TCP})}, true
