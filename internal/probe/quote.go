@@ -18,8 +18,8 @@ import (
 // Addr when it is not known, and is then not compared.
 func quotedDetails(q *packet.Quote, udp bool, src netip.Addr, sport, check uint16) Details {
 	d := Details{Quoted: true, TOS: q.IP.TOS}
-	if udp {
-		d.NAT = natRewrote(q, src, sport, check)
+	if udp && q.IP.Version == 4 {
+		d.NAT, d.NATChecked = natRewrote(q, src, sport, check), true
 	}
 	return d
 }

@@ -94,6 +94,9 @@ func TestQuotedDetails(t *testing.T) {
 			if !d.Quoted || d.TOS != 0xb9 {
 				t.Errorf("details Quoted=%v TOS=%#02x; want true 0xb9", d.Quoted, d.TOS)
 			}
+			if !d.NATChecked {
+				t.Errorf("details NATChecked = false; want true for an IPv4 UDP quote")
+			}
 			if d.NAT != tc.wantNAT {
 				t.Errorf("details NAT = %v; want %v (quote src %v port %d checksum %#04x)", d.NAT, tc.wantNAT, q.IP.Src, q.UDP.Src, q.UDP.Checksum)
 			}
@@ -106,8 +109,8 @@ func TestQuotedDetails(t *testing.T) {
 func TestQuotedDetailsOtherModes(t *testing.T) {
 	m := timeExceeded(t, 7, 1, 0x02, 1000, masquerade([4]byte{10, 0, 1, 1}, 1))
 	q := m.Quote
-	if d := quotedDetails(&q, false, netip.MustParseAddr("10.0.0.1"), 40000, 7); d.NAT || !d.Quoted || d.TOS != 0x02 {
-		t.Errorf("non-UDP details = %+v; want Quoted, TOS 0x02, no NAT", d)
+	if d := quotedDetails(&q, false, netip.MustParseAddr("10.0.0.1"), 40000, 7); d.NAT || d.NATChecked || !d.Quoted || d.TOS != 0x02 {
+		t.Errorf("non-UDP details = %+v; want Quoted, TOS 0x02, NAT not judged", d)
 	}
 	q.IP.Version = 6
 	if natRewrote(&q, netip.MustParseAddr("10.0.0.1"), 40000, 7) {

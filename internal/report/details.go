@@ -19,6 +19,15 @@ type Details struct {
 	MPLS []MPLSLabel `json:"mpls,omitempty"`
 	// Interfaces are the RFC 5837 interface objects it attached.
 	Interfaces []Interface `json:"interfaces,omitempty"`
+	// TOS is the TOS byte (IPv4) or traffic class (IPv6) the responder's
+	// quote shows the probe arrived with, DSCP and ECN its two fields by
+	// name; absent when its answers quoted no IP header (quote.go).
+	TOS  *uint8 `json:"tos,omitempty"`
+	DSCP string `json:"dscp,omitempty"`
+	ECN  string `json:"ecn,omitempty"`
+	// NAT says whether a translator rewrote the probe before this
+	// responder; absent when that could not be judged.
+	NAT *bool `json:"nat,omitempty"`
 }
 
 // MPLSLabel is one label stack entry as mtr -e shows it.
@@ -57,6 +66,7 @@ func DetailsOf(addr netip.Addr, d result.Details) Details {
 		}
 		out.Interfaces = append(out.Interfaces, o)
 	}
+	setQuoted(&out, d)
 	return out
 }
 
@@ -106,6 +116,9 @@ func DetailColumns() []DetailColumn {
 	return []DetailColumn{
 		{Head: "MPLS", CSV: "mpls", Cell: mplsCell},
 		{Head: "Interfaces", CSV: "interfaces", Cell: interfacesCell},
+		{Head: "NAT", CSV: "nat", Cell: natCell},
+		{Head: "DSCP", CSV: "dscp", Cell: func(d Details) string { return d.DSCP }},
+		{Head: "ECN", CSV: "ecn", Cell: func(d Details) string { return d.ECN }},
 	}
 }
 

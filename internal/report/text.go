@@ -78,6 +78,9 @@ func WriteText(w io.Writer, r Report) error {
 		if err := extTable(w, buf.String(), cells); err != nil {
 			return err
 		}
+		if line := quoteNote(r); line != "" {
+			fmt.Fprintln(w, line)
+		}
 	}
 	for _, h := range r.Hops {
 		// Direct pings (--ping-hops) are a line each, under the table:

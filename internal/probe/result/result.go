@@ -142,6 +142,10 @@ type Details struct {
 	// differs from what was sent, so a translator rewrote the probe before
 	// this router (IPv4; Trippy's N column).
 	NAT bool `json:",omitempty"`
+	// NATChecked says the quote was of a probe whose translation can be
+	// judged (an IPv4 UDP probe from a raw socket), so NAT false means
+	// none was seen rather than that nobody looked.
+	NATChecked bool `json:",omitempty"`
 }
 
 // Empty reports whether d carries nothing.
