@@ -150,8 +150,31 @@ func TestNATDetection(t *testing.T) {
 				hops = append(hops, hopWant{Addr: a, Quoted: true, NAT: tc.natFrom > 0 && i+1 >= tc.natFrom})
 			}
 			runQuoteCase(t, l, quoteCase{Mode: "udp", Priv: probe.Raw, Hops: hops})
+			// The same through the product: report -e's NAT column.
+			rep := reportJSON(t, l, false, "-e", "-u", "--raw", "-4", "-c", "2", "-i", "0.1", l.TargetAddr4.String())
+			checkPath(t, rep, path(l, false))
+			for i, h := range rep.Hops {
+				want := tc.natFrom > 0 && i+1 >= tc.natFrom
+				var got *bool
+				for _, d := range h.Details {
+					if d.Addr == h.Addr {
+						got = d.NAT
+					}
+				}
+				if got == nil || *got != want {
+					t.Errorf("report -e hop %d (%s): NAT %s; want %v (details %+v)", h.TTL, h.Addr, boolPtr(got), want, h.Details)
+				}
+			}
 		})
 	}
+}
+
+// boolPtr shows an optional bool: "absent", "true" or "false".
+func boolPtr(b *bool) string {
+	if b == nil {
+		return "absent"
+	}
+	return fmt.Sprint(*b)
 }
 
 // TestDSCPAndECN: probes sent as EF with ECT(0) cross a router that re-marks
@@ -188,6 +211,30 @@ func TestDSCPAndECN(t *testing.T) {
 						hops = append(hops, hopWant{Addr: a, Quoted: quoted, TOS: arrived[i]})
 					}
 					runQuoteCase(t, l, quoteCase{Mode: mode, V6: v6, Priv: priv, TOS: sent, Hops: hops})
+					if mode != "udp" {
+						return
+					}
+					// The same through the product: report --tos -e.
+					args := []string{"-e", "-u", "--tos", "EF+ECT(0)", "-c", "2", "-i", "0.1",
+						map[bool]string{false: "-4", true: "-6"}[v6], map[probe.Privilege]string{probe.Raw: "--raw", probe.Unprivileged: "--unprivileged"}[priv],
+						addrs[len(addrs)-1].String()}
+					rep := reportJSON(t, l, priv == probe.Unprivileged, args...)
+					checkPath(t, rep, addrs)
+					for i, h := range rep.Hops {
+						var got string
+						for _, d := range h.Details {
+							if d.Addr == h.Addr && d.TOS != nil {
+								got = d.DSCP + "+" + d.ECN
+							}
+						}
+						want := ""
+						if priv == probe.Raw {
+							want = pres.DSCPName(pres.DSCP(arrived[i])) + "+" + pres.ECNName(pres.ECN(arrived[i]))
+						}
+						if got != want {
+							t.Errorf("report -e hop %d (%s): DSCP+ECN %q; want %q", h.TTL, h.Addr, got, want)
+						}
+					}
 				})
 			}
 		}
