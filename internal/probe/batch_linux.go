@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ProbeAll sends a batch from the calling goroutine and collects the answers
@@ -82,9 +84,10 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 		if err != nil {
 			// Resolved here unless an answer (a local error from the
 			// error queue) already took it.
+			mtu := p.sendMTU(err, pr)
 			if p, ok := tbl.peek(seq); ok && p.b == b && p.gen == gen {
 				tbl.takeOwned(seq, b, gen)
-				b.resolve(i, Reply{Kind: Failed, Sent: sent, Err: sendError(err, pr)})
+				b.resolve(i, Reply{Kind: Failed, Sent: sent, Err: sendError(err, pr), MTU: mtu})
 			}
 			continue
 		}
@@ -124,6 +127,7 @@ func (g *tcpGroup) wait() {
 // that went out.
 func (p *linuxProber) send(s *sharedSock, b *lbatch, tbl *ltable, seq uint16) (time.Time, error) {
 	var t time.Time
+	tooBig := 0
 	// Each failed attempt consumes one pending error, but under load
 	// other probes' answers keep arriving, so allow many quick attempts.
 	for range 100 {
@@ -135,6 +139,8 @@ func (p *linuxProber) send(s *sharedSock, b *lbatch, tbl *ltable, seq uint16) (t
 		switch e := b.serr; {
 		case e == 0:
 			return t, nil
+		case e == unix.EMSGSIZE && s.df && tooBig < dfRetries:
+			tooBig++ // maybe a pending "fragmentation needed" (df_linux.go)
 		case !isICMPErr(e):
 			return t, e
 		}
@@ -163,6 +169,9 @@ func normalize(pr Probe) (Probe, error) {
 
 // sharedFor returns the shared socket for an ICMP or UDP probe.
 func (p *linuxProber) sharedFor(pr Probe) (*sharedSock, error) {
+	if pr.DontFragment {
+		return p.dfSock(pr.Mode, pr.Dst.Is6())
+	}
 	if pr.Mode == UDP {
 		return p.udpSock(pr.Dst.Is6())
 	}

@@ -157,13 +157,13 @@ func (p *linuxProber) build(s *sharedSock, b *lbatch, pr Probe, seq uint16) erro
 		// seq plus this word is constant, so the checksum of the whole
 		// message is too, whoever computes it (Paris traceroute).
 		binary.BigEndian.PutUint16(pkt[8:10], packet.ParisWord(seq, 0))
-		binary.BigEndian.PutUint32(pkt[10:14], p.magic)
+		binary.BigEndian.PutUint32(pkt[10:14], s.token(p))
 		if s.kind == kindRawICMP && !s.v6 {
 			binary.BigEndian.PutUint16(pkt[2:4], packet.Checksum(pkt)) // raw ICMPv4: ours to fill; v6: the kernel's
 		}
 	case kindUDP:
 		b.pkt = grow(b.pkt, size)
-		packet.PutToken(b.pkt, seq, p.magic)
+		packet.PutToken(b.pkt, seq, s.token(p))
 	case kindRawUDP:
 		if err := p.buildRawUDP(s, b, pr, seq, size); err != nil {
 			return err
@@ -243,7 +243,7 @@ func (p *linuxProber) handlePing(s *sharedSock, m *message, now time.Time) {
 	if len(d) < 8+6 || (d[0] != 0 && d[0] != 129) {
 		return
 	}
-	if binary.BigEndian.Uint32(d[10:14]) != p.magic {
+	if binary.BigEndian.Uint32(d[10:14]) != s.token(p) {
 		return
 	}
 	seq := binary.BigEndian.Uint16(d[6:8])
@@ -278,7 +278,7 @@ func (p *linuxProber) answerErr(s *sharedSock, tbl *ltable, seq uint16, mode Mod
 		if ignore || !m.offender.IsValid() {
 			return
 		}
-		r = Reply{Kind: kind, From: m.offender, ICMPType: m.ee.Type, ICMPCode: m.ee.Code}
+		r = Reply{Kind: kind, From: m.offender, ICMPType: m.ee.Type, ICMPCode: m.ee.Code, MTU: errMTU(m)}
 		r.Details = extFromErrQueue(m)
 	case unix.SO_EE_ORIGIN_LOCAL:
 		// The local system gave up on the probe after accepting it (the

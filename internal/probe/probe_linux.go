@@ -80,6 +80,7 @@ type sharedSock struct {
 	port    uint16      // local port (UDP), or the kernel-chosen ICMP identifier (ping)
 	rawRx   *sharedSock // kindRawUDP: the raw ICMP socket its replies arrive on
 	reserve int         // kindRawUDP: the ordinary UDP socket holding the source port (-1 if none)
+	df      bool        // sends DontFragment probes only (df_linux.go)
 
 	// Used only on the reader goroutine.
 	rv     *receiver

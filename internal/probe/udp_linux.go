@@ -86,7 +86,7 @@ func (p *linuxProber) openUDP(v6 bool) (*sharedSock, error) {
 func (p *linuxProber) handleUDP(s *sharedSock, m *message, now time.Time) {
 	if m.isErr {
 		// Data is the quoted UDP payload (the kernel strips the UDP header).
-		seq, ok := packet.Token(m.data, p.magic)
+		seq, ok := packet.Token(m.data, s.token(p))
 		if !ok {
 			return
 		}
