@@ -15,6 +15,8 @@ export interface Settings {
   first_ttl?: number;
   send_delay?: number;
   final_hop_only?: boolean;
+  /** DSCP and ECN of the probes: a TOS byte or names ("EF+ECT(0)") */
+  tos?: string;
   alert_loss_pct?: number;
   alert_latency_ms?: number;
   alert_window?: number;

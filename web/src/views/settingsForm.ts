@@ -57,7 +57,7 @@ export class SettingsForm {
         inputmode: f.kind === "int" ? "numeric" : f.kind === "number" ? "decimal" : null,
         spellcheck: "false",
         autocomplete: "off",
-        placeholder: f.key === "webhook_url" ? "https://hooks.example/…" : f.key === "log_path" ? "pingerplot-log.csv" : null,
+        placeholder: f.key === "webhook_url" ? "https://hooks.example/…" : f.key === "log_path" ? "pingerplot-log.csv" : f.key === "tos" ? "EF+ECT(0)" : null,
       });
     }
     input.setAttribute("data-testid", `setting-${f.key}`);
