@@ -53,6 +53,8 @@ const (
 	// vnetHdrLen is struct virtio_net_hdr, which PACKET_VNET_HDR puts in
 	// front of every frame read and expects in front of every frame written.
 	vnetHdrLen = 10
+	// ethHdrLen is an untagged Ethernet header: the lab's veths carry no VLANs.
+	ethHdrLen = 14
 	// maxFrame holds a 64 KiB GSO frame with its Ethernet, VLAN and virtio
 	// headers.
 	maxFrame  = vnetHdrLen + 65536 + 64
@@ -94,6 +96,12 @@ type cable struct {
 	freeFrame []*frame
 
 	ctl []byte // unfinished control input
+
+	// stamp, when set, attaches ICMP extensions to one router's time
+	// exceeded messages on their way to the client (stamp.go); stamped
+	// counts the messages it rewrote.
+	stamp   *stamper
+	stamped uint64
 }
 
 // runCable is the cable process's main. Its configuration comes from the
@@ -352,6 +360,13 @@ func (c *cable) receive(dir *cableDir) {
 		// virtio_net_hdr: flags (byte 0) and gso_type (byte 1).
 		if c.rx[0] != 0 || c.rx[1] != 0 {
 			dir.stats.Offloaded++
+		} else if c.stamp != nil && dir == &c.dirs[1] {
+			// Towards the client, a whole frame (no checksum left
+			// to the far end) may be an error to extend.
+			var ok bool
+			if n, ok = c.stamp.frame(c.rx, n, vnetHdrLen+ethHdrLen); ok {
+				c.stamped++
+			}
 		}
 		f := c.newFrame(n)
 		copy(f.buf, c.rx[:n])
@@ -458,6 +473,15 @@ func (c *cable) command(line string) string {
 		return "ok"
 	case "stats":
 		return formatStats(c.dirs[0].stats, c.dirs[1].stats)
+	case "stamp":
+		st, err := parseStamp(f[1:])
+		if err != nil {
+			return "err " + err.Error()
+		}
+		c.stamp = st
+		return "ok"
+	case "stamped":
+		return fmt.Sprintf("stamped %d", c.stamped)
 	}
 	return fmt.Sprintf("err unknown command %q", f[0])
 }
