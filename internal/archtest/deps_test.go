@@ -14,7 +14,7 @@ const module = "github.com/pingerplot/pingerplot/"
 
 // engine is what the monitor brings with it: anything that reads snapshots
 // or events reaches these.
-var engine = []string{"packet", "probe/result", "probe", "trace", "hopstat", "alert", "monitor"}
+var engine = []string{"packet", "probe/result", "probe", "trace", "hopstat", "flows", "alert", "monitor"}
 
 // with joins groups of package names into one list.
 func with(groups ...[]string) []string { return slices.Concat(groups...) }
@@ -44,13 +44,15 @@ var allowed = map[string][]string{
 	"internal/probe":           {"packet", "probe/result"},
 	"internal/probe/probetest": {"packet", "probe/result", "probe"},
 	"internal/trace":           {"packet", "probe/result", "probe"},
-	"internal/monitor":         engine,
+	// Per-flow statistics (ECMP flow enumeration): a hopstat path per flow.
+	"internal/flows":   {"hopstat"},
+	"internal/monitor": engine,
 	// Caches filled in the background; geo stores its cache on disk.
 	"internal/resolve": {"workqueue"},
 	"internal/geo":     {"workqueue", "atomicfile"},
 	// Readers of the per-hop statistics and of the monitor.
 	// The result types (a leaf) carry what a hop's replies said (report -e).
-	"internal/report": {"hopstat", "packet", "probe/result"},
+	"internal/report": {"hopstat", "flows", "packet", "probe/result"},
 	"internal/config": with(engine, []string{"atomicfile"}),
 	"internal/csvlog": engine,
 	// The webhook's payload carries the diagnosis in the report's format.
@@ -96,6 +98,7 @@ var never = []struct {
 	{"internal/packet", []string{"probe", "trace", "monitor"}, "wire formats do no I/O"},
 	{"internal/probe/result", []string{"probe", "trace", "monitor"}, "the result types are a leaf, so that readers of results need not reach the sockets"},
 	{"internal/hopstat", []string{"packet", "probe", "trace", "monitor"}, "statistics are pure"},
+	{"internal/flows", []string{"packet", "probe", "trace", "monitor"}, "per-flow statistics are pure"},
 	{"internal/alert", []string{"packet", "probe", "trace", "monitor"}, "alert rules are pure"},
 	{"internal/workqueue", []string{"probe", "resolve", "geo", "monitor"}, "the caches that use it know what they look up; it does not"},
 	{"internal/atomicfile", []string{"config", "probe", "monitor"}, "a file write knows nothing of what it writes"},
