@@ -69,13 +69,18 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
 		}
+		fid, err := p.flowID(s, pr.Flow)
+		if err != nil {
+			b.resolve(i, Reply{Kind: Failed, Err: err})
+			continue
+		}
 		tbl := s.pend
-		seq, ok := tbl.add(lpend{dst: pr.Dst, port: pr.Port, ttl: uint8(pr.TTL), idx: int32(i), b: b, gen: gen})
+		seq, ok := tbl.add(lpend{dst: pr.Dst, port: pr.Port, ttl: uint8(pr.TTL), idx: int32(i), b: b, gen: gen, flowID: fid})
 		if !ok {
 			b.resolve(i, Reply{Kind: Failed, Err: errors.New("too many probes in flight on one socket")})
 			continue
 		}
-		if err := p.build(s, b, pr, seq); err != nil {
+		if err := p.build(s, b, pr, seq, fid); err != nil {
 			tbl.takeOwned(seq, b, gen)
 			b.resolve(i, Reply{Kind: Failed, Err: err})
 			continue
@@ -173,7 +178,7 @@ func (p *linuxProber) sharedFor(pr Probe) (*sharedSock, error) {
 		return p.dfSock(pr.Mode, pr.Dst.Is6())
 	}
 	if pr.Mode == UDP {
-		return p.udpSock(pr.Dst.Is6())
+		return p.udpSock(pr.Dst.Is6(), pr.Flow)
 	}
-	return p.icmpSock(pr.Dst.Is6())
+	return p.icmpSock(pr.Dst.Is6(), pr.Flow)
 }

@@ -43,7 +43,10 @@ type lpend struct {
 	gen  uint32 // b's generation when the probe was sent
 	idx  int32
 	port uint16
-	ttl  uint8
+	// flowID is what marks the probe's flow: the source port of a raw UDP
+	// probe, the identifier of a raw ICMP one (flow_linux.go).
+	flowID uint16
+	ttl    uint8
 }
 
 // post hands the probe's answer to its batch.

@@ -23,16 +23,16 @@ import (
 // UDP payload layout: [0:4] magic, [4:6] sequence, [6:8] zero.
 const minPayload = 8
 
-func (p *linuxProber) icmpSock(v6 bool) (*sharedSock, error) {
+func (p *linuxProber) icmpSock(v6 bool, flow uint16) (*sharedSock, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, ErrClosed
 	}
-	if s := p.shared[sockKey{kindRawICMP, v6}]; s != nil && p.cfg.Privilege != Unprivileged {
+	if s := p.shared[sockKey{kind: kindRawICMP, v6: v6}]; s != nil && p.cfg.Privilege != Unprivileged {
 		return s, nil
 	}
-	if s := p.shared[sockKey{kindPing, v6}]; s != nil {
+	if s := p.shared[sockKey{kind: kindPing, v6: v6, flow: flow}]; s != nil {
 		return s, nil
 	}
 	var rawErr error
@@ -47,9 +47,12 @@ func (p *linuxProber) icmpSock(v6 bool) (*sharedSock, error) {
 		}
 		rawErr = err
 	}
-	s, err := p.openPing(v6)
+	s, err := p.openPing(v6, flow)
 	if err != nil {
 		return nil, err
+	}
+	if flow != 0 {
+		return s, nil // the flow-0 socket said how ICMP is sent
 	}
 	why := "raw sockets not requested"
 	if rawErr != nil {
@@ -63,7 +66,7 @@ func (p *linuxProber) icmpSock(v6 bool) (*sharedSock, error) {
 // any user whose group is in net.ipv4.ping_group_range open. The kernel
 // owns the echo identifier (it is the socket's port) and demultiplexes
 // replies by it, so probes are matched by sequence number and payload token.
-func (p *linuxProber) openPing(v6 bool) (*sharedSock, error) {
+func (p *linuxProber) openPing(v6 bool, flow uint16) (*sharedSock, error) {
 	af, proto := unix.AF_INET, unix.IPPROTO_ICMP
 	if v6 {
 		af, proto = unix.AF_INET6, unix.IPPROTO_ICMPV6
@@ -76,7 +79,7 @@ func (p *linuxProber) openPing(v6 bool) (*sharedSock, error) {
 	if sa, err := unix.Getsockname(fd); err == nil {
 		_, port = addrOf(sa)
 	}
-	s, err := p.register(fd, v6, kindPing, 1)
+	s, err := p.register(fd, v6, kindPing, flow, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +89,7 @@ func (p *linuxProber) openPing(v6 bool) (*sharedSock, error) {
 
 // register finishes a shared socket: error queue, timestamps, netpoller,
 // and (for sockets that receive) a reader goroutine. Callers hold p.mu.
-func (p *linuxProber) register(fd int, v6 bool, kind sockKind, seqStart uint16) (*sharedSock, error) {
+func (p *linuxProber) register(fd int, v6 bool, kind sockKind, flow, seqStart uint16) (*sharedSock, error) {
 	if kind != kindRawUDP {
 		var err error
 		if kind == kindRawICMP {
@@ -117,7 +120,7 @@ func (p *linuxProber) register(fd int, v6 bool, kind sockKind, seqStart uint16) 
 			readLoop(f, rc, func(fd int, now time.Time) { p.drain(s, fd, now) })
 		}()
 	}
-	p.shared[sockKey{kind, v6}] = s
+	p.shared[sockKey{kind: kind, v6: v6, flow: flow}] = s
 	return s, nil
 }
 
@@ -141,7 +144,7 @@ func pingSocketError(err error, v6 bool) error {
 
 // build makes the packet and control data of one probe on a shared
 // socket in b's scratch, and points b's send at its destination.
-func (p *linuxProber) build(s *sharedSock, b *lbatch, pr Probe, seq uint16) error {
+func (p *linuxProber) build(s *sharedSock, b *lbatch, pr Probe, seq, flowID uint16) error {
 	size := max(pr.Size, minPayload)
 	switch s.kind {
 	case kindPing, kindRawICMP:
@@ -151,7 +154,7 @@ func (p *linuxProber) build(s *sharedSock, b *lbatch, pr Probe, seq uint16) erro
 		if s.v6 {
 			pkt[0] = 128
 		}
-		id := p.id // ignored (rewritten) by ping sockets
+		id := flowID // the flow's identifier (flowID); ignored (rewritten) by ping sockets
 		binary.BigEndian.PutUint16(pkt[4:6], id)
 		binary.BigEndian.PutUint16(pkt[6:8], seq)
 		// seq plus this word is constant, so the checksum of the whole
@@ -165,7 +168,7 @@ func (p *linuxProber) build(s *sharedSock, b *lbatch, pr Probe, seq uint16) erro
 		b.pkt = grow(b.pkt, size)
 		packet.PutToken(b.pkt, seq, s.token(p))
 	case kindRawUDP:
-		if err := p.buildRawUDP(s, b, pr, seq, size); err != nil {
+		if err := p.buildRawUDP(s, b, pr, seq, flowID, size); err != nil {
 			return err
 		}
 	}

@@ -51,6 +51,7 @@ const (
 type sockKey struct {
 	kind sockKind
 	v6   bool
+	flow uint16 // ping and unprivileged UDP sockets: one per flow (flow_linux.go)
 }
 
 type linuxProber struct {
@@ -80,7 +81,11 @@ type sharedSock struct {
 	port    uint16      // local port (UDP), or the kernel-chosen ICMP identifier (ping)
 	rawRx   *sharedSock // kindRawUDP: the raw ICMP socket its replies arrive on
 	reserve int         // kindRawUDP: the ordinary UDP socket holding the source port (-1 if none)
-	df      bool        // sends DontFragment probes only (df_linux.go)
+	// kindRawUDP: the source port of each flow above 0 and the ordinary
+	// UDP sockets holding them (flow_linux.go); guarded by the prober's mu.
+	flowPorts map[uint16]uint16
+	flowRes   []int
+	df        bool // sends DontFragment probes only (df_linux.go)
 
 	// Used only on the reader goroutine.
 	rv     *receiver
@@ -105,10 +110,10 @@ func (p *linuxProber) Backend() string {
 func (p *linuxProber) Prepare(mode Mode, v6, _ bool) error {
 	switch mode {
 	case ICMP:
-		_, err := p.icmpSock(v6)
+		_, err := p.icmpSock(v6, 0)
 		return err
 	case UDP:
-		_, err := p.udpSock(v6)
+		_, err := p.udpSock(v6, 0)
 		return err
 	case TCP:
 		return p.checkTCP(v6)
@@ -170,6 +175,9 @@ func (p *linuxProber) Close() error {
 		s.f.Close()
 		if s.reserve >= 0 {
 			unix.Close(s.reserve)
+		}
+		for _, fd := range s.flowRes {
+			unix.Close(fd)
 		}
 	}
 	p.readers.Wait()

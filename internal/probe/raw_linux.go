@@ -29,7 +29,7 @@ func rawError(err error, v6 bool) error {
 // with routers that quote only the 8 bytes RFC 792 requires.
 // Callers hold p.mu.
 func (p *linuxProber) openRawICMP(v6 bool) (*sharedSock, error) {
-	if s := p.shared[sockKey{kindRawICMP, v6}]; s != nil {
+	if s := p.shared[sockKey{kind: kindRawICMP, v6: v6}]; s != nil {
 		return s, nil
 	}
 	af, proto := unix.AF_INET, unix.IPPROTO_ICMP
@@ -58,7 +58,7 @@ func (p *linuxProber) openRawICMP(v6 bool) (*sharedSock, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("set ICMP filter: %w", err)
 	}
-	return p.register(fd, v6, kindRawICMP, 1)
+	return p.register(fd, v6, kindRawICMP, 0, 1)
 }
 
 // openRawUDP opens a raw UDP socket for sending crafted UDP probes (their
@@ -104,7 +104,7 @@ func (p *linuxProber) openRawUDP(v6 bool) (*sharedSock, error) {
 		}
 		return nil, fmt.Errorf("reserve a UDP source port: %w", err)
 	}
-	s, err := p.register(fd, v6, kindRawUDP, 1)
+	s, err := p.register(fd, v6, kindRawUDP, 0, 1)
 	if err != nil {
 		unix.Close(res)
 		return nil, err
@@ -119,14 +119,14 @@ func (p *linuxProber) openRawUDP(v6 bool) (*sharedSock, error) {
 
 // buildRawUDP crafts the UDP header and payload of one raw probe in b's
 // scratch.
-func (p *linuxProber) buildRawUDP(s *sharedSock, b *lbatch, pr Probe, seq uint16, size int) error {
+func (p *linuxProber) buildRawUDP(s *sharedSock, b *lbatch, pr Probe, seq, sport uint16, size int) error {
 	src, err := p.sourceFor(pr.Dst)
 	if err != nil {
 		return err
 	}
 	b.raw = grow(b.raw, max(size-2, packet.TokenLen))
 	packet.PutToken(b.raw, seq, p.magic)
-	b.pkt, err = packet.AppendParisUDP(b.pkt[:0], netip.AddrPortFrom(src, s.port), netip.AddrPortFrom(pr.Dst, pr.Port), seq, b.raw)
+	b.pkt, err = packet.AppendParisUDP(b.pkt[:0], netip.AddrPortFrom(src, sport), netip.AddrPortFrom(pr.Dst, pr.Port), seq, b.raw)
 	return err
 }
 
@@ -180,12 +180,13 @@ func (p *linuxProber) handleRaw(s *sharedSock, m *message, now time.Time) {
 	}
 	if (msg.Type == 0 && !s.v6) || (msg.Type == 129 && s.v6) {
 		e := msg.Echo
-		if e.ID != p.id || len(e.Data) < 6 || packet.ParisWord(e.Seq, 0) != uint16(e.Data[0])<<8|uint16(e.Data[1]) {
+		if len(e.Data) < 6 || packet.ParisWord(e.Seq, 0) != uint16(e.Data[0])<<8|uint16(e.Data[1]) {
 			return
 		}
 		// A late reply whose number was reused since by a probe to
-		// another address is not that probe's answer.
-		if pd, ok := s.pend.peek(e.Seq); !ok || from != pd.dst {
+		// another address is not that probe's answer; nor is one with
+		// another identifier than its flow's.
+		if pd, ok := s.pend.peek(e.Seq); !ok || from != pd.dst || e.ID != pd.flowID {
 			return
 		}
 		pd, ok := s.pend.take(e.Seq)
@@ -202,33 +203,37 @@ func (p *linuxProber) handleRaw(s *sharedSock, m *message, now time.Time) {
 	}
 	var tbl *ltable
 	var seq, sport uint16
+	var fromToken bool
 	var mode Mode
 	switch q.IP.Protocol {
 	case packet.ProtoICMP, packet.ProtoICMPv6:
-		if q.Echo.ID != p.id {
-			return
-		}
 		tbl, seq, mode = s.pend, q.Echo.Seq, ICMP
 	case packet.ProtoUDP:
 		u := s.rawUDP.Load()
 		if u == nil {
 			return
 		}
-		var fromToken bool
 		seq, fromToken = rawUDPSeq(&q, p.magic)
-		// The token proves the probe ours even when a translator changed
-		// its source port; the checksum alone does not.
-		if !fromToken && q.UDP.Src != u.port {
-			return
-		}
 		tbl, mode = u.pend, UDP
-		sport = u.port
 	default:
 		return // TCP probes are matched on their own sockets' error queues
 	}
 	pd, ok := tbl.peek(seq)
 	if !ok || q.IP.Dst.Unmap() != pd.dst {
 		return
+	}
+	switch mode {
+	case ICMP:
+		if q.Echo.ID != pd.flowID {
+			return
+		}
+	case UDP:
+		// The token proves the probe ours even when a translator changed
+		// its source port (its flow's, flowID); the checksum alone does not.
+		if !fromToken && q.UDP.Src != pd.flowID {
+			return
+		}
+		sport = pd.flowID
 	}
 	kind, ignore := classify(s.v6, mode, msg.Type, msg.Code)
 	if ignore {

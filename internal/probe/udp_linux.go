@@ -11,16 +11,16 @@ import (
 	"github.com/pingerplot/pingerplot/internal/packet"
 )
 
-func (p *linuxProber) udpSock(v6 bool) (*sharedSock, error) {
+func (p *linuxProber) udpSock(v6 bool, flow uint16) (*sharedSock, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, ErrClosed
 	}
-	if s := p.shared[sockKey{kindRawUDP, v6}]; s != nil && p.cfg.Privilege != Unprivileged {
+	if s := p.shared[sockKey{kind: kindRawUDP, v6: v6}]; s != nil && p.cfg.Privilege != Unprivileged {
 		return s, nil
 	}
-	if s := p.shared[sockKey{kindUDP, v6}]; s != nil {
+	if s := p.shared[sockKey{kind: kindUDP, v6: v6, flow: flow}]; s != nil {
 		return s, nil
 	}
 	var rawErr error
@@ -35,9 +35,12 @@ func (p *linuxProber) udpSock(v6 bool) (*sharedSock, error) {
 		}
 		rawErr = err
 	}
-	s, err := p.openUDP(v6)
+	s, err := p.openUDP(v6, flow)
 	if err != nil {
 		return nil, err
+	}
+	if flow != 0 {
+		return s, nil // the flow-0 socket said how UDP is sent
 	}
 	why := "raw sockets not requested"
 	if rawErr != nil {
@@ -53,7 +56,7 @@ func (p *linuxProber) udpSock(v6 bool) (*sharedSock, error) {
 // probes are told apart by the token at the start of the payload, which the
 // router quotes back. (A router that quotes only the RFC 792 minimum of 8
 // bytes cannot be matched this way; raw mode matches it by the UDP checksum.)
-func (p *linuxProber) openUDP(v6 bool) (*sharedSock, error) {
+func (p *linuxProber) openUDP(v6 bool, flow uint16) (*sharedSock, error) {
 	af := unix.AF_INET
 	var sa unix.Sockaddr = &unix.SockaddrInet4{}
 	if v6 {
@@ -75,7 +78,7 @@ func (p *linuxProber) openUDP(v6 bool) (*sharedSock, error) {
 	if sa, err := unix.Getsockname(fd); err == nil {
 		_, port = addrOf(sa)
 	}
-	s, err := p.register(fd, v6, kindUDP, 1)
+	s, err := p.register(fd, v6, kindUDP, flow, 1)
 	if err != nil {
 		return nil, err
 	}
