@@ -61,7 +61,7 @@ func targetOf(r Record) fileTarget {
 		Hops: make([]fileHop, len(r.Hops)), Events: make([]fileEvent, len(r.Events)),
 	}
 	for i, h := range r.Hops {
-		fh := fileHop{TTL: h.TTL, Stats: statsOf(h.Stats), Reached: h.Reached}
+		fh := fileHop{TTL: h.TTL, Stats: statsOf(h.Stats), Reached: h.Reached, Details: detailsOf(h.Details)}
 		for _, rp := range h.Responders {
 			fh.Responders = append(fh.Responders, fileResponder{Addr: addrText(rp.Addr), Stats: statsOf(rp.Stats)})
 		}
@@ -271,6 +271,9 @@ func (h fileHop) hop(rounds, history int) (monitor.Hop, error) {
 	}
 	if recv > stats.Recv {
 		return monitor.Hop{}, fmt.Errorf("responders: their replies add up to %d, more than the hop received (%d)", recv, stats.Recv)
+	}
+	if out.Details, err = details(h.Details); err != nil {
+		return monitor.Hop{}, err
 	}
 	if len(h.History) > history {
 		return monitor.Hop{}, fmt.Errorf("history: %d samples, more than the %d the settings keep", len(h.History), history)

@@ -48,6 +48,7 @@ type fileHop struct {
 	Stats      fileStats       `json:"stats"`
 	Reached    bool            `json:"reached,omitempty"`
 	Responders []fileResponder `json:"responders,omitempty"`
+	Details    []fileDetails   `json:"details,omitempty"`
 	History    []fileSample    `json:"history,omitempty"`
 }
 
@@ -198,13 +199,20 @@ func appendTarget(b []byte, t fileTarget) []byte {
 		}
 		b = append(b, "\n"+indent(4)+"{\n"...)
 		b = appendKey(b, 5, "ttl", h.TTL, true)
-		more := len(h.Responders) > 0 || len(h.History) > 0
+		more := len(h.Responders) > 0 || len(h.Details) > 0 || len(h.History) > 0
 		b = appendKey(b, 5, "stats", h.Stats, h.Reached || more)
 		if h.Reached {
 			b = appendKey(b, 5, "reached", true, more)
 		}
 		if len(h.Responders) > 0 {
 			b = appendList(b, 5, "responders", len(h.Responders), func(b []byte, i int) []byte { return appendJSON(b, h.Responders[i]) })
+			if len(h.Details) > 0 || len(h.History) > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '\n')
+		}
+		if len(h.Details) > 0 {
+			b = appendList(b, 5, "details", len(h.Details), func(b []byte, i int) []byte { return appendJSON(b, h.Details[i]) })
 			if len(h.History) > 0 {
 				b = append(b, ',')
 			}

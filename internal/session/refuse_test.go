@@ -107,10 +107,33 @@ func TestLoadRefuses(t *testing.T) {
 		{"best above worst", func(t *testing.T) string {
 			return edit(t, g, `"sent":3,"recv":3,"last_ms":8.1,"best_ms":8,`, `"sent":3,"recv":3,"last_ms":8.1,"best_ms":10,`)
 		}, `hops[2] (ttl 3): stats: best_ms 10 is above worst_ms 9.5`},
-		{"responder address", func(t *testing.T) string { return edit(t, g, `{"addr":"203.0.113.5"`, `{"addr":"203.0.113.500"`) },
-			`hops[2] (ttl 3): responders[1]: addr: "203.0.113.500" is not an IP address`},
-		{"responder twice", func(t *testing.T) string { return edit(t, g, `{"addr":"203.0.113.5"`, `{"addr":"203.0.113.1"`) },
-			`hops[2] (ttl 3): responders[1]: 203.0.113.1 is listed twice`},
+		{"responder address", func(t *testing.T) string {
+			return edit(t, g, `{"addr":"203.0.113.5","stats"`, `{"addr":"203.0.113.500","stats"`)
+		}, `hops[2] (ttl 3): responders[1]: addr: "203.0.113.500" is not an IP address`},
+		{"responder twice", func(t *testing.T) string {
+			return edit(t, g, `{"addr":"203.0.113.5","stats"`, `{"addr":"203.0.113.1","stats"`)
+		}, `hops[2] (ttl 3): responders[1]: 203.0.113.1 is listed twice`},
+		{"details address", func(t *testing.T) string {
+			return edit(t, g, `{"addr":"203.0.113.5","quoted"`, `{"addr":"203.0.113.500","quoted"`)
+		}, `hops[2] (ttl 3): details[1]: addr: "203.0.113.500" is not an IP address`},
+		{"details twice", func(t *testing.T) string {
+			return edit(t, g, `{"addr":"203.0.113.5","quoted"`, `{"addr":"203.0.113.1","quoted"`)
+		}, `hops[2] (ttl 3): details[1]: 203.0.113.1 is listed twice`},
+		{"label beyond 20 bits", func(t *testing.T) string { return edit(t, g, `"label":24001`, `"label":1048576`) },
+			`hops[2] (ttl 3): details[0] (203.0.113.1): mpls[0]: label 1048576, tc 5: want a label below 2^20 and tc 0 to 7`},
+		{"traffic class beyond 3 bits", func(t *testing.T) string { return edit(t, g, `"tc":5`, `"tc":8`) },
+			`mpls[0]: label 24001, tc 8: want a label below 2^20 and tc 0 to 7`},
+		{"interface role", func(t *testing.T) string { return edit(t, g, `"role":"outgoing"`, `"role":"sideways"`) },
+			`details[0] (203.0.113.1): interfaces[1]: role "sideways": want incoming, sub-ip, outgoing or next-hop`},
+		{"interface address", func(t *testing.T) string { return edit(t, g, `"addr":"192.0.2.9"`, `"addr":"192.0.2.999"`) },
+			`interfaces[0]: addr: ParseAddr("192.0.2.999")`},
+		{"interface name with an escape", func(t *testing.T) string { return edit(t, g, `"name":"xe-1/0/0"`, `"name":"xe\u001b[31m"`) },
+			`interfaces[1]: name "xe\x1b[31m": control characters are not allowed`},
+		{"tos without a quote", func(t *testing.T) string { return edit(t, g, `"quoted":true,"tos":184`, `"tos":184`) },
+			`details[0] (203.0.113.1): tos and nat come from a quote: want quoted true with them`},
+		{"details saying nothing", func(t *testing.T) string {
+			return edit(t, g, `{"addr":"203.0.113.5","quoted":true,"nat":true}`, `{"addr":"203.0.113.5"}`)
+		}, `details[1] (203.0.113.5): says nothing: want labels, interfaces or a quote`},
 		{"responders add up", func(t *testing.T) string {
 			return edit(t, g, `{"addr":"203.0.113.5","stats":{"sent":1,"recv":1,`, `{"addr":"203.0.113.5","stats":{"sent":2,"recv":2,`)
 		}, `hops[2] (ttl 3): responders: their replies add up to 4, more than the hop received (3)`},

@@ -16,6 +16,8 @@ import (
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/hopstat"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/packet"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -104,6 +106,17 @@ func fixture(t testing.TB) Session {
 					{Hop: hopstat.Hop{TTL: 3, Stats: withPercentiles(stats(3, 8*msRound, 9500*µs, 8100*µs), 8*msRound, 9500*µs, 8100*µs), Responders: []hopstat.Responder{
 						{Addr: netip.MustParseAddr("203.0.113.1"), Stats: stats(2, 8*msRound, 8100*µs)},
 						{Addr: netip.MustParseAddr("203.0.113.5"), Stats: stats(1, 9500*µs)}}},
+						Details: []monitor.ResponderDetails{
+							{Addr: netip.MustParseAddr("203.0.113.1"), Details: result.Details{
+								MPLS: []packet.MPLSLabel{{Label: 24001, TC: 5, TTL: 1}, {Label: 16, S: true, TTL: 255}},
+								Interfaces: []packet.InterfaceInfo{
+									{Role: packet.RoleIncoming, IfIndex: 12, HasIfIndex: true, Addr: netip.MustParseAddr("192.0.2.9"), Name: "ge-0/0/1", MTU: 1500},
+									{Role: packet.RoleOutgoing, Name: "xe-1/0/0"},
+								},
+								Quoted: true, TOS: 0xb8,
+							}},
+							{Addr: netip.MustParseAddr("203.0.113.5"), Details: result.Details{Quoted: true, NAT: true}},
+						},
 						History: []monitor.Sample{sample(1, "203.0.113.1", 8*msRound), sample(2, "203.0.113.5", 9500*µs), sample(3, "203.0.113.1", 8100*µs)}},
 					{Hop: hopstat.Hop{TTL: 4, Reached: true, Stats: withPercentiles(stats(3, 12100*µs, 11900*µs), 12100*µs, 11900*µs), Responders: []hopstat.Responder{
 						{Addr: dnsAddr, Stats: stats(2, 12100*µs, 11900*µs)}}},
