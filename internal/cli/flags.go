@@ -40,6 +40,8 @@ type probeFlags struct {
 	pingHops    bool
 	tos         string
 	ext         bool
+	flows       int  // report --flows: ECMP flow enumeration (report_flows.go)
+	pmtu        bool // report --pmtu: path MTU discovery (pmtu.go)
 }
 
 // pingHopsHelp is --ping-hops' usage line (report, ui, headless).
@@ -56,6 +58,8 @@ func (pf *probeFlags) register(fs *flag.FlagSet, withCount bool) {
 		fs.BoolVar(&pf.pingHops, "ping-hops", false, pingHopsHelp)
 		fs.BoolVar(&pf.ext, "e", false, "")
 		fs.BoolVar(&pf.ext, "ext", false, "show what each hop's replies said beyond its address, as mtr -e: MPLS labels, RFC 5837 interfaces")
+		fs.BoolVar(&pf.pmtu, "pmtu", false, "after the rounds, discover the path MTU with don't-fragment probes and the hop where larger packets stop (docs/probing.md)")
+		fs.IntVar(&pf.flows, "flows", 0, flowsHelp)
 	}
 	fs.BoolVar(&pf.noDNS, "n", false, "")
 	fs.BoolVar(&pf.noDNS, "no-dns", false, "do not resolve hop addresses to names")
@@ -200,6 +204,9 @@ func (pf *probeFlags) validate(withCount, withInterval bool) (probe.Mode, error)
 		}
 		if pf.json && pf.csv {
 			return 0, usagef("--json and --csv cannot be used together")
+		}
+		if err := pf.validateFlows(mode); err != nil {
+			return 0, err
 		}
 	}
 	return mode, nil

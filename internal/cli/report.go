@@ -32,6 +32,12 @@ func runReport(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	// --flows: flows 1 to N-1 beside flow 0, the report's own.
+	fl, err := newFlowRun(prober, tr.Config(), pf.flows, pf.count)
+	if err != nil {
+		return err
+	}
+	writeFlowsNote(env.Stderr, pf, mode)
 	if pf.pingHops && mode != probe.ICMP {
 		// UDP and TCP traces open no ICMP echo socket of their own.
 		if err := prober.Prepare(probe.ICMP, dst.Is6(), false); err != nil {
@@ -78,7 +84,7 @@ func runReport(ctx context.Context, args []string, env Env) error {
 		} else {
 			close(pinged)
 		}
-		r, err := tr.Round(ctx, i, nil)
+		r, err := fl.round(ctx, i, tr)
 		<-pinged
 		if err != nil {
 			return err
@@ -148,16 +154,27 @@ func runReport(ctx context.Context, args []string, env Env) error {
 			report.SetDetails(&rep.Hops[i], reportDetails(details.At(rep.Hops[i].TTL)))
 		}
 	}
+	if pf.pmtu {
+		p := discoverPathMTU(ctx, prober, cfg, mode, dst)
+		rep.PathMTU = &p
+	}
 	as.fill(rep.Hops, env)
 	diagnose.DirectForReport(diag, rep.Hops)
 	rep.Diagnosis = diagnose.ForReport(diagnose.Analyze(diag, diagnose.Options{Target: dst, Mode: mode.String(), Names: namer}), rep.Hops)
+	rep.Flows = fl.report(mode, namer)
 	switch {
 	case pf.json:
 		return report.WriteJSON(env.Stdout, rep)
 	case pf.csv:
 		return report.WriteCSV(env.Stdout, rep)
 	}
-	return report.WriteText(env.Stdout, rep)
+	if err := report.WriteText(env.Stdout, rep); err != nil {
+		return err
+	}
+	if rep.Flows != nil {
+		return report.WriteFlowsText(env.Stdout, rep.Flows)
+	}
+	return nil
 }
 
 // reportDetails converts a hop's responder details into the report's.

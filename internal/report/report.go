@@ -42,6 +42,9 @@ type Report struct {
 	// Diagnosis reads the run's rounds: what is wrong and where. Absent
 	// where no rounds were read (a stored window without them).
 	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
+	// Flows are the distinct paths of ECMP flow enumeration (--flows);
+	// absent without it.
+	Flows *Flows `json:"flows,omitempty"`
 }
 
 // Port states of a TCP destination.

@@ -38,6 +38,10 @@ type Config struct {
 	// TOS is the TOS byte (IPv4) or traffic class (IPv6) probes are sent
 	// with: DSCP and ECN (probe.Probe.TOS); 0 sends them unmarked.
 	TOS uint8
+	// Flow is the flow identifier every probe of the tracer carries
+	// (probe.Probe.Flow); 0 is the target's ordinary flow. ECMP flow
+	// enumeration runs one tracer per flow.
+	Flow uint16
 }
 
 // Defaults.
@@ -211,7 +215,7 @@ func (t *Tracer) Round(ctx context.Context, index int, onHop func(Hop)) (Round, 
 		t.ps = append(t.ps, probe.Probe{
 			Dst: t.cfg.Target, TTL: ttl, Mode: t.cfg.Mode, Port: t.cfg.Port,
 			Size: t.cfg.Size, Timeout: t.cfg.Timeout, FinalHopOnly: t.cfg.FinalHopOnly,
-			TOS: t.cfg.TOS,
+			TOS: t.cfg.TOS, Flow: t.cfg.Flow,
 		})
 	}
 	// From here on TTLs are places in the path (Hop.TTL): a final-hop-only
