@@ -14,7 +14,7 @@ const module = "github.com/pingerplot/pingerplot/"
 
 // engine is what the monitor brings with it: anything that reads snapshots
 // or events reaches these.
-var engine = []string{"packet", "probe/result", "probe", "trace", "hopstat", "flows", "alert", "monitor"}
+var engine = []string{"packet", "probe/result", "probe", "trace", "pmtu", "hopstat", "flows", "alert", "monitor"}
 
 // with joins groups of package names into one list.
 func with(groups ...[]string) []string { return slices.Concat(groups...) }
@@ -44,6 +44,7 @@ var allowed = map[string][]string{
 	"internal/probe":           {"packet", "probe/result"},
 	"internal/probe/probetest": {"packet", "probe/result", "probe"},
 	"internal/trace":           {"packet", "probe/result", "probe"},
+	"internal/pmtu":            {"packet", "probe/result", "probe"},
 	// Per-flow statistics (ECMP flow enumeration): a hopstat path per flow.
 	"internal/flows":   {"hopstat"},
 	"internal/monitor": engine,
@@ -118,7 +119,7 @@ var never = []struct {
 // sockets): the engine that drives a Prober and the wiring that makes one.
 // Packages that show or store results take its types from probe/result,
 // even where they reach probe through the monitor.
-var probeImporters = []string{"internal/probe/probetest", "internal/trace", "internal/monitor", "internal/hopping", "internal/cli"}
+var probeImporters = []string{"internal/probe/probetest", "internal/trace", "internal/pmtu", "internal/monitor", "internal/hopping", "internal/cli"}
 
 // pkgDeps is one package's project imports under internal/: direct and all
 // (transitive), named relative to internal/.

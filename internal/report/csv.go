@@ -27,6 +27,9 @@ func WriteCSV(w io.Writer, r Report) error {
 	for _, c := range cols {
 		header = append(header, c.CSV)
 	}
+	if r.PathMTU != nil {
+		header = append(header, pathMTUCSV...)
+	}
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -57,6 +60,7 @@ func WriteCSV(w io.Writer, r Report) error {
 		for _, c := range cols {
 			row = append(row, detailCSV(h, c))
 		}
+		row = appendPathMTUCSV(row, r.PathMTU)
 		if err := cw.Write(row); err != nil {
 			return err
 		}

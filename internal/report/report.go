@@ -42,6 +42,9 @@ type Report struct {
 	// Diagnosis reads the run's rounds: what is wrong and where. Absent
 	// where no rounds were read (a stored window without them).
 	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
+	// PathMTU is what path MTU discovery found (--pmtu, pmtu.go); absent
+	// when it was not asked for.
+	PathMTU *PathMTU `json:"path_mtu,omitempty"`
 	// Flows are the distinct paths of ECMP flow enumeration (--flows);
 	// absent without it.
 	Flows *Flows `json:"flows,omitempty"`

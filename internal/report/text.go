@@ -105,6 +105,11 @@ func WriteText(w io.Writer, r Report) error {
 			return err
 		}
 	}
+	if line := PathMTULine(r.PathMTU); line != "" {
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
+	}
 	return writeDiagnosis(w, r.Diagnosis)
 }
 
