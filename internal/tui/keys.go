@@ -15,6 +15,7 @@ const (
 	Prev               // Shift-Tab: the previous target
 	Redraw             // Ctrl-L: repaint the whole screen
 	StoredStrip        // s: show or hide the last 24 h from the history
+	Ext                // e: show or hide each hop's details (MPLS labels, interfaces), as mtr's e
 	Select1            // 1 … 9: target 1 … 9; Select1+i selects target i+1
 )
 
@@ -85,6 +86,8 @@ func (d *Decoder) feed(b byte) Action {
 		return Redraw
 	case b == 's' || b == 'S':
 		return StoredStrip
+	case b == 'e' || b == 'E':
+		return Ext
 	case b >= '1' && b <= '9':
 		return Select1 + Action(b-'1')
 	}

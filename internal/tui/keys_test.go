@@ -24,6 +24,8 @@ func TestDecode(t *testing.T) {
 		{"shift-tab", []string{"\x1b[Z"}, []Action{Prev}},
 		{"shift-tab split across reads", []string{"\x1b", "[", "Z"}, []Action{Prev}},
 		{"ctrl-l", []string{"\x0c"}, []Action{Redraw}},
+		{"e", []string{"e"}, []Action{Ext}},
+		{"E", []string{"E"}, []Action{Ext}},
 		{"digits", []string{"19"}, []Action{Select1, Select1 + 8}},
 		{"zero and letters mean nothing", []string{"0xyz"}, nil},
 		{"arrow keys mean nothing", []string{"\x1b[A\x1bOB\x1b[1;5C"}, nil},

@@ -69,7 +69,7 @@ const (
 )
 
 // helpText is the help line (?); docs/tui.md says the same at length.
-const helpText = "q quit  p pause/resume  r reset  n names/addresses  d display  s stored 24 h  Tab/Shift-Tab/1-9 target  ? hide"
+const helpText = "q quit  p pause/resume  r reset  n names/addresses  d display  e details  s stored 24 h  Tab/Shift-Tab/1-9 target  ? hide"
 
 // Render returns the lines of the screen for f on a terminal of width ×
 // height characters: at most height lines, none wider than width (ANSI
@@ -100,11 +100,16 @@ func Render(f Frame, width, height int) []string {
 	if f.AS != nil {
 		report.AddAS(hops, f.AS)
 	}
+	if f.View.Ext {
+		for i := range hops {
+			report.SetDetails(&hops[i], reportDetails(s.Hops[i].Details))
+		}
+	}
 	var table []string
 	if f.View.Mode == Strip {
 		table = stripTable(p, s, hops, f.AS != nil, width)
 	} else {
-		table = statsTable(p, hops, f.AS != nil, width)
+		table = statsTable(p, hops, f.AS != nil, f.View.Ext, width)
 	}
 	var ev monitor.Event
 	if sel < len(f.Events) {
@@ -215,7 +220,7 @@ func asCell(withAS bool, addr string, asn uint32) string {
 	return fmt.Sprintf("%-*s", asWidth, "AS"+strconv.FormatUint(uint64(asn), 10))
 }
 
-func statsTable(p painter, hops []report.Hop, withAS bool, width int) []string {
+func statsTable(p painter, hops []report.Hop, withAS, ext bool, width int) []string {
 	hw := hostWidth(width, withAS, statsWidth)
 	asHead := ""
 	if withAS {
@@ -230,12 +235,46 @@ func statsTable(p painter, hops []report.Hop, withAS bool, width int) []string {
 		}
 		out = append(out, fmt.Sprintf("%3d. %s%s %s %4d %6s %6s %6s %6s %6s %6s", h.TTL, asCell(withAS, h.Addr, h.ASN),
 			fit(hostText(h.Addr, h.Host), hw), loss, h.Sent, msText(h.LastMs), msText(h.AvgMs), msText(h.MinMs), msText(h.MaxMs), msText(h.StdevMs), msText(h.JitterMs)))
+		if ext {
+			out = append(out, detailLines(h, h.Addr)...)
+		}
 		// Other responders at this TTL (ECMP, a reroute) follow on their
 		// own lines as in mtr, with their reply count and RTTs.
 		for _, o := range h.Others {
 			out = append(out, fmt.Sprintf("%*s%s  %s %6s %4d %6s %6s %6s %6s", ttlWidth, "", asCell(withAS, o.Addr, o.ASN),
 				fit(hostText(o.Addr, o.Host), hw-2), "", o.Recv, "", msText(o.AvgMs), msText(o.MinMs), msText(o.MaxMs)))
+			if ext {
+				out = append(out, detailLines(h, o.Addr)...)
+			}
 		}
+	}
+	return out
+}
+
+// detailLines are the details of responder addr at hop h, one line per
+// detail column that says something, as mtr's e shows MPLS labels under
+// the hop: "[MPLS: Lbl 24001 TC 5 S 0 TTL 1]". A wide cell is cut at the
+// terminal's edge like any line.
+func detailLines(h report.Hop, addr string) []string {
+	var out []string
+	for _, d := range h.Details {
+		if d.Addr != addr {
+			continue
+		}
+		for _, c := range report.DetailColumns() {
+			if v := c.Cell(d); v != "" {
+				out = append(out, fmt.Sprintf("%*s[%s: %s]", ttlWidth+2, "", c.Head, v))
+			}
+		}
+	}
+	return out
+}
+
+// reportDetails converts a hop's responder details into the report's.
+func reportDetails(ds []monitor.ResponderDetails) []report.Details {
+	var out []report.Details
+	for _, d := range ds {
+		out = append(out, report.DetailsOf(d.Addr, d.Details))
 	}
 	return out
 }

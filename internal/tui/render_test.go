@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/hopstat"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/packet"
 	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
@@ -131,6 +133,7 @@ func TestRenderGolden(t *testing.T) {
 	strip.View.Mode = Strip
 	help := sampleFrame()
 	help.View.Help = true
+	ext := extFrame()
 	tests := []struct {
 		name          string
 		f             Frame
@@ -143,6 +146,7 @@ func TestRenderGolden(t *testing.T) {
 		{"stats-100x24-as.txt", withAS, 100, 24},
 		{"stats-100x24-help.txt", help, 100, 24},
 		{"strip-80x24.txt", strip, 80, 24},
+		{"stats-100x24-ext.txt", ext, 100, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,6 +195,55 @@ func TestRenderTable(t *testing.T) {
 	if n := visibleLen(hop1); n != 100 {
 		t.Errorf("hop 1 line is %d wide; want the full 100", n)
 	}
+}
+
+// extFrame is sampleFrame with e on: hop 1 sent a label stack and an
+// interface object, hop 3's second responder a label, hop 3's first
+// nothing.
+func extFrame() Frame {
+	f := sampleFrame()
+	f.View.Ext = true
+	s := &f.Snapshots[0]
+	s.Hops[0].Details = []monitor.ResponderDetails{{Addr: a1, Details: result.Details{
+		MPLS:       []packet.MPLSLabel{{Label: 24001, TC: 5, TTL: 1}, {Label: 16, S: true, TTL: 255}},
+		Interfaces: []packet.InterfaceInfo{{Role: packet.RoleIncoming, IfIndex: 12, HasIfIndex: true, Name: "ge-0/0/1", MTU: 1500}},
+	}}}
+	s.Hops[2].Details = []monitor.ResponderDetails{{Addr: a3b, Details: result.Details{
+		MPLS: []packet.MPLSLabel{{Label: 300, S: true, TTL: 254}},
+	}}}
+	return f
+}
+
+// TestRenderDetails: with e each responder's details follow its own row,
+// and without it none show.
+func TestRenderDetails(t *testing.T) {
+	lines := Render(extFrame(), 100, 24)
+	want := []struct{ after, line string }{
+		{"  1. ", "       [MPLS: Lbl 24001 TC 5 S 0 TTL 1 / Lbl 16 TC 0 S 1 TTL 255]"},
+		{"[MPLS: Lbl 24001", "       [Interfaces: incoming: ge-0/0/1 #12 mtu 1500]"},
+		{"       10.0.33.1 ", "       [MPLS: Lbl 300 TC 0 S 1 TTL 254]"},
+	}
+	for _, w := range want {
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, w.after) })
+		if i < 0 || i+1 >= len(lines) || lines[i+1] != w.line {
+			t.Errorf("the line after %q = %q; want %q\n%s", w.after, at(lines, i+1), w.line, strings.Join(lines, "\n"))
+		}
+	}
+	if i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "  3. ") }); strings.Contains(at(lines, i+1), "[") {
+		t.Errorf("hop 3's primary responder, which said nothing, is followed by %q; want its other responder", at(lines, i+1))
+	}
+	off := extFrame()
+	off.View.Ext = false
+	if screen := strings.Join(Render(off, 100, 24), "\n"); strings.Contains(screen, "[MPLS") || strings.Contains(screen, "[Interfaces") {
+		t.Errorf("details shown with e off:\n%s", screen)
+	}
+}
+
+func at(lines []string, i int) string {
+	if i < 0 || i >= len(lines) {
+		return ""
+	}
+	return lines[i]
 }
 
 func TestMsPrecision(t *testing.T) {

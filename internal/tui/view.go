@@ -20,6 +20,7 @@ type View struct {
 	Help    bool   // the key help line
 	Paused  bool   // the user paused probing (p)
 	Stored  bool   // the last 24 h from the history under the table (s)
+	Ext     bool   // each hop's details under its row (e): MPLS labels, interfaces
 	Message string // a note about the last action, until the next key
 }
 
@@ -37,6 +38,8 @@ func (v View) Apply(a Action, targets int) View {
 		v.Help = !v.Help
 	case a == StoredStrip:
 		v.Stored = !v.Stored
+	case a == Ext:
+		v.Ext = !v.Ext
 	case a == Pause:
 		v.Paused = !v.Paused
 	case a == Next && targets > 0:
