@@ -112,4 +112,3 @@ func writeFlowsNote(w io.Writer, pf probeFlags, mode probe.Mode) {
 		fmt.Fprint(w, icmpFlowsNote)
 	}
 }
-
