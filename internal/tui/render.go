@@ -255,16 +255,31 @@ func statsTable(p painter, hops []report.Hop, withAS, ext bool, width int) []str
 // detail column that says something, as mtr's e shows MPLS labels under
 // the hop: "[MPLS: Lbl 24001 TC 5 S 0 TTL 1]". A wide cell is cut at the
 // terminal's edge like any line.
+// shortCell is the longest detail cell that shares a line with others.
+const shortCell = 8
+
 func detailLines(h report.Hop, addr string) []string {
 	var out []string
 	for _, d := range h.Details {
 		if d.Addr != addr {
 			continue
 		}
+		// Short cells (NAT, DSCP, ECN) share one line, so that a raw
+		// trace, where every hop quotes them, keeps its table compact;
+		// long ones (a label stack) get a line each.
+		var short []string
 		for _, c := range report.DetailColumns() {
 			if v := c.Cell(d); v != "" {
-				out = append(out, fmt.Sprintf("%*s[%s: %s]", ttlWidth+2, "", c.Head, v))
+				item := fmt.Sprintf("[%s: %s]", c.Head, v)
+				if len(v) <= shortCell {
+					short = append(short, item)
+					continue
+				}
+				out = append(out, fmt.Sprintf("%*s%s", ttlWidth+2, "", item))
 			}
+		}
+		if len(short) > 0 {
+			out = append(out, fmt.Sprintf("%*s%s", ttlWidth+2, "", strings.Join(short, " ")))
 		}
 	}
 	return out
