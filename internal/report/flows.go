@@ -94,7 +94,7 @@ func msText(v *float64) string {
 	if v == nil {
 		return "-"
 	}
-	return fmt.Sprintf("%.1f", *v)
+	return fmt.Sprintf("%.3f", *v)
 }
 
 func plural(n int) string {
