@@ -5,8 +5,10 @@ package e2e
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pingerplot/pingerplot/internal/lab"
 	"github.com/pingerplot/pingerplot/internal/report"
@@ -142,5 +144,38 @@ func checkTextExt(t *testing.T, out string) {
 	}
 	if rows != 4 {
 		t.Errorf("%d hop rows; want 4 (three routers and the target):\n%s", rows, out)
+	}
+}
+
+// TestDashboardDetails: the dashboard's hop table shows hop 2's details
+// as a compact badge ("MPLS 24001+": the top label of a deeper stack) with
+// every detail line on hover, and no badge on the other hops
+// (web/test/details.mjs drives headless Chromium).
+func TestDashboardDetails(t *testing.T) {
+	node, script := browserPrereqs(t)
+	script = filepath.Join(filepath.Dir(script), "details.mjs")
+	l := lab.New(t, lab.Options{Routers: 3, CableLinks: []int{1}})
+	if err := l.SetStamp(1, extStamp); err != nil {
+		t.Fatal(err)
+	}
+	ui := startUI(t, l, workDir(t))
+	artifacts := t.TempDir()
+	var hops []string
+	for _, a := range append(l.Hops4, l.TargetAddr4) {
+		hops = append(hops, a.String())
+	}
+	env := []string{
+		"PP_TARGET=" + l.TargetAddr4.String(),
+		"PP_HOPS=" + strings.Join(hops, ","),
+		"PP_EXT_TTL=2",
+		"PP_BADGE=MPLS 24001+",
+		"PP_LINES=MPLS: " + extWantText[0] + "|Interfaces: " + extWantText[1],
+		"PP_ARTIFACTS=" + artifacts,
+		"PP_CHROMIUM=" + chromiumPath,
+	}
+	if runBrowserScenario(t, l, ui, node, script, env, 2*time.Minute, func(need string) error {
+		return fmt.Errorf("unknown request %q", need)
+	}) == nil && !t.Failed() {
+		t.Errorf("the browser scenario did not finish")
 	}
 }

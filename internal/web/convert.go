@@ -73,6 +73,9 @@ type hopJSON struct {
 	Others   []otherJSON `json:"others"`
 	// History rows are [t (Unix seconds), rtt_ms or null, round].
 	History [][3]any `json:"history,omitempty"`
+	// Details are what the responders' answers said beyond their
+	// addresses (MPLS labels, interfaces, ...); live detail only.
+	Details []detailJSON `json:"details,omitempty"`
 }
 
 type targetDetail struct {
@@ -185,6 +188,7 @@ func detailOf(sn monitor.Snapshot, settings json.RawMessage, names func(netip.Ad
 	d := targetDetail{targetSummary: summaryOf(sn, settings), HopList: []hopJSON{}}
 	for _, h := range sn.Hops {
 		hj := hopOf(h.Hop, names)
+		hj.Details = detailsJSON(hj, h.Details)
 		for _, smp := range h.History {
 			var rtt any
 			if !smp.Lost {

@@ -150,6 +150,19 @@ export interface Hop {
   as_name?: string;
   others?: OtherAddr[] | null;
   history?: HistorySample[] | null;
+  /** per responder, what its latest answer said beyond its address (live detail only) */
+  details?: HopDetails[] | null;
+}
+
+/** One responder's details at a hop (docs/web-api.md, report -e). */
+export interface HopDetails {
+  addr: string;
+  /** the RFC 4950 label stack, top first */
+  mpls?: { label: number; tc: number; s: boolean; ttl: number }[];
+  /** RFC 5837 interface objects: role and what the router included */
+  interfaces?: { role: string; ifindex?: number; addr?: string; name?: string; mtu?: number }[];
+  /** one line per detail, worded as report -e and the terminal UI do */
+  lines: string[];
 }
 
 /** TargetSummary plus the hops; "hops" is a count in the summary and the

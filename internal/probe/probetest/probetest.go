@@ -28,6 +28,9 @@ type Hop struct {
 	// nothing listens on the port), which a backend reports as Reached
 	// with Closed set. n counts this hop's probes from 0, as for Lose.
 	Refuse func(n int) bool
+	// Details are what this hop's answers carry beyond its address
+	// (MPLS labels, interfaces, a quote's TOS), as a backend reports them.
+	Details probe.Details
 }
 
 // Always is a Lose or Refuse that is true for every probe.
@@ -97,7 +100,7 @@ func (n *Network) Probe(ctx context.Context, p probe.Probe) (probe.Reply, error)
 	}
 	// Only a TCP destination can refuse: the backends' contract for Closed.
 	closed := kind == probe.Reached && p.Mode == probe.TCP && h.Refuse != nil && h.Refuse(c)
-	return probe.Reply{Kind: kind, From: h.Addr, Sent: sent, RTT: h.RTT, Closed: closed}, nil
+	return probe.Reply{Kind: kind, From: h.Addr, Sent: sent, RTT: h.RTT, Closed: closed, Details: h.Details}, nil
 }
 
 func (n *Network) Prepare(probe.Mode, bool, bool) error { return nil }

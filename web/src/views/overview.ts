@@ -10,6 +10,7 @@ import type { Hop, Settings } from "../types";
 import { markersOf } from "../markers";
 import { LatencyChart } from "./latencyChart";
 import { hintsAt, renderBadges } from "./diagnosis";
+import { detailsBadge, detailsTitle } from "../details";
 
 interface Row {
   tr: HTMLTableRowElement;
@@ -18,6 +19,7 @@ interface Row {
   others: HTMLElement;
   closed: HTMLElement;
   hints: HTMLElement;
+  ext: HTMLElement;
 }
 
 const COLS = ["ttl", "ip", "host", "as", "loss", "sent", "last", "avg", "min", "max", "jitter"] as const;
@@ -119,9 +121,10 @@ export class Overview {
     const others = h("span", { class: "others", hidden: true });
     const closed = h("span", { class: "closed-mark", "data-testid": "closed-mark", hidden: true });
     const hints = h("span", { class: "hints", "data-testid": "hop-hints", hidden: true });
-    cells[col("ip")].append(ip, others, closed, hints);
+    const ext = h("span", { class: "ext-badge", "data-testid": "hop-details", hidden: true });
+    cells[col("ip")].append(ip, others, ext, closed, hints);
     const tr = h("tr", { "data-testid": "hop-row", "data-ttl": ttl, tabindex: -1, "aria-selected": "false" }, ...cells);
-    return { tr, cells, ip, others, closed, hints };
+    return { tr, cells, ip, others, closed, hints, ext };
   }
 
   private fill(r: Row, hop: Hop, settings: Settings, graphed: boolean): void {
@@ -140,6 +143,12 @@ export class Overview {
       setText(r.others, `+${n}`);
       r.others.title = hop.others!.map((o) => `${o.addr}${o.host ? " " + o.host : ""}${o.asn ? ` AS${o.asn}` : ""}  (${o.recv} replies, avg ${ms(o.avg_ms)} ms)`).join("\n");
     }
+    // What the answers said beyond the address (MPLS labels, interfaces):
+    // a compact badge, the whole on hover.
+    const badge = detailsBadge(hop.details);
+    r.ext.hidden = badge === "";
+    setText(r.ext, badge);
+    r.ext.title = badge ? detailsTitle(hop.details!) : "";
     // A TCP destination that refused (RST) answered, so its loss reads 0 %:
     // the mark says the port was closed, and how often.
     const refused = hop.refused ?? 0;
