@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -239,4 +241,69 @@ func TestDSCPAndECN(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDashboardQuote: the dashboard, run as root so its UDP probes use raw
+// sockets, shows each hop's quote as a badge in its row: probes sent
+// EF+ECT(0) arrive so at hops 1 and 2; router 2 translates and re-marks
+// them to CS1, so hop 3 on shows NAT and CS1; router 3 bleaches ECN, so
+// hop 4 on shows Not-ECT (web/test/quote.mjs drives headless Chromium).
+func TestDashboardQuote(t *testing.T) {
+	node, script := browserPrereqs(t)
+	script = filepath.Join(filepath.Dir(script), "quote.mjs")
+	l := lab.New(t, lab.Options{Routers: 4})
+	if err := l.SetNAT(1, lab.NATStateless); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetMarking(1, lab.Marking{SetDSCP: true, DSCP: 8}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetMarking(2, lab.Marking{BleachECN: true}); err != nil {
+		t.Fatal(err)
+	}
+	ui := startRootUI(t, l, workDir(t))
+	var hops []string
+	for _, a := range path(l, false) {
+		hops = append(hops, a.String())
+	}
+	env := []string{
+		"PP_TARGET=" + l.TargetAddr4.String(),
+		`PP_SETTINGS={"interval": 0.2, "mode": "udp", "tos": "EF+ECT(0)"}`,
+		"PP_HOPS=" + strings.Join(hops, ","),
+		"PP_BADGES=" + strings.Join([]string{"EF ECT(0)", "EF ECT(0)", "NAT CS1 ECT(0)", "NAT CS1 Not-ECT", "NAT CS1 Not-ECT"}, "|"),
+		"PP_ARTIFACTS=" + t.TempDir(),
+		"PP_CHROMIUM=" + chromiumPath,
+	}
+	if runBrowserScenario(t, l, ui, node, script, env, 2*time.Minute, func(need string) error {
+		return fmt.Errorf("unknown request %q", need)
+	}) == nil && !t.Failed() {
+		t.Errorf("the browser scenario did not finish")
+	}
+	ui.stop(t)
+}
+
+// startRootUI starts `pingerplot ui` as root in the client namespace, so
+// that it probes with raw sockets (startUI runs it unprivileged).
+func startRootUI(t *testing.T, l *lab.Lab, dir string) *uiProc {
+	t.Helper()
+	u := &uiProc{out: &syncBuffer{}}
+	u.cmd = l.Command(context.Background(), l.Client, binary(t), "ui", "--no-browser", "--port", "0", "--config-dir", dir)
+	u.cmd.Stdout, u.cmd.Stderr = u.out, u.out
+	if err := u.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if u.cmd.ProcessState == nil {
+			_ = u.cmd.Process.Kill()
+			_ = u.cmd.Wait()
+		}
+	})
+	waitFor(t, 20*time.Second, "the dashboard URL", func() bool {
+		m := dashboardURL.FindStringSubmatch(u.out.String())
+		if m != nil {
+			u.url = m[1]
+		}
+		return m != nil
+	})
+	return u
 }

@@ -4,6 +4,7 @@
 // report and the terminal UI say the same; here only the badge is chosen.
 
 import type { HopDetails } from "./types";
+import { QUOTE_LINE } from "./quote";
 
 /** The badge's text for a hop's details, "" for none: the top MPLS label
  * (the tunnel a user looks for), else "IF" for interface information
@@ -16,7 +17,8 @@ export function detailsBadge(ds: readonly HopDetails[] | null | undefined): stri
     return `MPLS ${top.label}${withLabels.mpls!.length > 1 ? "+" : ""}`;
   }
   if (ds.some((d) => d.interfaces?.length)) return "IF";
-  const first = ds.find((d) => d.lines.length)?.lines[0] ?? "";
+  // The quote's lines (NAT, DSCP, ECN) have a badge of their own (quote.ts).
+  const first = ds.flatMap((d) => d.lines).find((l) => !QUOTE_LINE.test(l)) ?? "";
   return first.split(":")[0];
 }
 

@@ -161,6 +161,13 @@ export interface HopDetails {
   mpls?: { label: number; tc: number; s: boolean; ttl: number }[];
   /** RFC 5837 interface objects: role and what the router included */
   interfaces?: { role: string; ifindex?: number; addr?: string; name?: string; mtu?: number }[];
+  /** what its quote of the probe shows arrived (raw sockets only): the
+   * TOS byte, its DSCP and ECN by name, and whether a translator rewrote
+   * the probe before it (only raw IPv4 UDP probes can tell) */
+  tos?: number;
+  dscp?: string;
+  ecn?: string;
+  nat?: boolean;
   /** one line per detail, worded as report -e and the terminal UI do */
   lines: string[];
 }

@@ -11,6 +11,7 @@ import { markersOf } from "../markers";
 import { LatencyChart } from "./latencyChart";
 import { hintsAt, renderBadges } from "./diagnosis";
 import { detailsBadge, detailsTitle } from "../details";
+import { quoteBadge, quoteTitle } from "../quote";
 
 interface Row {
   tr: HTMLTableRowElement;
@@ -20,6 +21,7 @@ interface Row {
   closed: HTMLElement;
   hints: HTMLElement;
   ext: HTMLElement;
+  quote: HTMLElement;
 }
 
 const COLS = ["ttl", "ip", "host", "as", "loss", "sent", "last", "avg", "min", "max", "jitter"] as const;
@@ -122,9 +124,10 @@ export class Overview {
     const closed = h("span", { class: "closed-mark", "data-testid": "closed-mark", hidden: true });
     const hints = h("span", { class: "hints", "data-testid": "hop-hints", hidden: true });
     const ext = h("span", { class: "ext-badge", "data-testid": "hop-details", hidden: true });
-    cells[col("ip")].append(ip, others, ext, closed, hints);
+    const quote = h("span", { class: "ext-badge", "data-testid": "hop-quote", hidden: true });
+    cells[col("ip")].append(ip, others, ext, quote, closed, hints);
     const tr = h("tr", { "data-testid": "hop-row", "data-ttl": ttl, tabindex: -1, "aria-selected": "false" }, ...cells);
-    return { tr, cells, ip, others, closed, hints, ext };
+    return { tr, cells, ip, others, closed, hints, ext, quote };
   }
 
   private fill(r: Row, hop: Hop, settings: Settings, graphed: boolean): void {
@@ -149,6 +152,11 @@ export class Overview {
     r.ext.hidden = badge === "";
     setText(r.ext, badge);
     r.ext.title = badge ? detailsTitle(hop.details!) : "";
+    // What the quote shows arrived (DSCP, ECN, a translator before it).
+    const qb = quoteBadge(hop.details, typeof settings.tos === "string" && settings.tos.trim() !== "");
+    r.quote.hidden = qb === "";
+    setText(r.quote, qb);
+    r.quote.title = qb ? quoteTitle(hop.details!) : "";
     // A TCP destination that refused (RST) answered, so its loss reads 0 %:
     // the mark says the port was closed, and how often.
     const refused = hop.refused ?? 0;
