@@ -50,6 +50,8 @@ func quoteNote(r Report) string {
 	}
 	udp4 := strings.EqualFold(r.Mode, "udp") && r.Settings.AddressFam != "ipv6"
 	switch {
+	case !quoted && strings.EqualFold(r.Mode, "tcp"):
+		return "NAT, DSCP, ECN: '-' as answers to TCP probes came through the probes' own sockets, which never see the quoted IP header (on Linux at any privilege)."
 	case !quoted && strings.Contains(r.Backend, "raw socket"):
 		return "NAT, DSCP, ECN: no answer quoted the probe's IP header (TCP answers and echo replies never do)."
 	case !quoted:

@@ -84,8 +84,10 @@ func TestQuoteCells(t *testing.T) {
 func TestQuoteNote(t *testing.T) {
 	unpriv := sample()
 	unpriv.Settings.Ext, unpriv.Mode, unpriv.Backend = true, "udp", "UDP/IPv4: unprivileged UDP socket"
-	rawTCP := sample()
-	rawTCP.Settings.Ext, rawTCP.Mode, rawTCP.Backend = true, "tcp", "TCP/IPv4: connect(); ICMP/IPv4: raw socket (CAP_NET_RAW)"
+	tcp := sample()
+	tcp.Settings.Ext, tcp.Mode, tcp.Backend = true, "tcp", "TCP/IPv4: non-blocking connect() per probe"
+	rawNone := sample()
+	rawNone.Settings.Ext, rawNone.Mode, rawNone.Backend = true, "udp", "UDP/IPv4: raw socket (CAP_NET_RAW)"
 	rawICMP := sample()
 	rawICMP.Settings.Ext, rawICMP.Backend = true, "ICMP/IPv4: raw socket (CAP_NET_RAW)"
 	SetDetails(&rawICMP.Hops[0], []Details{DetailsOf(netip.MustParseAddr("10.0.1.1"), result.Details{Quoted: true, TOS: 0})})
@@ -95,7 +97,8 @@ func TestQuoteNote(t *testing.T) {
 		want string // a part of the note; "" for no note
 	}{
 		{"unprivileged: no quotes", unpriv, "--raw"},
-		{"raw, but no answer quotes", rawTCP, "no answer quoted"},
+		{"TCP: own sockets", tcp, "TCP probes"},
+		{"raw, but no answer quotes", rawNone, "no answer quoted"},
 		{"raw ICMP: quotes, NAT not judged", rawICMP, "only raw IPv4 UDP probes"},
 		{"raw UDP: everything judged", sampleQuoted(), ""},
 	} {
