@@ -146,7 +146,8 @@ func manySnapshots(n, hops int) []monitor.Snapshot {
 func BenchmarkScrape(b *testing.B) {
 	e := New(fixed{snaps: manySnapshots(5000, 4)})
 	b.Run("renderer", func(b *testing.B) {
-		h := e.Handler()
+		h := e.Handler().(*textHandler)
+		h.slow = time.Hour // always render: this measures the rendering
 		b.ReportAllocs()
 		w := &discardWriter{h: http.Header{}}
 		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
@@ -185,3 +186,85 @@ type discardWriter struct {
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) WriteHeader(int)             {}
 func (d *discardWriter) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
+
+// slowSource is a Source whose Snapshots waits for a value on gate, and
+// counts its calls, so a test can hold a rendering in progress.
+type slowSource struct {
+	fixed
+	gate  chan struct{}
+	calls chan int
+	n     int
+}
+
+func (s *slowSource) Snapshots() []monitor.Snapshot {
+	<-s.gate
+	s.n++
+	s.calls <- s.n
+	snaps := slices.Clone(s.fixed.snaps)
+	snaps[0].Rounds = s.n // each rendering tells its number
+	return snaps
+}
+
+// TestSlowRenderingIsServedFromTheLatest: once a rendering was slow,
+// scrapes are answered at once with the latest one while a refresher
+// renders anew in the background, and a later scrape sees the refresh;
+// a fast rendering is always made for the scrape that asks.
+func TestSlowRenderingIsServedFromTheLatest(t *testing.T) {
+	src := &slowSource{fixed: fixed{snaps: []monitor.Snapshot{sampleSnapshot()}}, gate: make(chan struct{}, 16), calls: make(chan int, 16)}
+	h := New(src).Handler().(*textHandler)
+	h.slow, h.refresh, h.idle = time.Nanosecond, time.Millisecond, time.Minute
+	rounds := func() string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		for _, l := range strings.Split(rec.Body.String(), "\n") {
+			if strings.HasPrefix(l, `pingerplot_target_rounds_total{target="web"}`) {
+				return l[strings.LastIndexByte(l, ' ')+1:]
+			}
+		}
+		t.Fatalf("no rounds series in:\n%s", rec.Body)
+		return ""
+	}
+	src.gate <- struct{}{}
+	if got := rounds(); got != "1" {
+		t.Fatalf("first scrape shows rendering %s; want 1 (rendered for it)", got)
+	}
+	<-src.calls
+	// The gate is shut: a scrape that waited for a rendering would hang.
+	done := make(chan string, 1)
+	go func() { done <- rounds() }()
+	select {
+	case got := <-done:
+		if got != "1" {
+			t.Errorf("second scrape shows rendering %s; want 1, the latest finished", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("second scrape waited for a rendering; want the latest one at once")
+	}
+	src.gate <- struct{}{} // let the refresher finish one rendering
+	if n := <-src.calls; n != 2 {
+		t.Fatalf("refresher made rendering %d; want 2", n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for rounds() != "2" {
+		if time.Now().After(deadline) {
+			t.Fatal("scrapes never showed the refreshed rendering")
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	// Fast: every scrape renders.
+	fast := New(&slowSource{fixed: fixed{snaps: []monitor.Snapshot{sampleSnapshot()}}, gate: make(chan struct{}, 16), calls: make(chan int, 16)})
+	fh := fast.Handler().(*textHandler)
+	fs := fh.e.src.(*slowSource)
+	for want := 1; want <= 3; want++ {
+		fs.gate <- struct{}{}
+		rec := httptest.NewRecorder()
+		fh.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if n := <-fs.calls; n != want {
+			t.Fatalf("scrape %d made rendering %d; want %d", want, n, want)
+		}
+	}
+	if fh.refreshing {
+		t.Error("a fast exporter started a refresher; want none")
+	}
+}
