@@ -68,16 +68,21 @@ type scaleResult struct {
 	missed, rounds   int     // rounds in the steady state, and those that missed their start
 	rssStart, rssEnd float64 // MiB, at the start and the end of the steady state
 	rssMax           float64
-	scrapes          int
-	scrapeBytes      int64
-	p50, p99, worst  time.Duration // /metrics latency during the steady state
+	// rssFirst and rssLast are the median RSS (MiB) of the samples taken
+	// at each scrape in the steady state's first and last minute (or
+	// fifth, when shorter): the garbage collector's sawtooth makes two
+	// single readings a poor measure of a trend.
+	rssFirst, rssLast float64
+	scrapes           int
+	scrapeBytes       int64
+	p50, p99, worst   time.Duration // /metrics latency during the steady state
 }
 
 func (r scaleResult) String() string {
 	return fmt.Sprintf("%d targets: %.0f probes/s sustained of %.0f offered (floor %.0f/s: %.0f %%), %.3f CPU s per 1000 probes (%.0f %% of one core), "+
-		"%d of %d rounds missed their start, RSS %.0f → %.0f MiB (max %.0f), /metrics p50 %v p99 %v worst %v over %d scrapes of %.1f MB",
+		"%d of %d rounds missed their start, RSS %.0f → %.0f MiB (max %.0f; median %.0f in the first minute, %.0f in the last), /metrics p50 %v p99 %v worst %v over %d scrapes of %.1f MB",
 		r.targets, r.rate, r.offered, r.floorRate, 100*r.rate/max(r.floorRate, 1), r.cpuPer1000, 100*r.coreShare,
-		r.missed, r.rounds, r.rssStart, r.rssEnd, r.rssMax, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.worst.Round(10*time.Microsecond), r.scrapes, float64(r.scrapeBytes)/1e6)
+		r.missed, r.rounds, r.rssStart, r.rssEnd, r.rssMax, r.rssFirst, r.rssLast, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.worst.Round(10*time.Microsecond), r.scrapes, float64(r.scrapeBytes)/1e6)
 }
 
 // scrapeEvery is how often the run scrapes /metrics: Prometheus' default
@@ -168,6 +173,11 @@ func runScale(tb testing.TB, n int, warmup, steady time.Duration) scaleResult {
 	lines0 := len(engineLine.FindAllStringSubmatch(out.String(), -1))
 	res.rssStart = rssKB(pid) / 1024
 	var lat []time.Duration
+	type rssAt struct {
+		at  time.Duration
+		mib float64
+	}
+	var rss []rssAt
 	tick := time.NewTicker(scrapeEvery)
 	for time.Since(t0) < steady {
 		<-tick.C
@@ -180,7 +190,9 @@ func runScale(tb testing.TB, n int, warmup, steady time.Duration) scaleResult {
 		resp.Body.Close()
 		res.scrapeBytes = n
 		lat = append(lat, time.Since(start))
-		res.rssMax = max(res.rssMax, rssKB(pid)/1024)
+		mib := rssKB(pid) / 1024
+		res.rssMax = max(res.rssMax, mib)
+		rss = append(rss, rssAt{time.Since(t0), mib})
 	}
 	tick.Stop()
 	cpu1, _ := procCPU(pid)
@@ -198,6 +210,24 @@ func runScale(tb testing.TB, n int, warmup, steady time.Duration) scaleResult {
 	res.rounds = atoi(last[2]) - atoi(first[2])
 	res.missed = atoi(last[5]) - atoi(first[5])
 	res.coreShare = (cpu1 - cpu0).Seconds() / el.Seconds()
+	span := min(time.Minute, steady/5)
+	var first, last []float64
+	for _, x := range rss {
+		if x.at <= span {
+			first = append(first, x.mib)
+		}
+		if x.at >= el-span {
+			last = append(last, x.mib)
+		}
+	}
+	medianOf := func(v []float64) float64 {
+		if len(v) == 0 {
+			return 0
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	res.rssFirst, res.rssLast = medianOf(first), medianOf(last)
 	res.cpuPer1000 = (cpu1 - cpu0).Seconds() / (res.rate * el.Seconds() / 1000)
 	slices.Sort(lat)
 	res.scrapes = len(lat)
@@ -249,6 +279,7 @@ func BenchmarkHeadlessScale(b *testing.B) {
 		b.ReportMetric(r.cpuPer1000, "cpu-s/1000probes")
 		b.ReportMetric(float64(r.missed), "missed-rounds")
 		b.ReportMetric(r.rssEnd-r.rssStart, "rss-growth-MiB")
+		b.ReportMetric(r.rssLast-r.rssFirst, "rss-median-growth-MiB")
 		b.ReportMetric(float64(r.p99.Microseconds())/1000, "metrics-p99-ms")
 		b.Log(r)
 	}
