@@ -211,13 +211,13 @@ func runScale(tb testing.TB, n int, warmup, steady time.Duration) scaleResult {
 	res.missed = atoi(last[5]) - atoi(first[5])
 	res.coreShare = (cpu1 - cpu0).Seconds() / el.Seconds()
 	span := min(time.Minute, steady/5)
-	var first, last []float64
+	var early, late []float64
 	for _, x := range rss {
 		if x.at <= span {
-			first = append(first, x.mib)
+			early = append(early, x.mib)
 		}
 		if x.at >= el-span {
-			last = append(last, x.mib)
+			late = append(late, x.mib)
 		}
 	}
 	medianOf := func(v []float64) float64 {
@@ -227,7 +227,7 @@ func runScale(tb testing.TB, n int, warmup, steady time.Duration) scaleResult {
 		slices.Sort(v)
 		return v[len(v)/2]
 	}
-	res.rssFirst, res.rssLast = medianOf(first), medianOf(last)
+	res.rssFirst, res.rssLast = medianOf(early), medianOf(late)
 	res.cpuPer1000 = (cpu1 - cpu0).Seconds() / (res.rate * el.Seconds() / 1000)
 	slices.Sort(lat)
 	res.scrapes = len(lat)
