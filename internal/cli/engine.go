@@ -17,6 +17,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/hopping"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/notify"
+	"github.com/pingerplot/pingerplot/internal/pmtu"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/recorder"
 	"github.com/pingerplot/pingerplot/internal/report"
@@ -41,6 +42,12 @@ type engineConfig struct {
 	// PingHops sends direct hop pings for every target (--ping-hops);
 	// without it, for the targets whose ping_hops setting is on.
 	PingHops bool
+	// PathMTU discovers the path MTU of every target (--pmtu); without
+	// it, of the targets whose pmtu setting is on. PathMTUEvery is the
+	// time between a target's discoveries (--pmtu-interval); 0 means
+	// pmtu.DefaultEvery.
+	PathMTU      bool
+	PathMTUEvery time.Duration
 }
 
 // engine is the monitor and what runs beside it, the same in ui and
@@ -53,6 +60,9 @@ type engine struct {
 	// Diag keeps each target's diagnosis (where the problem is) and
 	// reports its changes as diagnosis_changed events.
 	Diag *diagnose.Watcher
+	// PMTU keeps each target's latest path MTU discovery and reports
+	// its changes as path_mtu events.
+	PMTU *pmtu.Watcher
 
 	wh       *notify.Webhook
 	mail     *notify.Mailer
@@ -76,6 +86,7 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 	// Made before the webhook and the metrics that read it; it runs as a
 	// subscriber below.
 	e.Diag = diagnose.NewWatcher(diagnose.WatcherConfig{Reporter: e.M, Options: diagnose.Options{Names: c.Names}})
+	e.PMTU = pmtu.NewWatcher(pmtu.WatcherConfig{Prober: c.Prober, Reporter: e.M, All: c.PathMTU, Every: c.PathMTUEvery, Logger: c.Logger})
 	// A webhook that gives up says so as a record_error event: in the
 	// event log, on the console, in the metrics. Its failed attempts
 	// before that are not news: the give-up names them.
@@ -119,7 +130,7 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 		if e.Hist != nil {
 			store = e.Hist.Status
 		}
-		if e.stopMeta, err = serveMetrics(ctx, c.MetricsAddr, e.M, store, e.Diag.Latest, c.Stdout); err != nil {
+		if e.stopMeta, err = serveMetrics(ctx, c.MetricsAddr, e.M, store, e.Diag.Latest, e.PMTU.Latest, c.Stdout); err != nil {
 			if e.Hist != nil {
 				_ = e.Hist.Close()
 			}
@@ -136,6 +147,9 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 	// dropped only sends no pings that round.
 	pinger := &hopping.Runner{Prober: c.Prober, Sink: e.Diag, All: c.PingHops, Logger: c.Logger}
 	e.subscribe("hopping", false, pinger.Run)
+	// Path MTU discoveries start from rounds and route changes; one
+	// dropped only starts its discovery a round later.
+	e.subscribe("pmtu", false, e.PMTU.Run)
 	if e.Hist != nil {
 		e.subscribe("history", true, func(ctx context.Context, u <-chan monitor.Update) { e.Hist.Run(ctx, u, e.M) })
 	}

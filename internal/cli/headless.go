@@ -15,6 +15,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/pmtu"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/recorder"
 	"github.com/pingerplot/pingerplot/internal/resolve"
@@ -29,6 +30,8 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 	metricsAddr := fs.String("metrics-listen", "", metricsHelp+"; overrides metrics_listen in CONFIG")
 	noHistory := fs.Bool("no-history", false, `keep no history file, whatever "history" in CONFIG says (docs/history.md)`)
 	pingHops := fs.Bool("ping-hops", false, pingHopsHelp+`, whatever "ping_hops" in CONFIG says`)
+	pathMTU := fs.Bool("pmtu", false, pmtuHelp+`, whatever "pmtu" in CONFIG says`)
+	pathMTUEvery := fs.Duration("pmtu-interval", pmtu.DefaultEvery, pmtuIntervalHelp)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot headless [--init] CONFIG.json\n\nRuns the monitor without a UI: every target of CONFIG is probed on its interval,\nrounds go to CSV probe logs, events to event logs and the console, alerts to webhooks.\nThe config format is in docs/config.md.")
@@ -72,6 +75,7 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 	}
 	return runHeadlessConfig(ctx, path, h, headlessWiring{
 		Prober: prober, Names: names, MetricsAddr: *metricsAddr, Verbose: *verbose, NoHistory: *noHistory, PingHops: *pingHops,
+		PathMTU: *pathMTU, PathMTUEvery: *pathMTUEvery,
 		Lookup: func(ctx context.Context, host string) (netip.Addr, error) {
 			return resolveTarget(ctx, host, false, false)
 		},
@@ -91,8 +95,12 @@ type headlessWiring struct {
 	Verbose     bool
 	NoHistory   bool // --no-history: whatever the config says
 	PingHops    bool // --ping-hops: direct hop pings for every target
-	Stdout      io.Writer
-	Stderr      io.Writer
+	// PathMTU (--pmtu) discovers every target's path MTU; PathMTUEvery
+	// (--pmtu-interval) is the time between a target's discoveries.
+	PathMTU      bool
+	PathMTUEvery time.Duration
+	Stdout       io.Writer
+	Stderr       io.Writer
 }
 
 // runHeadlessConfig monitors the targets of the loaded config h (read from
@@ -126,6 +134,7 @@ func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w he
 		Prober: prober, Names: names, Logger: logger, Console: w.Stdout, Stdout: w.Stdout,
 		EventLogPath: func(id monitor.ID) string { return eventPaths[id] },
 		Webhook:      w.Webhook, MetricsAddr: w.MetricsAddr, History: hist, PingHops: w.PingHops,
+		PathMTU: w.PathMTU, PathMTUEvery: w.PathMTUEvery,
 	})
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/metrics"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 )
 
 // metricsHelp is the --metrics-listen flag's help, shared by ui and headless.
@@ -24,7 +25,7 @@ const metricsHelp = "serve Prometheus metrics at http://ADDR/metrics (host:port,
 // expect; it listens only where the user asked. The returned stop shuts it
 // down.
 func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, store func() history.Status,
-	diag func(monitor.ID) (diagnose.Diagnosis, bool), stdout io.Writer) (stop func(), err error) {
+	diag func(monitor.ID) (diagnose.Diagnosis, bool), pathMTU func(monitor.ID) (result.PathMTU, bool), stdout io.Writer) (stop func(), err error) {
 	if err := config.CheckListen(addr); err != nil {
 		return nil, usagef("--metrics-listen: %v", err)
 	}
@@ -48,6 +49,19 @@ func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, store fu
 			out := metrics.Diagnosis{What: string(d.What), TTL: d.Where.TTL, Confidence: string(d.Confidence)}
 			if d.Where.Addr.IsValid() {
 				out.Addr = d.Where.Addr.String()
+			}
+			return out, true
+		})
+	}
+	if pathMTU != nil {
+		exp.WithPathMTU(func(id monitor.ID) (metrics.PathMTU, bool) {
+			p, ok := pathMTU(id)
+			if !ok || !p.Valid() {
+				return metrics.PathMTU{}, false
+			}
+			out := metrics.PathMTU{Bytes: p.MTU, TTL: p.HopTTL}
+			if p.HopAddr.IsValid() {
+				out.Addr = p.HopAddr.String()
 			}
 			return out, true
 		})

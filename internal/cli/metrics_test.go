@@ -21,7 +21,7 @@ func TestServeMetrics(t *testing.T) {
 	m := monitor.New(monitor.Config{Prober: probetest.Path(1)})
 	defer m.Close()
 	var out bytes.Buffer
-	stop, err := serveMetrics(context.Background(), "127.0.0.1:0", m, nil, nil, &out)
+	stop, err := serveMetrics(context.Background(), "127.0.0.1:0", m, nil, nil, nil, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestServeMetrics(t *testing.T) {
 		t.Errorf("GET /metrics: %d\n%s", resp.StatusCode, body)
 	}
 
-	if _, err := serveMetrics(context.Background(), "127.0.0.1", m, nil, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "--metrics-listen") {
+	if _, err := serveMetrics(context.Background(), "127.0.0.1", m, nil, nil, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "--metrics-listen") {
 		t.Errorf("no port: %v; want a message naming --metrics-listen", err)
 	}
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -48,7 +48,7 @@ func TestServeMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	if _, err := serveMetrics(context.Background(), busy.Addr().String(), m, nil, nil, io.Discard); err == nil ||
+	if _, err := serveMetrics(context.Background(), busy.Addr().String(), m, nil, nil, nil, io.Discard); err == nil ||
 		!strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), "--metrics-listen") {
 		t.Errorf("busy port: %v; want in use and how to choose another", err)
 	}

@@ -21,3 +21,10 @@ func discoverPathMTU(ctx context.Context, prober probe.Prober, cfg trace.Config,
 		Timeout: cfg.Timeout, TOS: cfg.TOS})
 	return r
 }
+
+// pmtuHelp and pmtuIntervalHelp are the --pmtu and --pmtu-interval usage
+// lines of ui and headless.
+const (
+	pmtuHelp         = "discover every target's path MTU and the hop where larger packets stop, at start, every --pmtu-interval and after a route change (docs/probing.md)"
+	pmtuIntervalHelp = "time between a target's path MTU discoveries (with --pmtu or the pmtu setting), e.g. 10m"
+)

@@ -19,6 +19,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/geo"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/pmtu"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/resolve"
 	"github.com/pingerplot/pingerplot/internal/web"
@@ -38,6 +39,8 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 	historyPath := fs.String("history", "", `the history file (default: "history" in the settings, else the user's data directory; docs/history.md)`)
 	noHistory := fs.Bool("no-history", false, "keep no history: past windows and evidence need it")
 	pingHops := fs.Bool("ping-hops", false, pingHopsHelp)
+	pathMTU := fs.Bool("pmtu", false, pmtuHelp)
+	pathMTUEvery := fs.Duration("pmtu-interval", pmtu.DefaultEvery, pmtuIntervalHelp)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot [ui] [flags]\n\nStarts the monitor and its live web dashboard on 127.0.0.1 and opens it in the browser.")
@@ -100,7 +103,8 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 		user.History.Off = true
 	}
 	e, err := startEngine(ctx, engineConfig{Prober: prober, Names: names, Logger: logger,
-		Stdout: env.Stdout, MetricsAddr: *metricsAddr, History: user.History, PingHops: *pingHops})
+		Stdout: env.Stdout, MetricsAddr: *metricsAddr, History: user.History, PingHops: *pingHops,
+		PathMTU: *pathMTU, PathMTUEvery: *pathMTUEvery})
 	if err != nil {
 		return err
 	}

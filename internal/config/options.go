@@ -102,6 +102,9 @@ type Options struct {
 	// PingHops (ping_hops; default off) sends direct hop pings beside
 	// the target's rounds: monitor.Settings.PingHops.
 	PingHops *bool
+	// PathMTU (pmtu; default off) runs path MTU discovery beside the
+	// target's rounds: monitor.Settings.PathMTU.
+	PathMTU *bool
 	// The e-mail alert keys: monitor.Settings.Email (see email.go).
 	EmailTo            *string // email_to
 	EmailFrom          *string // email_from

@@ -195,6 +195,14 @@ func Table() []Option {
 				// written only when on: what every file written before it
 				// existed meant
 				func(s monitor.Settings) (bool, bool) { return true, s.PingHops })},
+		// Off by default: each discovery sends packets of up to 1500 bytes
+		// and one probe per TTL, and a TCP target's discovery sends ICMP,
+		// which a user who chose TCP to avoid ICMP did not ask for.
+		{Key: "pmtu", Type: "bool", Default: false,
+			Description: "discover the path MTU and the hop where larger packets stop, at start, every 10 minutes and after a route change",
+			field: bools(func(o *Options) **bool { return &o.PathMTU }, func(s *monitor.Settings, on bool) { s.PathMTU = on },
+				// written only when on, like ping_hops
+				func(s monitor.Settings) (bool, bool) { return true, s.PathMTU })},
 	}
 	// The e-mail keys follow webhook_url: both say where alerts go.
 	at := slices.IndexFunc(table, func(op Option) bool { return op.Key == "webhook_url" }) + 1

@@ -56,11 +56,22 @@ type Diagnosis struct {
 	Confidence string // "low", "medium", "high"
 }
 
+// PathMTU is a target's latest path MTU discovery as the exporter shows
+// it (package pmtu): the size, and the TTL and address of the hop where
+// larger packets stop (0 and "": none does, or this host's interface is
+// the limit).
+type PathMTU struct {
+	Bytes int
+	TTL   int
+	Addr  string
+}
+
 // Exporter is a prometheus.Collector over a monitor.
 type Exporter struct {
 	src       Source
 	store     func() Store                       // nil: no history store
 	diagnosis func(monitor.ID) (Diagnosis, bool) // nil: no diagnosis series
+	pathMTU   func(monitor.ID) (PathMTU, bool)   // nil: no path MTU series
 
 	mu     sync.Mutex
 	events map[eventKey]uint64
@@ -88,6 +99,13 @@ func (e *Exporter) WithStore(status func() Store) *Exporter {
 // as an info series, read at scrape time from lookup (false: none yet).
 func (e *Exporter) WithDiagnosis(lookup func(monitor.ID) (Diagnosis, bool)) *Exporter {
 	e.diagnosis = lookup
+	return e
+}
+
+// WithPathMTU makes the exporter show each target's path MTU, read at
+// scrape time from lookup (false: none found yet, or discovery is off).
+func (e *Exporter) WithPathMTU(lookup func(monitor.ID) (PathMTU, bool)) *Exporter {
+	e.pathMTU = lookup
 	return e
 }
 
@@ -186,6 +204,7 @@ var (
 	dAlert       = gaugeFamily("alert_active", "1 while the alert condition (loss, latency, closed) is raised for the target.", "target", "condition")
 	dEvents      = counterFamily("events_total", "Events of the target by kind (route_change, multipath, alert_raised, ...).", "target", "kind")
 	dDiagnosis   = gaugeFamily("diagnosis", dDiagnosisHelp, "target", "what", "ttl", "addr", "confidence")
+	dPathMTU     = gaugeFamily("path_mtu_bytes", "The target's path MTU from the latest discovery (docs/probing.md, the pmtu setting): the largest packet that reached it unfragmented, with the TTL and address of the hop where larger packets stop (0 and empty: none does, or this host's interface is the limit). Absent while discovery is off or has found none.", "target", "ttl", "addr")
 
 	dHistBytes   = gaugeFamily("history_bytes", "Size of the history store on disk (database and write-ahead log).")
 	dHistRounds  = counterFamily("history_rounds_written_total", "Rounds the history store has written since start.")
@@ -209,7 +228,7 @@ var (
 )
 
 var families = []*family{dTargets, dRounds, dProbes, dMissed, dDropped, dSubDrop, dHistBytes, dHistRounds, dHistPending, dHistLost, dHistFailing, dInfo, dState, dTRounds, dPathLen,
-	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dDestRefused, dAlert, dEvents, dDiagnosis, dHopSent, dHopRecv, dHopRefused,
+	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dDestRefused, dAlert, dEvents, dDiagnosis, dPathMTU, dHopSent, dHopRecv, dHopRefused,
 	dHopLast, dHopAvg, dHopMin, dHopMax, dHopStdDev, dHopJitter, dHopP50, dHopP95, dHopInfo, dHopRespRcv}
 
 // family indexes are assigned once, before any exporter exists.
@@ -320,6 +339,11 @@ func (e *Exporter) emit(out sink) {
 		if e.diagnosis != nil {
 			if d, ok := e.diagnosis(s.ID); ok {
 				out.add(dDiagnosis, 1, id, d.What, strconv.Itoa(d.TTL), d.Addr, d.Confidence)
+			}
+		}
+		if e.pathMTU != nil {
+			if p, ok := e.pathMTU(s.ID); ok {
+				out.add(dPathMTU, float64(p.Bytes), id, strconv.Itoa(p.TTL), p.Addr)
 			}
 		}
 		for _, h := range s.Hops {

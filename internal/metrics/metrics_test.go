@@ -393,3 +393,36 @@ func TestDiagnosisSeries(t *testing.T) {
 		})
 	}
 }
+
+// TestPathMTUSeries: one gauge per target with a path MTU, its labels the
+// hop where larger packets stop; none for a target the lookup does not
+// know, and none at all without a lookup.
+func TestPathMTUSeries(t *testing.T) {
+	other := sampleSnapshot()
+	other.ID, other.Host = "mail", "mail.example"
+	src := fixed{snaps: []monitor.Snapshot{sampleSnapshot(), other}}
+	if n, err := testutil.GatherAndCount(registry(New(src)), "pingerplot_path_mtu_bytes"); err != nil || n != 0 {
+		t.Errorf("without a lookup: %d path MTU series, %v; want none", n, err)
+	}
+	tests := []struct {
+		name string
+		p    PathMTU
+		want string
+	}{
+		{"drops at a hop", PathMTU{Bytes: 1400, TTL: 2, Addr: "10.0.1.2"},
+			`pingerplot_path_mtu_bytes{addr="10.0.1.2",target="web",ttl="2"} 1400`},
+		{"nothing smaller", PathMTU{Bytes: 1500},
+			`pingerplot_path_mtu_bytes{addr="",target="web",ttl="0"} 1500`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := New(src).WithPathMTU(func(id monitor.ID) (PathMTU, bool) {
+				return tt.p, id == "web"
+			})
+			want := "# HELP pingerplot_path_mtu_bytes " + dPathMTU.help + "\n# TYPE pingerplot_path_mtu_bytes gauge\n" + tt.want + "\n"
+			if err := testutil.CollectAndCompare(e, strings.NewReader(want), "pingerplot_path_mtu_bytes"); err != nil {
+				t.Errorf("got a different exposition: %v; want %s", err, tt.want)
+			}
+		})
+	}
+}

@@ -63,6 +63,9 @@ func TestRendererMatchesCollector(t *testing.T) {
 	e.WithDiagnosis(func(id monitor.ID) (Diagnosis, bool) {
 		return Diagnosis{What: "loss", TTL: 2, Addr: "10.0.2.1", Confidence: "high"}, id == "web"
 	})
+	e.WithPathMTU(func(id monitor.ID) (PathMTU, bool) {
+		return PathMTU{Bytes: 1400, TTL: 2, Addr: "10.0.1.2"}, id == "web"
+	})
 	e.events[eventKey{"web", monitor.RouteChange}] = 3
 
 	reg := prometheus.NewPedanticRegistry()

@@ -93,8 +93,8 @@ func (sl slot) replyKind() probe.Kind {
 // ErrClosed once Close has ended the subscriptions (no subscriber would
 // get the event: the caller records it itself).
 func (m *Monitor) Report(id ID, kind EventKind, message string) error {
-	if kind != RecordError && kind != RecordGap && kind != DiagnosisChanged {
-		return fmt.Errorf("monitor: Report takes %s, %s or %s events, not %s", RecordError, RecordGap, DiagnosisChanged, kind)
+	if kind != RecordError && kind != RecordGap && kind != DiagnosisChanged && kind != PathMTUChanged {
+		return fmt.Errorf("monitor: Report takes %s, %s, %s or %s events, not %s", RecordError, RecordGap, DiagnosisChanged, PathMTUChanged, kind)
 	}
 	m.subMu.RLock()
 	closed := m.subsClosed

@@ -50,6 +50,10 @@ type Settings struct {
 	// tell a router that rate-limits its replies from loss on the way to
 	// it. The monitor's rounds do not change; the engine acts on it.
 	PingHops bool
+	// PathMTU runs path MTU discovery for this target beside its rounds
+	// (package pmtu: at start, every few minutes, after a route change).
+	// The monitor's rounds do not change; the engine acts on it.
+	PathMTU bool
 }
 
 // Names returns names for this target's hops: names itself, or nil (no
@@ -174,6 +178,11 @@ const (
 	// package diagnose) changed; the message is the new one. Reported by
 	// the diagnosis watcher, never by the monitor itself.
 	DiagnosisChanged EventKind = "diagnosis_changed"
+	// PathMTUChanged: the target's path MTU, or the hop where larger
+	// packets stop, changed (or was found for the first time); the
+	// message says the new one. Reported by the path MTU watcher
+	// (package pmtu), never by the monitor itself.
+	PathMTUChanged EventKind = "path_mtu"
 	// ResolveError, Resolved and TargetError concern a headless target
 	// before the monitor holds it: its name does not resolve (retried
 	// with backoff), resolved at last, or could not be added. The
