@@ -67,6 +67,8 @@ var allowed = map[string][]string{
 	"internal/diagnose": with(engine, []string{"report"}),
 	// Direct hop pings: sent through the prober, read by the diagnosis.
 	"internal/hopping": with(engine, []string{"diagnose", "report"}),
+	// Path MTU discovery per target: sent through the prober, a subscriber.
+	"internal/pmtuwatch": engine,
 	// The history store is a subscriber; evidence reads it.
 	"internal/history": engine,
 	// Fills and ages history files for other packages' tests.
@@ -85,7 +87,7 @@ var allowed = map[string][]string{
 
 // wiring is every product package but cli: what cli may put together.
 var wiring = with(engine, []string{
-	"atomicfile", "buildinfo", "config", "csvlog", "desktop", "diagnose", "evidence", "geo", "history", "hopping", "metrics", "notify", "privilege",
+	"atomicfile", "buildinfo", "config", "csvlog", "desktop", "diagnose", "evidence", "geo", "history", "hopping", "metrics", "notify", "pmtuwatch", "privilege",
 	"recorder", "report", "resolve", "service", "session", "tui", "web", "workqueue",
 })
 
@@ -119,7 +121,7 @@ var never = []struct {
 // sockets): the engine that drives a Prober and the wiring that makes one.
 // Packages that show or store results take its types from probe/result,
 // even where they reach probe through the monitor.
-var probeImporters = []string{"internal/probe/probetest", "internal/trace", "internal/pmtu", "internal/monitor", "internal/hopping", "internal/cli"}
+var probeImporters = []string{"internal/probe/probetest", "internal/trace", "internal/pmtu", "internal/pmtuwatch", "internal/monitor", "internal/hopping", "internal/cli"}
 
 // pkgDeps is one package's project imports under internal/: direct and all
 // (transitive), named relative to internal/.

@@ -17,7 +17,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/hopping"
 	"github.com/pingerplot/pingerplot/internal/monitor"
 	"github.com/pingerplot/pingerplot/internal/notify"
-	"github.com/pingerplot/pingerplot/internal/pmtu"
+	"github.com/pingerplot/pingerplot/internal/pmtuwatch"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/recorder"
 	"github.com/pingerplot/pingerplot/internal/report"
@@ -45,7 +45,7 @@ type engineConfig struct {
 	// PathMTU discovers the path MTU of every target (--pmtu); without
 	// it, of the targets whose pmtu setting is on. PathMTUEvery is the
 	// time between a target's discoveries (--pmtu-interval); 0 means
-	// pmtu.DefaultEvery.
+	// pmtuwatch.DefaultEvery.
 	PathMTU      bool
 	PathMTUEvery time.Duration
 }
@@ -62,7 +62,7 @@ type engine struct {
 	Diag *diagnose.Watcher
 	// PMTU keeps each target's latest path MTU discovery and reports
 	// its changes as path_mtu events.
-	PMTU *pmtu.Watcher
+	PMTU *pmtuwatch.Watcher
 
 	wh       *notify.Webhook
 	mail     *notify.Mailer
@@ -86,7 +86,7 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 	// Made before the webhook and the metrics that read it; it runs as a
 	// subscriber below.
 	e.Diag = diagnose.NewWatcher(diagnose.WatcherConfig{Reporter: e.M, Options: diagnose.Options{Names: c.Names}})
-	e.PMTU = pmtu.NewWatcher(pmtu.WatcherConfig{Prober: c.Prober, Reporter: e.M, All: c.PathMTU, Every: c.PathMTUEvery, Logger: c.Logger})
+	e.PMTU = pmtuwatch.New(pmtuwatch.Config{Prober: c.Prober, Reporter: e.M, All: c.PathMTU, Every: c.PathMTUEvery, Logger: c.Logger})
 	// A webhook that gives up says so as a record_error event: in the
 	// event log, on the console, in the metrics. Its failed attempts
 	// before that are not news: the give-up names them.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/monitor"
-	"github.com/pingerplot/pingerplot/internal/pmtu"
+	"github.com/pingerplot/pingerplot/internal/pmtuwatch"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/recorder"
 	"github.com/pingerplot/pingerplot/internal/resolve"
@@ -31,7 +31,7 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 	noHistory := fs.Bool("no-history", false, `keep no history file, whatever "history" in CONFIG says (docs/history.md)`)
 	pingHops := fs.Bool("ping-hops", false, pingHopsHelp+`, whatever "ping_hops" in CONFIG says`)
 	pathMTU := fs.Bool("pmtu", false, pmtuHelp+`, whatever "pmtu" in CONFIG says`)
-	pathMTUEvery := fs.Duration("pmtu-interval", pmtu.DefaultEvery, pmtuIntervalHelp)
+	pathMTUEvery := fs.Duration("pmtu-interval", pmtuwatch.DefaultEvery, pmtuIntervalHelp)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot headless [--init] CONFIG.json\n\nRuns the monitor without a UI: every target of CONFIG is probed on its interval,\nrounds go to CSV probe logs, events to event logs and the console, alerts to webhooks.\nThe config format is in docs/config.md.")

@@ -19,7 +19,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/geo"
 	"github.com/pingerplot/pingerplot/internal/monitor"
-	"github.com/pingerplot/pingerplot/internal/pmtu"
+	"github.com/pingerplot/pingerplot/internal/pmtuwatch"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/resolve"
 	"github.com/pingerplot/pingerplot/internal/web"
@@ -40,7 +40,7 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 	noHistory := fs.Bool("no-history", false, "keep no history: past windows and evidence need it")
 	pingHops := fs.Bool("ping-hops", false, pingHopsHelp)
 	pathMTU := fs.Bool("pmtu", false, pmtuHelp)
-	pathMTUEvery := fs.Duration("pmtu-interval", pmtu.DefaultEvery, pmtuIntervalHelp)
+	pathMTUEvery := fs.Duration("pmtu-interval", pmtuwatch.DefaultEvery, pmtuIntervalHelp)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot [ui] [flags]\n\nStarts the monitor and its live web dashboard on 127.0.0.1 and opens it in the browser.")

@@ -1,17 +1,56 @@
-package pmtu
+package pmtuwatch
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/pmtu"
 	"github.com/pingerplot/pingerplot/internal/probe"
-	"github.com/pingerplot/pingerplot/internal/probe/result"
 )
+
+// fhop is a router of a scripted path and the MTU of the link after it
+// (0: 1500).
+type fhop struct {
+	addr netip.Addr
+	mtu  int
+}
+
+// path is a scripted IPv4 network: routers, then the destination.
+type path struct {
+	mu   sync.Mutex
+	hops []fhop
+	sent []probe.Probe
+}
+
+func (n *path) setHops(hs []fhop) { n.mu.Lock(); n.hops = hs; n.mu.Unlock() }
+
+func (n *path) count() int { n.mu.Lock(); defer n.mu.Unlock(); return len(n.sent) }
+
+func (n *path) reply(pr probe.Probe) probe.Reply {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.sent = append(n.sent, pr)
+	if !pr.DontFragment {
+		return probe.Reply{Kind: probe.Failed, Err: errors.New("probe without DontFragment")}
+	}
+	size := pr.Size + 28
+	for k, h := range n.hops {
+		if pr.TTL == k+1 {
+			return probe.Reply{Kind: probe.TimeExceeded, From: h.addr}
+		}
+		if h.mtu != 0 && size > h.mtu {
+			return probe.Reply{Kind: probe.Unreachable, From: h.addr, ICMPType: 3, ICMPCode: 4, MTU: uint32(h.mtu)}
+		}
+	}
+	return probe.Reply{Kind: probe.Reached, From: pr.Dst}
+}
 
 // netProber is a scripted path behind the whole probe.Prober interface.
 type netProber struct {
@@ -22,9 +61,32 @@ type netProber struct {
 func (n netProber) Probe(ctx context.Context, p probe.Probe) (probe.Reply, error) {
 	return n.reply(p), nil
 }
+
+func (n netProber) ProbeAll(ctx context.Context, ps []probe.Probe, gap time.Duration, onReply func(int, probe.Reply) bool) error {
+	for i, pr := range ps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !onReply(i, n.reply(pr)) {
+			return nil
+		}
+	}
+	return nil
+}
 func (n netProber) Prepare(probe.Mode, bool, bool) error { return n.refuse }
 func (n netProber) Backend() string                      { return "scripted" }
 func (n netProber) Close() error                         { return nil }
+
+func a(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// routers4 returns n routers 10.0.k.2, with link k's MTU mtus[k] if given.
+func routers4(n int, mtus map[int]int) []fhop {
+	hs := make([]fhop, n)
+	for i := range hs {
+		hs[i] = fhop{addr: netip.AddrFrom4([4]byte{10, 0, byte(i), 2}), mtu: mtus[i]}
+	}
+	return hs
+}
 
 type events []string
 
@@ -44,7 +106,7 @@ func TestWatcherSteps(t *testing.T) {
 	event := func(id monitor.ID, k monitor.EventKind) monitor.Update {
 		return monitor.Update{Event: &monitor.Event{Target: id, Kind: k}}
 	}
-	narrow := with(routers4(3), 1, func(h *fhop) { h.mtu = 1400 })
+	narrow := routers4(3, map[int]int{1: 1400})
 	type step struct {
 		after  time.Duration // since the start
 		u      monitor.Update
@@ -67,13 +129,13 @@ func TestWatcherSteps(t *testing.T) {
 			{after: 9 * time.Minute, u: round("t", true, probe.ICMP), want: "1400 bytes (drops at hop 2, 10.0.1.2)"},
 			// Every has passed: run again; the same result is no news.
 			{after: 10*time.Minute + time.Second, u: round("t", true, probe.ICMP), run: true, want: "1400 bytes (drops at hop 2, 10.0.1.2)"},
-			{after: 20*time.Minute + 2*time.Second, u: round("t", true, probe.ICMP), hops: routers4(3), run: true,
+			{after: 20*time.Minute + 2*time.Second, u: round("t", true, probe.ICMP), hops: routers4(3, nil), run: true,
 				want: "1500 bytes (nothing smaller on the path)", event: "t path_mtu: path MTU 1500 bytes (nothing smaller on the path)"},
 		}},
 		{name: "a route change reruns after the rerun gap", steps: []step{
 			{u: round("t", true, probe.UDP), hops: narrow, run: true, want: "1400 bytes (drops at hop 2, 10.0.1.2)",
 				event: "t path_mtu: path MTU 1400 bytes (drops at hop 2, 10.0.1.2)"},
-			{after: 10 * time.Second, u: event("t", monitor.RouteChange), hops: routers4(3), want: "1400 bytes (drops at hop 2, 10.0.1.2)"},
+			{after: 10 * time.Second, u: event("t", monitor.RouteChange), hops: routers4(3, nil), want: "1400 bytes (drops at hop 2, 10.0.1.2)"},
 			{after: 11 * time.Second, u: round("t", true, probe.UDP), want: "1400 bytes (drops at hop 2, 10.0.1.2)"},
 			{after: 31 * time.Second, u: round("t", true, probe.UDP), run: true, want: "1500 bytes (nothing smaller on the path)",
 				event: "t path_mtu: path MTU 1500 bytes (nothing smaller on the path)"},
@@ -109,15 +171,15 @@ func TestWatcherSteps(t *testing.T) {
 			now := start
 			net := &path{}
 			var got events
-			w := NewWatcher(WatcherConfig{Prober: netProber{path: net}, Reporter: &got, All: tt.all, Now: func() time.Time { return now }})
+			w := New(Config{Prober: netProber{path: net}, Reporter: &got, All: tt.all, Now: func() time.Time { return now }})
 			var held func(context.Context)
 			for i, s := range tt.steps {
 				now = start.Add(s.after)
 				if s.hops != nil {
-					net.hops = s.hops
+					net.setHops(s.hops)
 				}
 				n := len(got)
-				sent := len(net.sent)
+				sent := net.count()
 				if s.finish {
 					if held == nil {
 						t.Fatalf("step %d: no discovery in flight to finish", i)
@@ -135,15 +197,15 @@ func TestWatcherSteps(t *testing.T) {
 				case s.hold:
 					held = job
 				}
-				if job == nil && !s.finish && len(net.sent) != sent {
-					t.Errorf("step %d: %d probes sent without a discovery", i, len(net.sent)-sent)
+				if job == nil && !s.finish && net.count() != sent {
+					t.Errorf("step %d: %d probes sent without a discovery", i, net.count()-sent)
 				}
 				id := monitor.ID("t")
 				if s.u.Round != nil {
 					id = s.u.Round.Target
 				}
 				p, ok := w.Latest(id)
-				if gotSum := map[bool]string{true: Summary(p)}[ok]; gotSum != s.want {
+				if gotSum := map[bool]string{true: pmtu.Summary(p)}[ok]; gotSum != s.want {
 					t.Errorf("step %d: Latest: got %q; want %q", i, gotSum, s.want)
 				}
 				ev := strings.Join(got[n:], "; ")
@@ -151,7 +213,7 @@ func TestWatcherSteps(t *testing.T) {
 					t.Errorf("step %d: events: got %q; want %q", i, ev, s.event)
 				}
 				if s.run || s.finish {
-					for _, pr := range net.sent[sent:] {
+					for _, pr := range net.sent[sent:] { // the discovery has ended: no writer
 						if pr.Mode != probe.ICMP && pr.Mode != probe.UDP {
 							t.Errorf("step %d: a discovery probe of mode %v; want ICMP or UDP", i, pr.Mode)
 						}
@@ -164,7 +226,7 @@ func TestWatcherSteps(t *testing.T) {
 
 func TestWatcherRefusedPrepare(t *testing.T) {
 	var got events
-	w := NewWatcher(WatcherConfig{Prober: netProber{path: &path{}, refuse: errors.New("no ping socket")}, Reporter: &got})
+	w := New(Config{Prober: netProber{path: &path{}, refuse: errors.New("no ping socket")}, Reporter: &got})
 	sn := monitor.Snapshot{Target: monitor.Target{ID: "t", Addr: a("192.0.2.9")}}
 	sn.Settings.PathMTU = true
 	job := w.handle(monitor.Update{Round: &monitor.RoundDone{Target: "t", Snapshot: sn}})
@@ -178,25 +240,6 @@ func TestWatcherRefusedPrepare(t *testing.T) {
 	}
 	if want := "t path_mtu: path MTU not found: no ping socket"; len(got) != 1 || got[0] != want {
 		t.Errorf("events: got %q; want [%q]", got, want)
-	}
-}
-
-func TestSummary(t *testing.T) {
-	tests := []struct {
-		p    result.PathMTU
-		want string
-	}{
-		{result.PathMTU{MTU: 1400, Max: 1500, HopTTL: 2, HopAddr: a("10.0.1.2"), Reported: true}, "1400 bytes (drops at hop 2, 10.0.1.2)"},
-		{result.PathMTU{MTU: 1400, Max: 1500, HopTTL: 3}, "1400 bytes (drops at hop 3, larger packets meet silence)"},
-		{result.PathMTU{MTU: 1400, Max: 1500, Reported: true}, "1400 bytes (drops at an unknown hop)"},
-		{result.PathMTU{MTU: 1500, Max: 1500}, "1500 bytes (nothing smaller on the path)"},
-		{result.PathMTU{MTU: 1492, Max: 1500, Local: true, Reported: true}, "1492 bytes (this host's interface)"},
-		{result.PathMTU{Max: 1500, Err: "no answer"}, "not found: no answer"},
-	}
-	for _, tt := range tests {
-		if got := Summary(tt.p); got != tt.want {
-			t.Errorf("Summary(%+v) = %q; want %q", tt.p, got, tt.want)
-		}
 	}
 }
 

@@ -1,4 +1,13 @@
-package pmtu
+// Package pmtuwatch runs path MTU discovery (package pmtu) for the targets
+// of a monitor: a subscriber that starts a target's discovery at its first
+// round, every few minutes after, and after a route change, never more
+// than one per target at a time and never in a round's way, keeps each
+// target's latest result for the dashboard, the TUI and the metrics, and
+// reports its changes as path_mtu events.
+//
+// It reaches the prober and the engine below it; it must not import
+// anything that shows or stores results.
+package pmtuwatch
 
 import (
 	"context"
@@ -9,12 +18,13 @@ import (
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/pmtu"
 	"github.com/pingerplot/pingerplot/internal/probe"
 	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
 
-// Defaults of WatcherConfig.
+// Defaults of Config.
 const (
 	// DefaultEvery is how often a target's path MTU is discovered again:
 	// a path MTU rarely changes without a route change, which triggers a
@@ -33,9 +43,9 @@ type Reporter interface {
 	Report(id monitor.ID, kind monitor.EventKind, message string) error
 }
 
-// WatcherConfig configures a Watcher. The zero value of each field means
+// Config configures a Watcher. The zero value of each field means
 // the default documented on it.
-type WatcherConfig struct {
+type Config struct {
 	// Prober sends the discoveries' probes: the monitor's own, so they
 	// share its sockets and its rate.
 	Prober probe.Prober
@@ -66,7 +76,7 @@ type WatcherConfig struct {
 // round is never delayed by it. It is safe for concurrent use: Run from
 // the subscription's goroutine, Latest from anywhere.
 type Watcher struct {
-	cfg WatcherConfig
+	cfg Config
 
 	mu      sync.RWMutex
 	targets map[monitor.ID]*watched
@@ -82,8 +92,8 @@ type watched struct {
 	refused  bool      // warned that the probes cannot be sent
 }
 
-// NewWatcher returns a Watcher; Run makes it act.
-func NewWatcher(c WatcherConfig) *Watcher {
+// New returns a Watcher; Run makes it act.
+func New(c Config) *Watcher {
 	if c.Every <= 0 {
 		c.Every = DefaultEvery
 	}
@@ -170,8 +180,8 @@ func (w *Watcher) handle(u monitor.Update) func(context.Context) {
 // configFor is the discovery's configuration for a target probed with tc:
 // its mode (ICMP for a TCP target: a SYN cannot carry a chosen size), port,
 // hops, timeout and TOS.
-func configFor(dst netip.Addr, tc trace.Config) Config {
-	c := Config{Dst: dst, Mode: tc.Mode, Port: tc.Port, MaxTTL: tc.MaxHops, Timeout: tc.Timeout, TOS: tc.TOS}
+func configFor(dst netip.Addr, tc trace.Config) pmtu.Config {
+	c := pmtu.Config{Dst: dst, Mode: tc.Mode, Port: tc.Port, MaxTTL: tc.MaxHops, Timeout: tc.Timeout, TOS: tc.TOS}
 	switch {
 	case c.Mode == probe.TCP:
 		c.Mode, c.Port = probe.ICMP, 0
@@ -186,12 +196,12 @@ func configFor(dst netip.Addr, tc trace.Config) Config {
 
 // discover runs one discovery for t and keeps its result; a changed
 // result is reported.
-func (w *Watcher) discover(ctx context.Context, id monitor.ID, t *watched, cfg Config) {
+func (w *Watcher) discover(ctx context.Context, id monitor.ID, t *watched, cfg pmtu.Config) {
 	cfg.TimeNow = w.cfg.Now
 	var res result.PathMTU
 	err := w.cfg.Prober.Prepare(cfg.Mode, cfg.Dst.Unmap().Is6(), false)
 	if err == nil {
-		res, err = Discover(ctx, w.cfg.Prober, cfg)
+		res, err = pmtu.Discover(ctx, w.cfg.Prober, cfg)
 	} else {
 		res = result.PathMTU{Max: 1500, At: w.cfg.Now(), Err: err.Error()}
 	}
@@ -218,7 +228,7 @@ func (w *Watcher) discover(ctx context.Context, id monitor.ID, t *watched, cfg C
 		w.cfg.Logger.Warn("path MTU discovery failed; it is tried again later", "target", id, "err", err)
 	}
 	if changed && w.cfg.Reporter != nil {
-		_ = w.cfg.Reporter.Report(id, monitor.PathMTUChanged, "path MTU "+Summary(res))
+		_ = w.cfg.Reporter.Report(id, monitor.PathMTUChanged, "path MTU "+pmtu.Summary(res))
 	}
 }
 
@@ -227,33 +237,4 @@ func (w *Watcher) discover(ctx context.Context, id monitor.ID, t *watched, cfg C
 // each time).
 func key(p result.PathMTU) string {
 	return fmt.Sprint(p.MTU, p.HopTTL, p.HopAddr, p.Local)
-}
-
-// Summary words a discovery's result in a few words, for events, footers
-// and headers: "1400 bytes (drops at hop 2, 10.0.1.2)", "1500 bytes
-// (nothing smaller on the path)", "1492 bytes (this host's interface)",
-// or "not found: why".
-func Summary(p result.PathMTU) string {
-	switch {
-	case !p.Valid():
-		return "not found: " + p.Err
-	case p.MTU >= p.Max:
-		return fmt.Sprintf("%d bytes (nothing smaller on the path)", p.MTU)
-	case p.Local:
-		return fmt.Sprintf("%d bytes (this host's interface)", p.MTU)
-	}
-	where := "an unknown hop"
-	switch {
-	case p.HopTTL > 0 && p.HopAddr.IsValid():
-		where = fmt.Sprintf("hop %d, %s", p.HopTTL, p.HopAddr)
-	case p.HopTTL > 0:
-		where = fmt.Sprintf("hop %d", p.HopTTL)
-	case p.HopAddr.IsValid():
-		where = p.HopAddr.String()
-	}
-	how := ""
-	if !p.Reported {
-		how = ", larger packets meet silence"
-	}
-	return fmt.Sprintf("%d bytes (drops at %s%s)", p.MTU, where, how)
 }
