@@ -147,7 +147,7 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 		},
 		Names: names, UserDir: dir, User: user, Token: token, Listen: ln.Addr(), Logger: logger, App: "pingerplot " + buildinfo.Version(),
 		Geo: geoRes, GeoSent: func() int { n, _ := ipwhois.Sent(); return n },
-		History: e.Hist, Diagnosis: e.Diag.Latest,
+		History: e.Hist, Diagnosis: e.Diag.Latest, PathMTU: e.PMTU.Latest,
 	})
 	go srv.Run(ctx)
 

@@ -212,7 +212,7 @@ func TestJSONShapes(t *testing.T) {
 			return out
 		}
 		list := decodeInto[[]map[string]json.RawMessage](t, e.must(200, "GET", "/api/targets", nil))
-		wantSummary := []string{"addr", "dest", "diagnosis", "hops", "host", "id", "last", "rounds", "settings", "state"}
+		wantSummary := []string{"addr", "dest", "diagnosis", "hops", "host", "id", "last", "path_mtu", "rounds", "settings", "state"}
 		if got := keys(list[0]); !slices.Equal(got, wantSummary) {
 			t.Errorf("summary keys = %q; want %q", got, wantSummary)
 		}

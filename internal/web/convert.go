@@ -9,6 +9,7 @@ import (
 	"github.com/pingerplot/pingerplot/internal/alert"
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/report"
 )
 
@@ -40,6 +41,19 @@ type targetSummary struct {
 	// the object of the report's JSON; null before its first round, or
 	// when the server has no diagnosis.
 	Diagnosis *report.Diagnosis `json:"diagnosis"`
+	// PathMTU is the latest path MTU discovery (the pmtu setting,
+	// docs/probing.md); null while discovery is off for the target or has
+	// not finished once.
+	PathMTU *pathMTUJSON `json:"path_mtu"`
+}
+
+// pathMTUJSON is a path MTU discovery's result with the fields of the
+// report's path_mtu object (mtu, max, hop_ttl, hop_addr, local, reported,
+// probes, at, error) and the words the dashboard shows, "1400 bytes
+// (drops at hop 2, 10.0.1.2)".
+type pathMTUJSON struct {
+	result.PathMTU
+	Summary string `json:"summary"`
 }
 
 type otherJSON struct {

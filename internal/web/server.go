@@ -25,6 +25,8 @@ import (
 	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/pmtu"
+	"github.com/pingerplot/pingerplot/internal/probe/result"
 	"github.com/pingerplot/pingerplot/internal/report"
 )
 
@@ -70,6 +72,10 @@ type Config struct {
 	// is, docs/diagnosis.md), false before its first round; nil shows
 	// none.
 	Diagnosis func(monitor.ID) (diagnose.Diagnosis, bool)
+	// PathMTU returns a target's latest path MTU discovery (the pmtu
+	// setting, docs/probing.md), false while there is none; nil shows
+	// none.
+	PathMTU func(monitor.ID) (result.PathMTU, bool)
 }
 
 // Server is the dashboard's HTTP side.
@@ -228,6 +234,7 @@ func (s *Server) summaries() []targetSummary {
 		}
 		ts := summaryOf(sn, s.settingsJSON(sn.ID, st))
 		ts.Diagnosis = s.diagnosisOf(sn.ID, nil)
+		ts.PathMTU = s.pathMTUOf(sn.ID)
 		out = append(out, ts)
 	}
 	return out
@@ -245,6 +252,19 @@ func (s *Server) diagnosisOf(id monitor.ID, hops []report.Hop) *report.Diagnosis
 		return nil
 	}
 	return diagnose.ForReport(d, hops)
+}
+
+// pathMTUOf is the target's latest path MTU discovery, nil when there is
+// none.
+func (s *Server) pathMTUOf(id monitor.ID) *pathMTUJSON {
+	if s.cfg.PathMTU == nil {
+		return nil
+	}
+	p, ok := s.cfg.PathMTU(id)
+	if !ok {
+		return nil
+	}
+	return &pathMTUJSON{PathMTU: p, Summary: pmtu.Summary(p)}
 }
 
 // wantSettings returns every target's settings as last asked for. A
@@ -267,6 +287,7 @@ func (s *Server) summaryOf(sn monitor.Snapshot) targetSummary {
 	}
 	ts := summaryOf(sn, s.settingsJSON(sn.ID, st))
 	ts.Diagnosis = s.diagnosisOf(sn.ID, nil)
+	ts.PathMTU = s.pathMTUOf(sn.ID)
 	return ts
 }
 
@@ -298,6 +319,7 @@ func (s *Server) detailOf(sn monitor.Snapshot) targetDetail {
 		}
 	}
 	d.Diagnosis = s.diagnosisOf(sn.ID, nil)
+	d.PathMTU = s.pathMTUOf(sn.ID)
 	return d
 }
 
