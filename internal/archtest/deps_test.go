@@ -69,6 +69,8 @@ var allowed = map[string][]string{
 	"internal/hopping": with(engine, []string{"diagnose", "report"}),
 	// Path MTU discovery per target: sent through the prober, a subscriber.
 	"internal/pmtuwatch": engine,
+	// ECMP flow enumeration beside the rounds: a subscriber running tracers.
+	"internal/flowwatch": engine,
 	// The history store is a subscriber; evidence reads it.
 	"internal/history": engine,
 	// Fills and ages history files for other packages' tests.
@@ -87,7 +89,7 @@ var allowed = map[string][]string{
 
 // wiring is every product package but cli: what cli may put together.
 var wiring = with(engine, []string{
-	"atomicfile", "buildinfo", "config", "csvlog", "desktop", "diagnose", "evidence", "geo", "history", "hopping", "metrics", "notify", "pmtuwatch", "privilege",
+	"atomicfile", "buildinfo", "config", "csvlog", "desktop", "diagnose", "evidence", "flowwatch", "geo", "history", "hopping", "metrics", "notify", "pmtuwatch", "privilege",
 	"recorder", "report", "resolve", "service", "session", "tui", "web", "workqueue",
 })
 
@@ -121,7 +123,7 @@ var never = []struct {
 // sockets): the engine that drives a Prober and the wiring that makes one.
 // Packages that show or store results take its types from probe/result,
 // even where they reach probe through the monitor.
-var probeImporters = []string{"internal/probe/probetest", "internal/trace", "internal/pmtu", "internal/pmtuwatch", "internal/monitor", "internal/hopping", "internal/cli"}
+var probeImporters = []string{"internal/probe/probetest", "internal/trace", "internal/pmtu", "internal/pmtuwatch", "internal/flowwatch", "internal/monitor", "internal/hopping", "internal/cli"}
 
 // pkgDeps is one package's project imports under internal/: direct and all
 // (transitive), named relative to internal/.

@@ -105,6 +105,9 @@ type Options struct {
 	// PathMTU (pmtu; default off) runs path MTU discovery beside the
 	// target's rounds: monitor.Settings.PathMTU.
 	PathMTU *bool
+	// Flows (flows; default 0, off) is how many flows ECMP flow
+	// enumeration probes beside the target's rounds: monitor.Settings.Flows.
+	Flows *int
 	// The e-mail alert keys: monitor.Settings.Email (see email.go).
 	EmailTo            *string // email_to
 	EmailFrom          *string // email_from
@@ -136,6 +139,7 @@ const (
 	MaxWindow    = 10000
 	MaxLatency   = 60 * time.Second
 	MaxLogFiles  = 10000
+	MaxFlows     = 64 // the flows option's cap (see its entry in Table)
 )
 
 const (

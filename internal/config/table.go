@@ -203,6 +203,15 @@ func Table() []Option {
 			field: bools(func(o *Options) **bool { return &o.PathMTU }, func(s *monitor.Settings, on bool) { s.PathMTU = on },
 				// written only when on, like ping_hops
 				func(s monitor.Settings) (bool, bool) { return true, s.PathMTU })},
+		// Off by default: every flow sends a round's probes of its own, so
+		// 16 flows send 16 times the target's probes. At most MaxFlows: a
+		// monitor runs for days, and a few dozen flows find the paths of
+		// any ECMP fan-out seen in practice.
+		{Key: "flows", Type: "integer", Unit: "flows", Min: f(2), Max: f(MaxFlows), Zero: "off", Default: 0,
+			Description: "ECMP flow enumeration: probe this many flows (UDP source ports, or ICMP echo identifiers) each round and show each distinct path with its share of the flows; not with TCP",
+			field: ints(func(o *Options) **int { return &o.Flows }, func(s *monitor.Settings, v int) { s.Flows = v },
+				// written only when on, like ping_hops
+				func(s monitor.Settings) (int, bool) { return s.Flows, s.Flows != 0 })},
 	}
 	// The e-mail keys follow webhook_url: both say where alerts go.
 	at := slices.IndexFunc(table, func(op Option) bool { return op.Key == "webhook_url" }) + 1

@@ -86,6 +86,7 @@ func describeChanges(a, b Settings) string {
 	add("final hop only", onOff(a.Trace.FinalHopOnly), onOff(b.Trace.FinalHopOnly))
 	add("ping hops", onOff(a.PingHops), onOff(b.PingHops))
 	add("path MTU", onOff(a.PathMTU), onOff(b.PathMTU))
+	add("flows", a.Flows, b.Flows)
 	add("interval", a.Interval, b.Interval)
 	add("history", a.History, b.History)
 	add("loss alert", thresholdText(a.Alert.LossPct, "%"), thresholdText(b.Alert.LossPct, "%"))

@@ -54,6 +54,11 @@ type Settings struct {
 	// (package pmtu: at start, every few minutes, after a route change).
 	// The monitor's rounds do not change; the engine acts on it.
 	PathMTU bool
+	// Flows is how many flows ECMP flow enumeration probes each round
+	// (package flowwatch: flow 0 is the target's own rounds, flows 1 to
+	// Flows-1 run beside them); 0 is off. The monitor's rounds do not
+	// change; the engine acts on it.
+	Flows int
 }
 
 // Names returns names for this target's hops: names itself, or nil (no
