@@ -15,6 +15,8 @@ import (
 	"github.com/pingerplot/pingerplot/internal/diagnose"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/pmtu"
+	"github.com/pingerplot/pingerplot/internal/pmtuwatch"
 	"github.com/pingerplot/pingerplot/internal/resolve"
 	"github.com/pingerplot/pingerplot/internal/tui"
 )
@@ -37,6 +39,8 @@ func runTUI(ctx context.Context, args []string, env Env) error {
 	fs.Float64Var(&pf.interval, "interval", 1, "seconds between the starts of rounds")
 	pf.register(fs, false)
 	gf.register(fs)
+	fs.BoolVar(&pf.pmtu, "pmtu", false, pmtuHelp)
+	pmtuEvery := fs.Duration("pmtu-interval", pmtuwatch.DefaultEvery, pmtuIntervalHelp)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, tuiSynopsis)
@@ -118,6 +122,16 @@ func runTUI(ctx context.Context, args []string, env Env) error {
 	diagDone := make(chan struct{})
 	go func() { defer close(diagDone); diag.Run(runCtx, updates) }()
 	defer func() { stop(); unsub(); <-diagDone }()
+	// The footer's path MTU (--pmtu): the same watcher as ui and
+	// headless run; its events go to the event line.
+	var pathMTU *pmtuwatch.Watcher
+	if pf.pmtu {
+		pathMTU = pmtuwatch.New(pmtuwatch.Config{Prober: prober, Reporter: m, All: true, Every: *pmtuEvery})
+		updates, unsub := m.SubscribeWith(monitor.SubscriberConfig{Name: "pmtu", Buffer: 4096})
+		pmtuDone := make(chan struct{})
+		go func() { defer close(pmtuDone); pathMTU.Run(runCtx, updates) }()
+		defer func() { stop(); unsub(); <-pmtuDone }()
+	}
 	runDone := make(chan error, 1)
 	go func() { runDone <- m.Run(runCtx) }()
 	defer func() { stop(); <-runDone }()
@@ -138,6 +152,12 @@ func runTUI(ctx context.Context, args []string, env Env) error {
 	cfg.Diagnosis = func(id monitor.ID) (tui.Diagnosis, bool) {
 		d, ok := diag.Latest(id)
 		return tui.Diagnosis{What: string(d.What), Confidence: string(d.Confidence), Text: d.Text}, ok
+	}
+	if pathMTU != nil {
+		cfg.PathMTU = func(id monitor.ID) (string, bool) {
+			p, ok := pathMTU.Latest(id)
+			return pmtu.Summary(p), ok
+		}
 	}
 	if as != nil {
 		cfg.AS = func(a netip.Addr) (uint32, string) { info, _ := as.res.Info(a); return info.ASN, info.ASName }

@@ -74,6 +74,10 @@ type Config struct {
 	// false (or nil) shows none. It is called at each redraw, so it must
 	// not block.
 	Diagnosis func(monitor.ID) (Diagnosis, bool)
+	// PathMTU returns a target's path MTU in words for the footer
+	// (Frame.PathMTU); false (or nil) shows none. It is called at each
+	// redraw, so it must not block.
+	PathMTU func(monitor.ID) (string, bool)
 }
 
 // Control sequences: the alternate screen keeps the user's scrollback
@@ -293,6 +297,11 @@ func (l *loop) draw(ctx context.Context, now time.Time, full bool) error {
 	if l.cfg.Diagnosis != nil {
 		if d, ok := l.cfg.Diagnosis(l.targets[sel].ID); ok {
 			f.Diagnosis = d
+		}
+	}
+	if l.cfg.PathMTU != nil {
+		if p, ok := l.cfg.PathMTU(l.targets[sel].ID); ok {
+			f.PathMTU = p
 		}
 	}
 	if err := l.scr.draw(Render(f, w, h), w, h, full); err != nil {

@@ -391,3 +391,30 @@ func TestRunDiagnosisFooter(t *testing.T) {
 		s.stop()
 	})
 }
+
+// TestRunPathMTUFooter: the footer shows the selected target's path MTU
+// as the lookup words it, and follows the tab.
+func TestRunPathMTUFooter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := probetest.Path(ms(1), ms(3))
+		other := netip.MustParseAddr("10.0.1.1")
+		s := startWith(t, net, func(c *Config) {
+			c.PathMTU = func(id monitor.ID) (string, bool) {
+				if id == "gw" {
+					return "", false // discovery off, or none yet
+				}
+				return "1400 bytes (drops at hop 2, 10.0.1.2)", true
+			}
+		}, target("dst", net.Hops[1].Addr), target("gw", other))
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if l := strings.TrimSpace(line(s.term.screen(), "Path MTU")); l != "Path MTU 1400 bytes (drops at hop 2, 10.0.1.2)" {
+			t.Errorf("dst's footer = %q; want its path MTU", l)
+		}
+		s.press("2")
+		if l := line(s.term.screen(), "Path MTU"); l != "" {
+			t.Errorf("gw's footer = %q; want no path MTU line", l)
+		}
+		s.stop()
+	})
+}

@@ -34,6 +34,10 @@ type Frame struct {
 	// Diagnosis is the shown target's diagnosis, a footer line under the
 	// destination's; zero: none yet, and no line.
 	Diagnosis Diagnosis
+	// PathMTU is the shown target's path MTU in words ("1400 bytes
+	// (drops at hop 2, 10.0.1.2)"), a footer line under the diagnosis;
+	// "": none, and no line.
+	PathMTU string
 }
 
 // Diagnosis is a target's reading in words (docs/diagnosis.md), as the
@@ -122,6 +126,9 @@ func Render(f Frame, width, height int) []string {
 	bottom = append(bottom, destLine(p, s))
 	if f.Diagnosis.What != "" {
 		bottom = append(bottom, diagnosisLine(p, f.Diagnosis))
+	}
+	if f.PathMTU != "" {
+		bottom = append(bottom, "Path MTU "+f.PathMTU)
 	}
 	bottom = append(bottom, statusLine(f.View, s), eventLine(p, ev))
 
