@@ -47,6 +47,7 @@ export const FIELDS: Record<string, Field> = {
   first_ttl: { key: "first_ttl", label: "First TTL", kind: "int" },
   dns: { key: "dns", label: "Resolve host names", kind: "bool" },
   final_hop_only: { key: "final_hop_only", label: "Final hop only", kind: "bool", help: "probe the destination alone, no per-hop trace" },
+  pmtu: { key: "pmtu", label: "Path MTU discovery", kind: "bool", help: "at start, every 10 minutes and after a route change: the path MTU and the hop where larger packets stop" },
   tos: { key: "tos", label: "DSCP/ECN (TOS)", kind: "text", help: "marks the probes: a TOS byte (184) or EF, AF41+ECT(0)…; with raw sockets the hops' DSCP and ECN show who re-marks them" },
   alert_loss_pct: { key: "alert_loss_pct", label: "Alert when loss ≥", kind: "number", unit: "%", step: "any", help: "0 turns it off" },
   alert_latency_ms: { key: "alert_latency_ms", label: "Alert when latency ≥", kind: "number", unit: "ms", step: "any", help: "0 turns it off" },

@@ -17,6 +17,7 @@ export interface Settings {
   final_hop_only?: boolean;
   /** DSCP and ECN of the probes: a TOS byte or names ("EF+ECT(0)") */
   tos?: string;
+  pmtu?: boolean;
   alert_loss_pct?: number;
   alert_latency_ms?: number;
   alert_window?: number;
@@ -113,6 +114,25 @@ export interface TargetSummary {
   last: string | null;
   /** null before the target's first round, or when the server has none */
   diagnosis?: Diagnosis | null;
+  /** the latest path MTU discovery (docs/probing.md); null while it is off or has found none */
+  path_mtu?: PathMTU | null;
+}
+
+/** A path MTU discovery's result: the report's path_mtu object and its words. */
+export interface PathMTU {
+  /** bytes, IP headers included; absent when the discovery failed */
+  mtu?: number;
+  max?: number;
+  /** the hop where larger packets stop; absent when none does */
+  hop_ttl?: number;
+  hop_addr?: string;
+  local?: boolean;
+  reported?: boolean;
+  probes?: number;
+  at?: string;
+  error?: string;
+  /** "1400 bytes (drops at hop 2, 10.0.1.2)" */
+  summary: string;
 }
 
 export interface OtherAddr {

@@ -70,6 +70,8 @@ export class DetailHeader {
       `${mode}${s.mode && s.mode !== "icmp" && s.port ? ":" + s.port : ""}${s.final_hop_only ? " final hop only" : ""}`,
       s.interval ? `every ${seconds(s.interval)}` : "",
       `${count(t.rounds)} rounds`,
+      // the summary reads "1400 bytes (drops at hop 2, 10.0.1.2)"
+      t.path_mtu ? `Path MTU ${t.path_mtu.summary}` : "",
     ].filter(Boolean);
     setText(this.info, parts.join(" · "));
     // the header truncates on narrow windows: the whole line as a tooltip

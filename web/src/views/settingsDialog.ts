@@ -82,5 +82,5 @@ export class SettingsDialog {
   }
 }
 
-export const PROBE_KEYS = ["mode", "port", "timeout", "size", "send_delay", "max_hops", "first_ttl", "dns", "final_hop_only", "tos"];
+export const PROBE_KEYS = ["mode", "port", "timeout", "size", "send_delay", "max_hops", "first_ttl", "dns", "final_hop_only", "tos", "pmtu"];
 export const LOG_KEYS = ["log_path", "log_max_bytes", "log_max_files"];
