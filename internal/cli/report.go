@@ -215,6 +215,9 @@ func openTargetCommand(ctx context.Context, name string, withCount bool, args []
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	c.pf.register(fs, withCount)
 	c.gf.register(fs)
+	if name == "trace" {
+		fs.BoolVar(&c.pf.pmtu, "pmtu", false, "after the trace, discover the path MTU with don't-fragment probes and the hop where larger packets stop (docs/probing.md)")
+	}
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		synopsis := "pingerplot " + name + " [flags] TARGET"

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 
 	"github.com/pingerplot/pingerplot/internal/probe"
+	"github.com/pingerplot/pingerplot/internal/report"
 	"github.com/pingerplot/pingerplot/internal/resolve"
 	"github.com/pingerplot/pingerplot/internal/trace"
 )
@@ -89,6 +90,10 @@ func traceOnce(ctx context.Context, prober probe.Prober, pf probeFlags, as *asLo
 				fmt.Fprintf(env.Stdout, "port %d on %s is open: the destination accepted the connection (SYN-ACK)\n", cfg.Port, dst)
 			}
 		}
+	}
+	if pf.pmtu {
+		p := discoverPathMTU(ctx, prober, cfg, mode, dst)
+		fmt.Fprintln(env.Stdout, report.PathMTULine(&p))
 	}
 	return nil
 }

@@ -106,3 +106,29 @@ func TestMonitorPathMTU(t *testing.T) {
 	}
 	h.stop(t)
 }
+
+// TestTracePathMTU: trace --pmtu ends with the path MTU line, the same as
+// report's, over the narrow lab, unprivileged and with raw sockets.
+func TestTracePathMTU(t *testing.T) {
+	l := lab.New(t, lab.Options{Routers: 3})
+	if err := l.SetLinkMTU(2, 1400); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("Path MTU: 1400 bytes; larger packets stop at hop 2 (%s)", l.Hops4[1])
+	for _, tt := range []struct {
+		name   string
+		unpriv bool
+		args   []string
+	}{
+		{"unprivileged", true, nil},
+		{"root-raw", false, []string{"--raw"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append([]string{"trace", "--pmtu", "-n"}, tt.args...), l.TargetAddr4.String())
+			r := run(t, l, tt.unpriv, args...)
+			if r.code != 0 || !strings.Contains(r.stdout, want) {
+				t.Errorf("trace --pmtu (exit %d) lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
+			}
+		})
+	}
+}
