@@ -13,6 +13,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/diagnose"
+	"github.com/pingerplot/pingerplot/internal/flowwatch"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/hopping"
 	"github.com/pingerplot/pingerplot/internal/monitor"
@@ -48,6 +49,9 @@ type engineConfig struct {
 	// pmtuwatch.DefaultEvery.
 	PathMTU      bool
 	PathMTUEvery time.Duration
+	// Flows enumerates that many ECMP flows for every target (--flows);
+	// 0: for the targets whose flows setting is on.
+	Flows int
 }
 
 // engine is the monitor and what runs beside it, the same in ui and
@@ -63,6 +67,8 @@ type engine struct {
 	// PMTU keeps each target's latest path MTU discovery and reports
 	// its changes as path_mtu events.
 	PMTU *pmtuwatch.Watcher
+	// Flows keeps each target's ECMP flows and their distinct paths.
+	Flows *flowwatch.Watcher
 
 	wh       *notify.Webhook
 	mail     *notify.Mailer
@@ -86,6 +92,7 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 	// Made before the webhook and the metrics that read it; it runs as a
 	// subscriber below.
 	e.Diag = diagnose.NewWatcher(diagnose.WatcherConfig{Reporter: e.M, Options: diagnose.Options{Names: c.Names}})
+	e.Flows = flowwatch.New(flowwatch.Config{Prober: c.Prober, All: c.Flows, Unsupported: flowsUnsupported(), Logger: c.Logger})
 	e.PMTU = pmtuwatch.New(pmtuwatch.Config{Prober: c.Prober, Reporter: e.M, All: c.PathMTU, Every: c.PathMTUEvery, Logger: c.Logger})
 	// A webhook that gives up says so as a record_error event: in the
 	// event log, on the console, in the metrics. Its failed attempts
@@ -150,6 +157,9 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 	// Path MTU discoveries start from rounds and route changes; one
 	// dropped only starts its discovery a round later.
 	e.subscribe("pmtu", false, e.PMTU.Run)
+	// A target's other flows run one round per update; one dropped only
+	// skips a round of them.
+	e.subscribe("flows", false, e.Flows.Run)
 	if e.Hist != nil {
 		e.subscribe("history", true, func(ctx context.Context, u <-chan monitor.Update) { e.Hist.Run(ctx, u, e.M) })
 	}

@@ -32,6 +32,7 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 	pingHops := fs.Bool("ping-hops", false, pingHopsHelp+`, whatever "ping_hops" in CONFIG says`)
 	pathMTU := fs.Bool("pmtu", false, pmtuHelp+`, whatever "pmtu" in CONFIG says`)
 	pathMTUEvery := fs.Duration("pmtu-interval", pmtuwatch.DefaultEvery, pmtuIntervalHelp)
+	flowCount := fs.Int("flows", 0, monitorFlowsHelp+`, whatever "flows" in CONFIG says`)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot headless [--init] CONFIG.json\n\nRuns the monitor without a UI: every target of CONFIG is probed on its interval,\nrounds go to CSV probe logs, events to event logs and the console, alerts to webhooks.\nThe config format is in docs/config.md.")
@@ -42,6 +43,9 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 	}
 	if len(pos) != 1 {
 		return usagef("want exactly one CONFIG file, got %d arguments", len(pos))
+	}
+	if err := validateMonitorFlows(*flowCount); err != nil {
+		return err
 	}
 	path := pos[0]
 	if *initPath {
@@ -75,7 +79,7 @@ func runHeadless(ctx context.Context, args []string, env Env) error {
 	}
 	return runHeadlessConfig(ctx, path, h, headlessWiring{
 		Prober: prober, Names: names, MetricsAddr: *metricsAddr, Verbose: *verbose, NoHistory: *noHistory, PingHops: *pingHops,
-		PathMTU: *pathMTU, PathMTUEvery: *pathMTUEvery,
+		PathMTU: *pathMTU, PathMTUEvery: *pathMTUEvery, Flows: *flowCount,
 		Lookup: func(ctx context.Context, host string) (netip.Addr, error) {
 			return resolveTarget(ctx, host, false, false)
 		},
@@ -99,6 +103,7 @@ type headlessWiring struct {
 	// (--pmtu-interval) is the time between a target's discoveries.
 	PathMTU      bool
 	PathMTUEvery time.Duration
+	Flows        int // --flows: ECMP flows for every target
 	Stdout       io.Writer
 	Stderr       io.Writer
 }
@@ -134,7 +139,7 @@ func runHeadlessConfig(ctx context.Context, path string, h config.Headless, w he
 		Prober: prober, Names: names, Logger: logger, Console: w.Stdout, Stdout: w.Stdout,
 		EventLogPath: func(id monitor.ID) string { return eventPaths[id] },
 		Webhook:      w.Webhook, MetricsAddr: w.MetricsAddr, History: hist, PingHops: w.PingHops,
-		PathMTU: w.PathMTU, PathMTUEvery: w.PathMTUEvery,
+		PathMTU: w.PathMTU, PathMTUEvery: w.PathMTUEvery, Flows: w.Flows,
 	})
 	if err != nil {
 		return err

@@ -31,6 +31,8 @@ func (pf *probeFlags) validateFlows(mode probe.Mode) error {
 		return usagef("--flows works with UDP (-u) and ICMP probes: every TCP probe already leaves from a source port of its own, so TCP has no fixed flows to enumerate")
 	case pf.csv:
 		return usagef("--flows prints text or JSON (--json); CSV has one row per hop and no room for several paths")
+	case flowsUnsupported() != "":
+		return usagef("--flows: %s", flowsUnsupported())
 	}
 	return nil
 }

@@ -41,6 +41,7 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 	pingHops := fs.Bool("ping-hops", false, pingHopsHelp)
 	pathMTU := fs.Bool("pmtu", false, pmtuHelp)
 	pathMTUEvery := fs.Duration("pmtu-interval", pmtuwatch.DefaultEvery, pmtuIntervalHelp)
+	flowCount := fs.Int("flows", 0, monitorFlowsHelp)
 	pos, err := parse(fs, args)
 	if err == errHelp {
 		printUsage(env.Stdout, fs, "pingerplot [ui] [flags]\n\nStarts the monitor and its live web dashboard on 127.0.0.1 and opens it in the browser.")
@@ -51,6 +52,9 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 	}
 	if len(pos) != 0 {
 		return usagef("ui takes no arguments (add targets in the dashboard), got %q", pos)
+	}
+	if err := validateMonitorFlows(*flowCount); err != nil {
+		return err
 	}
 	if *port < 0 || *port > 65535 {
 		return usagef("port %d out of range: use 0-65535", *port)
@@ -104,7 +108,7 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 	}
 	e, err := startEngine(ctx, engineConfig{Prober: prober, Names: names, Logger: logger,
 		Stdout: env.Stdout, MetricsAddr: *metricsAddr, History: user.History, PingHops: *pingHops,
-		PathMTU: *pathMTU, PathMTUEvery: *pathMTUEvery})
+		PathMTU: *pathMTU, PathMTUEvery: *pathMTUEvery, Flows: *flowCount})
 	if err != nil {
 		return err
 	}
@@ -147,7 +151,7 @@ func runUI(ctx context.Context, args []string, env Env) (err error) {
 		},
 		Names: names, UserDir: dir, User: user, Token: token, Listen: ln.Addr(), Logger: logger, App: "pingerplot " + buildinfo.Version(),
 		Geo: geoRes, GeoSent: func() int { n, _ := ipwhois.Sent(); return n },
-		History: e.Hist, Diagnosis: e.Diag.Latest, PathMTU: e.PMTU.Latest,
+		History: e.Hist, Diagnosis: e.Diag.Latest, PathMTU: e.PMTU.Latest, Flows: e.webFlows,
 	})
 	go srv.Run(ctx)
 

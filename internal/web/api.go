@@ -38,6 +38,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/session", s.saveSession)
 	m.HandleFunc("POST /api/session", s.loadSession)
 	m.HandleFunc("GET /api/targets/{id}/geo", s.getGeo)
+	m.HandleFunc("GET /api/targets/{id}/flows", s.getFlows)
 	m.HandleFunc("PUT /api/geo", s.putGeo)
 	m.HandleFunc("GET /api/status", s.getStatus)
 	m.HandleFunc("GET /api/options", getOptions)

@@ -76,6 +76,9 @@ type Config struct {
 	// setting, docs/probing.md), false while there is none; nil shows
 	// none.
 	PathMTU func(monitor.ID) (result.PathMTU, bool)
+	// Flows returns a target's ECMP flow enumeration (the flows setting,
+	// docs/flows.md), false while it is off; nil shows none.
+	Flows func(monitor.ID) (Flows, bool)
 }
 
 // Server is the dashboard's HTTP side.
