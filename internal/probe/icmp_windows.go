@@ -149,7 +149,7 @@ func (p *icmpProber) send(s *echoSlot) (bool, Reply) {
 		s.scratch = make([]byte, max(need, 256))
 	}
 	opt := s.scratch[scratchOpt:]
-	p.layout.putOptionInfo(opt, pr.TTL)
+	p.layout.putOptionInfo(opt, pr.TTL, pr.DontFragment)
 	payload := s.scratch[scratchPayload : scratchPayload+pr.Size]
 	clear(payload)
 	buf := uintptr(unsafe.Pointer(&s.buf[0]))

@@ -105,7 +105,7 @@ func TestICMPReplyLayoutLive(t *testing.T) {
 	}
 	payload := []byte("pingerplot-layout-check")
 	opt := make([]byte, ip.layout.optionSize)
-	ip.layout.putOptionInfo(opt, 64)
+	ip.layout.putOptionInfo(opt, 64, false)
 	buf := make([]byte, ip.layout.replyBufferSize(len(payload), false))
 	n, _, callErr := ip.api.send.Call(uintptr(h), 0, 0, 0, uintptr(ipAddrArg(loopback4)),
 		uintptr(unsafe.Pointer(&payload[0])), uintptr(len(payload)), uintptr(unsafe.Pointer(&opt[0])),

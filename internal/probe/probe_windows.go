@@ -5,6 +5,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,7 +59,19 @@ func (p *windowsProber) Probe(ctx context.Context, pr Probe) (Reply, error) {
 // ProbeAll routes a batch by mode. The tracer sends one mode per round; a
 // batch that mixes ICMP with TCP or UDP is sent as two batches, one after
 // the other, with the answers under their original indices.
+//
+// Don't-fragment probes (path MTU discovery) always go as ICMP echo
+// requests: only the ICMP helper API sets DF per request (IP_FLAG_DF), and
+// the path MTU is the path's, whatever the protocol that measures it.
 func (p *windowsProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duration, onReply func(i int, r Reply) bool) error {
+	if slices.ContainsFunc(ps, func(pr Probe) bool { return pr.DontFragment && pr.Mode != ICMP }) {
+		ps = slices.Clone(ps)
+		for i := range ps {
+			if ps[i].DontFragment {
+				ps[i].Mode, ps[i].Port = ICMP, 0
+			}
+		}
+	}
 	var icmpIdx, sockIdx []int
 	for i, pr := range ps {
 		if pr.Mode == ICMP {

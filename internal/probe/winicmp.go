@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"syscall"
 	"time"
 )
 
@@ -163,10 +164,20 @@ type IPStatusError struct {
 	Code uint32
 	Dst  netip.Addr
 	why  string
+	// local: no router answered, this computer made the status up.
+	local bool
 }
 
 func (e *IPStatusError) Error() string {
 	return fmt.Sprintf("ICMP echo to %v: %s (%s)", e.Dst, e.why, ipStatusName(e.Code))
+}
+
+// Is makes this computer's own IP_PACKET_TOO_BIG (not a router's) match
+// syscall.EMSGSIZE,
+// the local refusal for size that path MTU discovery reads (package pmtu)
+// on every OS: the probe is larger than the interface it would leave by.
+func (e *IPStatusError) Is(target error) bool {
+	return e.local && e.Code == ipPacketTooBig && target == syscall.EMSGSIZE
 }
 
 // icmpStatusFailure explains a status that is a local failure, not an
@@ -228,7 +239,7 @@ func icmpStatusReply(code uint32, v6 bool, from netip.Addr, pr Probe) Reply {
 		// that went away, a packet larger than the local MTU): nothing on
 		// the path answered.
 		if code == ipPacketTooBig {
-			return Reply{Kind: Failed, Err: &IPStatusError{Code: code, Dst: pr.Dst,
+			return Reply{Kind: Failed, Err: &IPStatusError{Code: code, Dst: pr.Dst, local: true,
 				why: "the probe is larger than this computer's link MTU allows: use a smaller -s/--size"}}
 		}
 		return Reply{Kind: Failed, Err: &IPStatusError{Code: code, Dst: pr.Dst,
@@ -450,11 +461,21 @@ func decodeEchoReply6(b []byte) (echoReply, error) {
 	}, nil
 }
 
-// putOptionInfo writes an IP_OPTION_INFORMATION with the probe's TTL and no
-// options into b (at least l.optionSize bytes).
-func (l echoLayout) putOptionInfo(b []byte, ttl int) {
+// ipFlagDF is IP_FLAG_DF (ipexport.h), IP_OPTION_INFORMATION's "don't
+// fragment" flag.
+const ipFlagDF = 0x2
+
+// putOptionInfo writes an IP_OPTION_INFORMATION with the probe's TTL, no
+// options, and the don't-fragment flag when df (path MTU discovery) into b
+// (at least l.optionSize bytes). A router that cannot forward such a probe
+// answers "fragmentation needed" / "packet too big", which the API reports
+// as IP_PACKET_TOO_BIG without the next-hop MTU it carried.
+func (l echoLayout) putOptionInfo(b []byte, ttl int, df bool) {
 	clear(b[:l.optionSize])
 	b[0] = uint8(ttl)
+	if df {
+		b[2] = ipFlagDF
+	}
 }
 
 // putSockaddrIn6 writes a sockaddr_in6 for a into b (28 bytes): family in

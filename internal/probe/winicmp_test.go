@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -130,9 +131,14 @@ func TestOptionInfoAndAddrArg(t *testing.T) {
 	for i := range b {
 		b[i] = 0xEE
 	}
-	l.putOptionInfo(b, 17)
+	l.putOptionInfo(b, 17, false)
 	if want := []byte{17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; string(b) != string(want) {
 		t.Errorf("putOptionInfo(ttl 17) = % x; want % x", b, want)
+	}
+	// Don't fragment: IP_FLAG_DF in Flags, the third byte.
+	l.putOptionInfo(b, 9, true)
+	if want := []byte{9, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; string(b) != string(want) {
+		t.Errorf("putOptionInfo(ttl 9, df) = % x; want % x", b, want)
 	}
 	if got, want := ipAddrArg(netip.MustParseAddr("127.0.0.1")), uint32(0x0100007f); got != want {
 		t.Errorf("ipAddrArg(127.0.0.1) = %#x; want %#x", got, want)
@@ -308,6 +314,45 @@ func TestCheckEchoProbe(t *testing.T) {
 	}{{0, 1}, {time.Microsecond, 1}, {time.Second, 1000}, {1500 * time.Microsecond, 2}} {
 		if got := timeoutMS(tt.d); got != tt.want {
 			t.Errorf("timeoutMS(%v) = %d; want %d", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestPacketTooBigForPathMTU: what path MTU discovery reads from a
+// don't-fragment probe's IP_PACKET_TOO_BIG. A router's answer is
+// "fragmentation needed" (3/4) or "packet too big" (2/0) from it, with no
+// MTU (the API does not give it: the search bisects); this computer's own
+// refusal is a Failed reply whose error is EMSGSIZE, as on Linux. No other
+// status is EMSGSIZE.
+func TestPacketTooBigForPathMTU(t *testing.T) {
+	router4, router6 := netip.MustParseAddr("10.0.1.2"), netip.MustParseAddr("2001:db8:1::2")
+	pr := Probe{Dst: netip.MustParseAddr("192.0.2.9"), TTL: 30, Mode: ICMP, Size: 1472, DontFragment: true}
+	pr6 := pr
+	pr6.Dst = netip.MustParseAddr("2001:db8::99")
+	tests := []struct {
+		name     string
+		code     uint32
+		p        Probe
+		from     netip.Addr
+		kind     Kind
+		typ      uint8
+		icode    uint8
+		emsgsize bool
+	}{
+		{"router, IPv4", ipPacketTooBig, pr, router4, Unreachable, 3, 4, false},
+		{"router, IPv6", ipPacketTooBig, pr6, router6, Unreachable, 2, 0, false},
+		{"this computer, IPv4", ipPacketTooBig, pr, netip.IPv4Unspecified(), Failed, 0, 0, true},
+		{"this computer, IPv6", ipPacketTooBig, pr6, netip.Addr{}, Failed, 0, 0, true},
+		{"no route is not a size", ipBadRoute, pr, netip.Addr{}, Failed, 0, 0, false},
+		{"host unreachable is not a size", ipDestHostUnreachable, pr, netip.Addr{}, Failed, 0, 0, false},
+	}
+	for _, tt := range tests {
+		r := icmpStatusReply(tt.code, tt.p.Dst.Is6(), tt.from, tt.p)
+		if r.Kind != tt.kind || r.ICMPType != tt.typ || r.ICMPCode != tt.icode || r.MTU != 0 {
+			t.Errorf("%s: kind %v type %d code %d MTU %d; want %v type %d code %d MTU 0", tt.name, r.Kind, r.ICMPType, r.ICMPCode, r.MTU, tt.kind, tt.typ, tt.icode)
+		}
+		if got := errors.Is(r.Err, syscall.EMSGSIZE); got != tt.emsgsize {
+			t.Errorf("%s: errors.Is(%v, EMSGSIZE) = %v; want %v", tt.name, r.Err, got, tt.emsgsize)
 		}
 	}
 }
