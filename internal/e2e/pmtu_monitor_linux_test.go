@@ -3,18 +3,30 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/lab"
+	"github.com/pingerplot/pingerplot/internal/monitor"
+	"github.com/pingerplot/pingerplot/internal/pmtu"
+	"github.com/pingerplot/pingerplot/internal/probe/probetest"
+	pres "github.com/pingerplot/pingerplot/internal/probe/result"
+	"github.com/pingerplot/pingerplot/internal/web"
 )
 
 // TestMonitorPathMTU runs `pingerplot headless` unprivileged on a lab whose
@@ -130,5 +142,105 @@ func TestTracePathMTU(t *testing.T) {
 				t.Errorf("trace --pmtu (exit %d) lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
 			}
 		})
+	}
+}
+
+// TestPathMTUInBrowser serves the dashboard (in this process, on loopback:
+// no probe leaves it, the target is a scripted network) with a path MTU
+// lookup that says 1400 bytes, dropping at hop 2, and runs
+// web/test/pmtu.mjs in headless Chromium: the target header's info line
+// must say it as the API words it.
+func TestPathMTUInBrowser(t *testing.T) {
+	node, script := browserPrereqs(t)
+	script = filepath.Join(filepath.Dir(script), "pmtu.mjs")
+
+	const target = "narrow.example"
+	netw := probetest.Path(time.Millisecond, 2*time.Millisecond, 5*time.Millisecond)
+	mon := monitor.New(monitor.Config{Prober: netw})
+	defer mon.Close()
+	settings, err := config.DefaultUser().Defaults.Settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings.Interval = 250 * time.Millisecond
+	settings.PathMTU = true
+	if _, err := mon.Add(monitor.Target{ID: target, Host: target, Addr: netw.Hops[2].Addr, Settings: settings}); err != nil {
+		t.Fatal(err)
+	}
+	p := pres.PathMTU{MTU: 1400, Max: 1500, HopTTL: 2, HopAddr: netw.Hops[1].Addr, Reported: true, Probes: 36, At: time.Now()}
+	lookup := func(id monitor.ID) (pres.PathMTU, bool) { return p, id == target }
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "pmtubrowsertesttoken0123456789abc"
+	srv := web.New(web.Config{Monitor: mon, Token: token, Listen: ln.Addr(), User: config.DefaultUser(),
+		Names: func(netip.Addr) string { return "" }, PathMTU: lookup})
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = mon.Run(ctx) })
+	wg.Go(func() { srv.Run(ctx) })
+	wg.Go(func() { _ = hs.Serve(ln) })
+	defer func() {
+		cancel()
+		hs.Close()
+		wg.Wait()
+	}()
+
+	artifacts, err := os.MkdirTemp("", "pp-pmtu-browser-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the failed step's screenshot and page are kept in %s", artifacts)
+		} else {
+			os.RemoveAll(artifacts)
+		}
+	})
+	rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer rcancel()
+	run := exec.CommandContext(rctx, node, script, fmt.Sprintf("http://%s/?token=%s", ln.Addr(), token))
+	run.Env = append(os.Environ(), "PP_CHROMIUM="+chromiumPath, "PP_ARTIFACTS="+artifacts, "PP_TARGET="+target,
+		"PP_WANT="+pmtu.Summary(p))
+	run.Cancel = func() error { return run.Process.Signal(os.Interrupt) }
+	var stderr bytes.Buffer
+	run.Stderr = &stderr
+	stdout, err := run.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var done browserStep
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line browserStep
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Errorf("script printed %q: %v", sc.Text(), err)
+			continue
+		}
+		switch {
+		case line.Done:
+			done = line
+		case line.Step != "" && line.OK:
+			t.Logf("ok   %-62s %6d ms  %s", line.Step, line.MS, line.Info)
+		case line.Step != "":
+			t.Errorf("FAIL %s: %s (screenshot %s)", line.Step, line.Error, line.Screenshot)
+		}
+	}
+	if err := run.Wait(); err != nil {
+		t.Errorf("pmtu.mjs: %v\n%s", err, tail(stderr.String(), 4000))
+	}
+	if t.Failed() {
+		t.Logf("script log:\n%s", tail(stderr.String(), 4000))
+		return
+	}
+	if done.Steps != 3 {
+		t.Errorf("the script ran %d steps; want 3", done.Steps)
 	}
 }
