@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,4 +107,47 @@ func TestMonitorFlows(t *testing.T) {
 		}
 	}
 	u.stop(t)
+}
+
+// TestDashboardFlows: the dashboard's Paths tab on the ECMP lab of
+// TestMonitorFlows (one IPv4 UDP target, "flows": 16, the ui unprivileged)
+// shows the two paths side by side with the lab's addresses and the alt
+// one marked LOSSY (web/test/flows.mjs drives headless Chromium).
+func TestDashboardFlows(t *testing.T) {
+	node, script := browserPrereqs(t)
+	script = filepath.Join(filepath.Dir(script), "flows.mjs")
+	l := lab.New(t, lab.Options{Routers: 3, AltRouters: 1, AltCableLinks: []int{0}})
+	if err := l.SetECMP(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetAltLink(0, lab.LinkParams{Loss: flowsLoss}, lab.LinkParams{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := workDir(t)
+	settings := fmt.Sprintf(`{"version": 1, "resume_on_launch": true, "targets": [
+		{"target": %q, "mode": "udp", "interval": 0.3, "timeout": 0.5, "flows": %d}]}`, l.TargetAddr4, flowsCount)
+	if err := os.WriteFile(filepath.Join(dir, "settings.json"), []byte(settings), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	ui := startUI(t, l, dir)
+	join := func(as []netip.Addr) string {
+		var s []string
+		for _, a := range append(slices.Clone(as), l.TargetAddr4) {
+			s = append(s, a.String())
+		}
+		return strings.Join(s, ",")
+	}
+	env := []string{
+		"PP_TARGET=" + l.TargetAddr4.String(),
+		"PP_MAIN=" + join(l.Hops4),
+		"PP_ALT=" + join(l.AltPath4()),
+		"PP_ARTIFACTS=" + t.TempDir(),
+		"PP_CHROMIUM=" + chromiumPath,
+	}
+	if runBrowserScenario(t, l, ui, node, script, env, 2*time.Minute, func(need string) error {
+		return fmt.Errorf("unknown request %q", need)
+	}) == nil && !t.Failed() {
+		t.Errorf("the browser scenario did not finish")
+	}
+	ui.stop(t)
 }

@@ -2,7 +2,7 @@
 // Bearer header; errors become ApiError with the server's message.
 
 import type {
-  EngineStatus, GeoAnswer, OptionSpec, PPEvent, Settings, StoredTarget, TargetDetail, TargetSummary, UserSettings, WindowDetail,
+  EngineStatus, FlowsAnswer, GeoAnswer, OptionSpec, PPEvent, Settings, StoredTarget, TargetDetail, TargetSummary, UserSettings, WindowDetail,
 } from "./types";
 
 export class ApiError extends Error {
@@ -103,6 +103,10 @@ export class Api {
   /** The Map tab's answer; with a window, for the hops of that window. */
   geo(id: string, signal?: AbortSignal, win?: { from: number; to: number }): Promise<GeoAnswer> {
     return this.json("GET", `/api/targets/${enc(id)}/geo${win ? "?" + windowQuery(win.from, win.to) : ""}`, undefined, signal);
+  }
+  /** A target's ECMP flows and their distinct paths (the Paths tab). */
+  flows(id: string, signal?: AbortSignal): Promise<FlowsAnswer> {
+    return this.json("GET", `/api/targets/${enc(id)}/flows`, undefined, signal);
   }
   /** The targets the history holds, removed ones included. */
   historyTargets(): Promise<StoredTarget[]> {

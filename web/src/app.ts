@@ -19,6 +19,7 @@ import { Overview } from "./views/overview";
 import { PastTargets } from "./views/pastTargets";
 import { RangeBar, type RangeActions } from "./views/rangeBar";
 import { MapView } from "./views/map";
+import { PathsView } from "./views/paths";
 import { LOG_KEYS, PROBE_KEYS, SettingsDialog } from "./views/settingsDialog";
 import { StatusBar } from "./views/statusBar";
 import { Tabs } from "./views/tabs";
@@ -52,6 +53,7 @@ export class App implements Actions, RangeActions {
   private readonly header: DetailHeader;
   private readonly status: StatusBar;
   private readonly map: MapView;
+  private readonly paths: PathsView;
   private readonly rangeBar: RangeBar;
   private readonly pastTargets: PastTargets;
   /** The ids of the target list last seen, to notice additions and
@@ -84,6 +86,10 @@ export class App implements Actions, RangeActions {
   private everOpen = false;
   // the Map tab: what the server was last told, and the throttled refresh
   private mapOpen = false;
+  /** The Paths tab's request in flight, and when the last one started:
+   * it refreshes with the selected target's rounds, at most once a second. */
+  private pathsReq: AbortController | null = null;
+  private pathsAt = 0;
   private geoTimer = 0;
   private geoInFlight = false;
   private geoAgain = false;
@@ -106,6 +112,7 @@ export class App implements Actions, RangeActions {
     this.status = new StatusBar(s);
     this.status.poll(api);
     this.map = new MapView(s, { onlineChanged: (on) => this.setOnlineLookups(on) });
+    this.paths = new PathsView(byId("paths-summary"), byId("paths-note"), byId("paths-columns"));
     this.tabs = new Tabs(byId("tabs"), (name) => this.tabShown(name));
     this.rangeBar = new RangeBar(s, this);
     this.pastTargets = new PastTargets(s, (key) => this.openPast(key));
@@ -152,6 +159,7 @@ export class App implements Actions, RangeActions {
       this.events.render(true);
       this.map.schedule();
       this.scheduleGeo(true);
+      this.refreshPaths(true);
     });
     s.on("detail", table);
     s.on("samples", graphs);
@@ -213,6 +221,34 @@ export class App implements Actions, RangeActions {
     if (name === "events") this.events.render();
     if (name === "map") this.showMap();
     else this.setMapOpen(false);
+    if (name === "paths") this.refreshPaths(true);
+  }
+
+  // ---- the Paths tab ----
+
+  /** Fetches the selected target's flows while the Paths tab is shown;
+   * now: at once (a new target or the tab just opened), else at most once
+   * a second (a round). */
+  private refreshPaths(now: boolean): void {
+    if (this.tabs?.current !== "paths" || document.hidden) return;
+    const id = this.store.selectedId;
+    if (!id || !this.store.targets.has(id)) {
+      this.paths.render(null);
+      return;
+    }
+    const t = Date.now();
+    if (!now && (this.pathsReq || t - this.pathsAt < 1000)) return;
+    this.pathsReq?.abort();
+    const ac = new AbortController();
+    this.pathsReq = ac;
+    this.pathsAt = t;
+    this.api.flows(id, ac.signal).then((f) => {
+      if (this.store.selectedId === id) this.paths.render(f);
+    }).catch((e) => {
+      if ((e as Error).name !== "AbortError") console.warn("flows:", e);
+    }).finally(() => {
+      if (this.pathsReq === ac) this.pathsReq = null;
+    });
   }
 
   // ---- the Map tab ----
@@ -339,6 +375,7 @@ export class App implements Actions, RangeActions {
     s.emit("targets");
     if (gap) void this.resync();
     if (m.target !== s.selectedId) return;
+    this.refreshPaths(false);
     if (this.pending) {
       this.pending.push(m);
       return;

@@ -359,3 +359,37 @@ export interface WindowDetail extends TargetDetail {
   series: WindowSeries[];
   events: PPEvent[];
 }
+
+/** GET /api/targets/{id}/flows: ECMP flow enumeration (docs/flows.md). */
+export interface FlowsAnswer {
+  target: string;
+  /** the target enumerates flows (its flows setting, or --flows) */
+  enabled: boolean;
+  /** rounds of the target's own flow since the flows started */
+  rounds: number;
+  /** why no flow is probed, when set */
+  note?: string;
+  count: number;
+  /** what differs between the flows: "source port" or "echo identifier" */
+  varies: string;
+  paths: FlowPath[];
+}
+
+export interface FlowPath {
+  share_pct: number;
+  flows: number[];
+  reached: boolean;
+  dest_loss_pct: number;
+  lossy: boolean;
+  hops: FlowHop[];
+}
+
+/** A distinct path's hop, as the report's hop objects (fields used here). */
+export interface FlowHop {
+  ttl: number;
+  addr: string;
+  host?: string;
+  loss_pct: number;
+  sent: number;
+  avg_ms?: number | null;
+}
