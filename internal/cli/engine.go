@@ -137,7 +137,7 @@ func startEngine(ctx context.Context, c engineConfig) (_ *engine, err error) {
 		if e.Hist != nil {
 			store = e.Hist.Status
 		}
-		if e.stopMeta, err = serveMetrics(ctx, c.MetricsAddr, e.M, store, e.Diag.Latest, e.PMTU.Latest, c.Stdout); err != nil {
+		if e.stopMeta, err = serveMetrics(ctx, c.MetricsAddr, e.M, store, e.Diag.Latest, e.PMTU.Latest, e.Flows.Latest, c.Stdout); err != nil {
 			if e.Hist != nil {
 				_ = e.Hist.Close()
 			}

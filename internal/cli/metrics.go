@@ -11,6 +11,7 @@ import (
 
 	"github.com/pingerplot/pingerplot/internal/config"
 	"github.com/pingerplot/pingerplot/internal/diagnose"
+	"github.com/pingerplot/pingerplot/internal/flowwatch"
 	"github.com/pingerplot/pingerplot/internal/history"
 	"github.com/pingerplot/pingerplot/internal/metrics"
 	"github.com/pingerplot/pingerplot/internal/monitor"
@@ -23,9 +24,10 @@ const metricsHelp = "serve Prometheus metrics at http://ADDR/metrics (host:port,
 // serveMetrics starts the Prometheus endpoint on addr and subscribes its
 // exporter to m. The endpoint is read-only and has no token, as scrapers
 // expect; it listens only where the user asked. The returned stop shuts it
-// down.
+// down. A nil store, diag, pathMTU or flows leaves its series out.
 func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, store func() history.Status,
-	diag func(monitor.ID) (diagnose.Diagnosis, bool), pathMTU func(monitor.ID) (result.PathMTU, bool), stdout io.Writer) (stop func(), err error) {
+	diag func(monitor.ID) (diagnose.Diagnosis, bool), pathMTU func(monitor.ID) (result.PathMTU, bool),
+	flows func(monitor.ID) (flowwatch.Paths, bool), stdout io.Writer) (stop func(), err error) {
 	if err := config.CheckListen(addr); err != nil {
 		return nil, usagef("--metrics-listen: %v", err)
 	}
@@ -66,6 +68,15 @@ func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, store fu
 			return out, true
 		})
 	}
+	if flows != nil {
+		exp.WithFlows(func(id monitor.ID) []metrics.FlowPath {
+			p, ok := flows(id)
+			if !ok {
+				return nil
+			}
+			return metricsFlows(p)
+		})
+	}
 	updates, unsubscribe := m.SubscribeWith(monitor.SubscriberConfig{Name: "metrics", Buffer: 4096})
 	done := make(chan struct{})
 	go func() {
@@ -92,4 +103,27 @@ func serveMetrics(ctx context.Context, addr string, m *monitor.Monitor, store fu
 		unsubscribe()
 		<-done
 	}, nil
+}
+
+// metricsFlows converts a target's distinct ECMP paths for the exporter:
+// each hop's main responder, and the destination's loss and mean RTT,
+// which is the last hop when the path reached it.
+func metricsFlows(p flowwatch.Paths) []metrics.FlowPath {
+	if len(p.Paths) == 0 {
+		return nil
+	}
+	out := make([]metrics.FlowPath, len(p.Paths))
+	for i, fp := range p.Paths {
+		mp := metrics.FlowPath{Hops: make([]string, len(fp.Hops)), Share: fp.Share, Loss: fp.DestLossPct / 100, Lossy: fp.Lossy}
+		for k, h := range fp.Hops {
+			if h.Addr.IsValid() {
+				mp.Hops[k] = h.Addr.String()
+			}
+		}
+		if n := len(fp.Hops); fp.Reached && n > 0 && fp.Hops[n-1].Stats.Recv > 0 {
+			mp.RTT = fp.Hops[n-1].Stats.Avg
+		}
+		out[i] = mp
+	}
+	return out
 }

@@ -66,12 +66,24 @@ type PathMTU struct {
 	Addr  string
 }
 
+// FlowPath is one distinct path of a target's ECMP flows (package flows)
+// as the exporter shows it; the wiring converts it, so this package need
+// not reach the flows' probing.
+type FlowPath struct {
+	Hops  []string      // the address that answered each TTL, "" where none did
+	Share float64       // share of the flows with a round that follow it, 0-1
+	Loss  float64       // loss at the destination, 0-1 (1: never reached)
+	Lossy bool          // its destination loss stands out above the others'
+	RTT   time.Duration // mean RTT of the destination's replies; 0: none
+}
+
 // Exporter is a prometheus.Collector over a monitor.
 type Exporter struct {
 	src       Source
 	store     func() Store                       // nil: no history store
 	diagnosis func(monitor.ID) (Diagnosis, bool) // nil: no diagnosis series
 	pathMTU   func(monitor.ID) (PathMTU, bool)   // nil: no path MTU series
+	flows     func(monitor.ID) []FlowPath        // nil: no flow series
 
 	mu     sync.Mutex
 	events map[eventKey]uint64
@@ -106,6 +118,14 @@ func (e *Exporter) WithDiagnosis(lookup func(monitor.ID) (Diagnosis, bool)) *Exp
 // scrape time from lookup (false: none found yet, or discovery is off).
 func (e *Exporter) WithPathMTU(lookup func(monitor.ID) (PathMTU, bool)) *Exporter {
 	e.pathMTU = lookup
+	return e
+}
+
+// WithFlows makes the exporter show each target's distinct ECMP paths,
+// read at scrape time from lookup (none: flows are off for the target or
+// none has had a round).
+func (e *Exporter) WithFlows(lookup func(monitor.ID) []FlowPath) *Exporter {
+	e.flows = lookup
 	return e
 }
 
@@ -206,6 +226,12 @@ var (
 	dDiagnosis   = gaugeFamily("diagnosis", dDiagnosisHelp, "target", "what", "ttl", "addr", "confidence")
 	dPathMTU     = gaugeFamily("path_mtu_bytes", "The target's path MTU from the latest discovery (docs/probing.md, the pmtu setting): the largest packet that reached it unfragmented, with the TTL and address of the hop where larger packets stop (0 and empty: none does, or this host's interface is the limit). Absent while discovery is off or has found none.", "target", "ttl", "addr")
 
+	dFlowInfo  = gaugeFamily("flow_path_info", "One distinct path of the target's ECMP flows (docs/flows.md): path is its rank by share of the flows (0: the largest), hops the address that answered each TTL, joined by commas (* where none did). Always 1; its labels change when the paths or their ranks do.", "target", "path", "hops")
+	dFlowShare = gaugeFamily("flow_path_share_ratio", "Share of the target's flows (those with a round) that follow this path, 0-1.", "target", "path")
+	dFlowLoss  = gaugeFamily("flow_path_loss_ratio", "Loss at the destination of this path's flows, 0-1 (1 when the path never reached it).", "target", "path")
+	dFlowLossy = gaugeFamily("flow_path_lossy", "1 when this path's destination loss stands out above the least lossy path's (by 5 percentage points or more); never with one path.", "target", "path")
+	dFlowRTT   = gaugeFamily("flow_path_rtt_seconds", "Mean RTT of the destination's replies on this path; absent without replies.", "target", "path")
+
 	dHistBytes   = gaugeFamily("history_bytes", "Size of the history store on disk (database and write-ahead log).")
 	dHistRounds  = counterFamily("history_rounds_written_total", "Rounds the history store has written since start.")
 	dHistPending = gaugeFamily("history_pending_rounds", "Rounds waiting to be written to the history store (a slow or full disk).")
@@ -228,7 +254,7 @@ var (
 )
 
 var families = []*family{dTargets, dRounds, dProbes, dMissed, dDropped, dSubDrop, dHistBytes, dHistRounds, dHistPending, dHistLost, dHistFailing, dInfo, dState, dTRounds, dPathLen,
-	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dDestRefused, dAlert, dEvents, dDiagnosis, dPathMTU, dHopSent, dHopRecv, dHopRefused,
+	dInterval, dDestLoss, dDestRTT, dDestJitter, dDestMOS, dDestR, dDestSamples, dDestRefused, dAlert, dEvents, dDiagnosis, dPathMTU, dFlowInfo, dFlowShare, dFlowLoss, dFlowLossy, dFlowRTT, dHopSent, dHopRecv, dHopRefused,
 	dHopLast, dHopAvg, dHopMin, dHopMax, dHopStdDev, dHopJitter, dHopP50, dHopP95, dHopInfo, dHopRespRcv}
 
 // family indexes are assigned once, before any exporter exists.
@@ -346,6 +372,9 @@ func (e *Exporter) emit(out sink) {
 				out.add(dPathMTU, float64(p.Bytes), id, strconv.Itoa(p.TTL), p.Addr)
 			}
 		}
+		if e.flows != nil {
+			collectFlows(out, id, e.flows(s.ID))
+		}
 		for _, h := range s.Hops {
 			e.collectHop(out, id, h.Hop)
 		}
@@ -383,6 +412,30 @@ func (e *Exporter) collectHop(out sink, id string, h hopstat.Hop) {
 	}
 	for _, r := range h.Responders {
 		out.add(dHopRespRcv, float64(r.Stats.Recv), id, ttl, r.Addr.String())
+	}
+}
+
+func collectFlows(out sink, id string, paths []FlowPath) {
+	var hops strings.Builder
+	for i, p := range paths {
+		path := strconv.Itoa(i)
+		hops.Reset()
+		for k, a := range p.Hops {
+			if k > 0 {
+				hops.WriteByte(',')
+			}
+			if a == "" {
+				a = "*"
+			}
+			hops.WriteString(a)
+		}
+		out.add(dFlowInfo, 1, id, path, hops.String())
+		out.add(dFlowShare, p.Share, id, path)
+		out.add(dFlowLoss, p.Loss, id, path)
+		out.add(dFlowLossy, b2f(p.Lossy), id, path)
+		if p.RTT > 0 {
+			out.add(dFlowRTT, seconds(p.RTT), id, path)
+		}
 	}
 }
 

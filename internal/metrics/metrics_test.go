@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -422,6 +423,73 @@ func TestPathMTUSeries(t *testing.T) {
 			want := "# HELP pingerplot_path_mtu_bytes " + dPathMTU.help + "\n# TYPE pingerplot_path_mtu_bytes gauge\n" + tt.want + "\n"
 			if err := testutil.CollectAndCompare(e, strings.NewReader(want), "pingerplot_path_mtu_bytes"); err != nil {
 				t.Errorf("got a different exposition: %v; want %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestFlowSeries: per distinct ECMP path of a target, an info series with
+// its hops (silent ones as *), its share, destination loss, lossy mark and
+// destination RTT (absent without replies), ranked as the lookup gives
+// them; nothing for a target without paths, and nothing at all without a
+// lookup.
+func TestFlowSeries(t *testing.T) {
+	other := sampleSnapshot()
+	other.ID, other.Host = "mail", "mail.example"
+	src := fixed{snaps: []monitor.Snapshot{sampleSnapshot(), other}}
+	names := []string{"pingerplot_flow_path_info", "pingerplot_flow_path_share_ratio", "pingerplot_flow_path_loss_ratio",
+		"pingerplot_flow_path_lossy", "pingerplot_flow_path_rtt_seconds"}
+	if n, err := testutil.GatherAndCount(registry(New(src)), names...); err != nil || n != 0 {
+		t.Errorf("without a lookup: %d flow series, %v; want none", n, err)
+	}
+	tests := []struct {
+		name  string
+		paths []FlowPath
+		want  []string
+	}{
+		{"two paths, the second lossy", []FlowPath{
+			{Hops: []string{"10.0.0.2", "10.1.0.2", "192.0.2.9"}, Share: 0.5625, Loss: 0.0625, RTT: ms(2.5)},
+			{Hops: []string{"10.0.0.2", "10.1.1.2", "192.0.2.9"}, Share: 0.4375, Loss: 0.3125, Lossy: true, RTT: ms(3.25)},
+		}, []string{
+			`pingerplot_flow_path_info{hops="10.0.0.2,10.1.0.2,192.0.2.9",path="0",target="web"} 1`,
+			`pingerplot_flow_path_info{hops="10.0.0.2,10.1.1.2,192.0.2.9",path="1",target="web"} 1`,
+			`pingerplot_flow_path_loss_ratio{path="0",target="web"} 0.0625`,
+			`pingerplot_flow_path_loss_ratio{path="1",target="web"} 0.3125`,
+			`pingerplot_flow_path_lossy{path="0",target="web"} 0`,
+			`pingerplot_flow_path_lossy{path="1",target="web"} 1`,
+			`pingerplot_flow_path_rtt_seconds{path="0",target="web"} 0.0025`,
+			`pingerplot_flow_path_rtt_seconds{path="1",target="web"} 0.00325`,
+			`pingerplot_flow_path_share_ratio{path="0",target="web"} 0.5625`,
+			`pingerplot_flow_path_share_ratio{path="1",target="web"} 0.4375`,
+		}},
+		{"a silent hop, never reached: no RTT", []FlowPath{
+			{Hops: []string{"10.0.0.2", ""}, Share: 1, Loss: 1},
+		}, []string{
+			`pingerplot_flow_path_info{hops="10.0.0.2,*",path="0",target="web"} 1`,
+			`pingerplot_flow_path_loss_ratio{path="0",target="web"} 1`,
+			`pingerplot_flow_path_lossy{path="0",target="web"} 0`,
+			`pingerplot_flow_path_share_ratio{path="0",target="web"} 1`,
+		}},
+		{"no paths yet", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := New(src).WithFlows(func(id monitor.ID) []FlowPath {
+				if id != "web" {
+					return nil
+				}
+				return tt.paths
+			})
+			body := scrape(t, e)
+			var got []string
+			for _, l := range strings.Split(body, "\n") {
+				if strings.HasPrefix(l, "pingerplot_flow_path_") {
+					got = append(got, l)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
 	}

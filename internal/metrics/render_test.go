@@ -66,6 +66,16 @@ func TestRendererMatchesCollector(t *testing.T) {
 	e.WithPathMTU(func(id monitor.ID) (PathMTU, bool) {
 		return PathMTU{Bytes: 1400, TTL: 2, Addr: "10.0.1.2"}, id == "web"
 	})
+	e.WithFlows(func(id monitor.ID) []FlowPath {
+		if id != "web" {
+			return nil
+		}
+		return []FlowPath{
+			{Hops: []string{"10.0.0.2", "10.1.0.2", "192.0.2.9"}, Share: 0.5625, RTT: ms(2.5)},
+			{Hops: []string{"10.0.0.2", "", "192.0.2.9"}, Share: 0.4375, Loss: 0.3125, Lossy: true, RTT: ms(3.25)},
+			{Hops: []string{"10.0.0.2", "a\\\"b"}, Share: 0, Loss: 1},
+		}
+	})
 	e.events[eventKey{"web", monitor.RouteChange}] = 3
 
 	reg := prometheus.NewPedanticRegistry()
