@@ -3,10 +3,14 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -150,4 +154,97 @@ func TestDashboardFlows(t *testing.T) {
 		t.Errorf("the browser scenario did not finish")
 	}
 	ui.stop(t)
+}
+
+// TestHeadlessFlowsMetrics runs `pingerplot headless` unprivileged on the
+// ECMP lab of TestMonitorFlows with an IPv4 UDP target of "flows": 16 and
+// scrapes its Prometheus endpoint: exactly two flow paths with the lab's
+// addresses, their shares summing to 1, the alt path marked lossy with a
+// destination loss near the injected 30 %, the main one not, and both a
+// destination RTT.
+func TestHeadlessFlowsMetrics(t *testing.T) {
+	l := lab.New(t, lab.Options{Routers: 3, AltRouters: 1, AltCableLinks: []int{0}})
+	if err := l.SetECMP(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetAltLink(0, lab.LinkParams{Loss: flowsLoss}, lab.LinkParams{}); err != nil {
+		t.Fatal(err)
+	}
+	h := startHeadless(t, l, workDir(t), map[string]any{
+		"status_interval": 0,
+		"metrics_listen":  "127.0.0.1:0",
+		"targets": []any{map[string]any{"target": l.TargetAddr4.String(), "name": "t4", "mode": "udp",
+			"interval": 0.3, "timeout": 0.5, "flows": flowsCount}},
+	})
+	addrRE := regexp.MustCompile(`Prometheus metrics: http://(127\.0\.0\.1:\d+)/metrics`)
+	var ap netip.AddrPort
+	waitFor(t, 10*time.Second, "the metrics address", func() bool {
+		m := addrRE.FindStringSubmatch(h.out.String())
+		if m == nil {
+			return false
+		}
+		ap = netip.MustParseAddrPort(m[1])
+		return true
+	})
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return l.DialTCP(ctx, l.Client, ap) },
+	}}
+	join := func(addrs []netip.Addr) string {
+		s := make([]string, len(addrs))
+		for i, a := range addrs {
+			s[i] = a.String()
+		}
+		return strings.Join(s, ",")
+	}
+	want := map[string]bool{ // hops label → is the lossy path
+		join(append(slices.Clone(l.Hops4), l.TargetAddr4)):      false,
+		join(append(slices.Clone(l.AltPath4()), l.TargetAddr4)): true,
+	}
+	infoRE := regexp.MustCompile(`^pingerplot_flow_path_info\{hops="([^"]*)",path="(\d+)",target="t4"\}$`)
+	var s scrape
+	paths := map[string]string{} // hops → path index
+	start := time.Now()
+	// 25 rounds of flow 0, as TestMonitorFlows: the other flows have 20 or more.
+	waitFor(t, 40*time.Second, "25 rounds and two flow paths", func() bool {
+		s = scrapeMetrics(t, client, ap)
+		clear(paths)
+		for series := range s {
+			if m := infoRE.FindStringSubmatch(series); m != nil {
+				paths[m[1]] = m[2]
+			}
+		}
+		return s.value(`pingerplot_target_rounds_total{target="t4"}`) >= 25 && len(paths) == 2
+	})
+	t.Logf("25 rounds and two paths after %v; the target's own destination mean RTT %.3f ms", time.Since(start).Round(100*time.Millisecond),
+		s.value(`pingerplot_hop_rtt_avg_seconds{target="t4",ttl="4"}`)*1000)
+	share := 0.0
+	for hops, lossy := range want {
+		path, ok := paths[hops]
+		if !ok {
+			t.Errorf("no flow path with hops %s; got %v", hops, paths)
+			continue
+		}
+		series := func(name string) string { return fmt.Sprintf(`%s{path="%s",target="t4"}`, name, path) }
+		sh, loss := s.value(series("pingerplot_flow_path_share_ratio")), s.value(series("pingerplot_flow_path_loss_ratio"))
+		rtt := s.value(series("pingerplot_flow_path_rtt_seconds"))
+		t.Logf("path %s (%s): share %.4f, destination loss %.3f, RTT %.3f ms", path, hops, sh, loss, rtt*1000)
+		share += sh
+		if got := s.value(series("pingerplot_flow_path_lossy")) == 1; got != lossy || !s.has(series("pingerplot_flow_path_lossy")) {
+			t.Errorf("path %s: lossy %v; want %v", hops, got, lossy)
+		}
+		lo, hi := 0.0, 0.05
+		if lossy {
+			lo, hi = flowsLoss-0.15, flowsLoss+0.15
+		}
+		if loss < lo || loss > hi {
+			t.Errorf("path %s: destination loss %.3f; want %.2f to %.2f", hops, loss, lo, hi)
+		}
+		if sh <= 0 || rtt <= 0 || rtt > 0.5 {
+			t.Errorf("path %s: share %v, RTT %v s; want a share and an RTT under the 0.5 s timeout", hops, sh, rtt)
+		}
+	}
+	if share < 0.999 || share > 1.001 {
+		t.Errorf("shares sum to %v; want 1", share)
+	}
+	h.stop(t)
 }
