@@ -1,5 +1,9 @@
 // What the browser scripts of web/test share: their output, the polling
-// expectation every wait goes through, and how Chromium is started.
+// expectation every wait goes through, how Chromium is started and how
+// their steps run.
+
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 
 import { chromium } from "playwright-core";
 
@@ -53,4 +57,30 @@ export async function launch(executablePath) {
     process.exit(1);
   });
   return browser;
+}
+
+/**
+ * Runs steps ([name, async fn] pairs) in order, one JSON line each on
+ * stdout, and stops at the first that throws: its line carries the error
+ * and a screenshot, and the page's HTML is kept beside it in artifacts.
+ * Returns how many passed.
+ */
+export async function runSteps(page, steps, artifacts) {
+  let n = 0;
+  for (const [name, fn] of steps) {
+    const t0 = Date.now();
+    try {
+      const info = await fn();
+      out({ step: name, ok: true, ms: Date.now() - t0, info: String(info ?? "") });
+      n++;
+    } catch (e) {
+      const p = join(artifacts, "failed.png");
+      await page.screenshot({ path: p }).catch(() => {});
+      await writeFile(join(artifacts, "failed.html"), await page.content().catch(() => "")).catch(() => {});
+      log(e.stack);
+      out({ step: name, ok: false, ms: Date.now() - t0, error: e.message, screenshot: p });
+      break;
+    }
+  }
+  return n;
 }

@@ -11,9 +11,7 @@
 // Environment: PP_TARGET (the target's id), PP_WANT (the summary the
 // lookup gives), PP_ARTIFACTS (the failed step's screenshot), PP_CHROMIUM.
 
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { WAIT, launch, log, out, until } from "./common.mjs";
+import { WAIT, launch, out, runSteps, until } from "./common.mjs";
 
 const url = process.argv[2];
 const TARGET = process.env.PP_TARGET ?? "";
@@ -66,21 +64,6 @@ const steps = [
   }],
 ];
 
-let n = 0;
-for (const [name, fn] of steps) {
-  const t0 = Date.now();
-  try {
-    const info = await fn();
-    out({ step: name, ok: true, ms: Date.now() - t0, info: String(info ?? "") });
-    n++;
-  } catch (e) {
-    const p = join(ARTIFACTS, "failed.png");
-    await page.screenshot({ path: p }).catch(() => {});
-    await writeFile(join(ARTIFACTS, "failed.html"), await page.content().catch(() => "")).catch(() => {});
-    log(e.stack);
-    out({ step: name, ok: false, ms: Date.now() - t0, error: e.message, screenshot: p });
-    break;
-  }
-}
+const n = await runSteps(page, steps, ARTIFACTS);
 out({ done: true, steps: n });
 await browser.close();

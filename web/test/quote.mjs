@@ -14,9 +14,7 @@
 // target last), PP_BADGES (each hop's badge text, "|"-separated, in path
 // order), PP_ARTIFACTS (the failed step's screenshot), PP_CHROMIUM.
 
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { WAIT, launch, log, out, until } from "./common.mjs";
+import { WAIT, launch, out, runSteps, until } from "./common.mjs";
 
 const url = process.argv[2];
 const TARGET = process.env.PP_TARGET ?? "";
@@ -101,21 +99,6 @@ const steps = [
   }],
 ];
 
-let n = 0;
-for (const [name, fn] of steps) {
-  const t0 = Date.now();
-  try {
-    const info = await fn();
-    out({ step: name, ok: true, ms: Date.now() - t0, info: String(info ?? "") });
-    n++;
-  } catch (e) {
-    const p = join(ARTIFACTS, "failed.png");
-    await page.screenshot({ path: p }).catch(() => {});
-    await writeFile(join(ARTIFACTS, "failed.html"), await page.content().catch(() => "")).catch(() => {});
-    log(e.stack);
-    out({ step: name, ok: false, ms: Date.now() - t0, error: e.message, screenshot: p });
-    break;
-  }
-}
+const n = await runSteps(page, steps, ARTIFACTS);
 out({ done: true, steps: n });
 await browser.close();
