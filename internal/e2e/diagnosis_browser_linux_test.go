@@ -3,16 +3,11 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -94,60 +89,19 @@ func TestDiagnosisInBrowser(t *testing.T) {
 		wg.Wait()
 	}()
 
-	artifacts, err := os.MkdirTemp("", "pp-diagnosis-browser-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("the failed step's screenshot and page are kept in %s", artifacts)
-		} else {
-			os.RemoveAll(artifacts)
-		}
-	})
+	artifacts := browserArtifacts(t, "pp-diagnosis-browser-")
 	var stored []string
 	for _, h := range pastHops {
 		stored = append(stored, h.Addr.String())
 	}
-	rctx, rcancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer rcancel()
-	run := exec.CommandContext(rctx, node, script, fmt.Sprintf("http://%s/?token=%s", ln.Addr(), token))
-	run.Env = append(os.Environ(), "PP_CHROMIUM="+chromiumPath, "PP_ARTIFACTS="+artifacts, "PP_TARGET="+target, "PP_LOSS_TTL=2",
-		"PP_PAST="+pastKey, "PP_PAST_HOPS="+strings.Join(stored, ","))
-	run.Cancel = func() error { return run.Process.Signal(os.Interrupt) }
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
-	stdout, err := run.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var done browserStep
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var line browserStep
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Errorf("script printed %q: %v", sc.Text(), err)
-			continue
-		}
-		switch {
-		case line.Done:
-			done = line
-		case line.Step != "" && line.OK:
-			t.Logf("ok   %-62s %6d ms  %s", line.Step, line.MS, line.Info)
-		case line.Step != "":
-			t.Errorf("FAIL %s: %s (screenshot %s)", line.Step, line.Error, line.Screenshot)
-		}
-	}
-	if err := run.Wait(); err != nil {
-		t.Errorf("diagnosis.mjs: %v\n%s", err, tail(stderr.String(), 4000))
-	}
+	done := runLocalBrowserScript(t, node, script, fmt.Sprintf("http://%s/?token=%s", ln.Addr(), token),
+		[]string{"PP_CHROMIUM=" + chromiumPath, "PP_ARTIFACTS=" + artifacts, "PP_TARGET=" + target, "PP_LOSS_TTL=2",
+			"PP_PAST=" + pastKey, "PP_PAST_HOPS=" + strings.Join(stored, ",")}, 3*time.Minute, nil)
 	if t.Failed() {
-		t.Logf("script log:\n%s", tail(stderr.String(), 4000))
 		return
+	}
+	if done == nil {
+		t.Fatal("the script did not finish")
 	}
 	if done.Steps != 8 {
 		t.Errorf("the script ran %d steps; want 8", done.Steps)

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -121,19 +119,10 @@ func TestHistoryInBrowser(t *testing.T) {
 		wg.Wait()
 	}()
 
-	artifacts, err := os.MkdirTemp("", "pp-history-browser-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("the failed step's screenshot and the downloads are kept in %s", artifacts)
-		} else {
-			os.RemoveAll(artifacts)
-		}
-	})
+	artifacts := browserArtifacts(t, "pp-history-browser-")
 	shots := ""
 	if *updateScreenshots {
+		var err error
 		shots, err = filepath.Abs("../../docs/img")
 		if err != nil {
 			t.Fatal(err)
@@ -146,57 +135,34 @@ func TestHistoryInBrowser(t *testing.T) {
 	for _, h := range netw.Hops {
 		live = append(live, h.Addr.String())
 	}
-	rctx, rcancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer rcancel()
-	run := exec.CommandContext(rctx, node, script, fmt.Sprintf("http://%s/?token=%s", ln.Addr(), token))
-	run.Env = append(os.Environ(), "PP_CHROMIUM="+chromiumPath, "PP_ARTIFACTS="+artifacts, "PP_SHOTS="+shots,
-		fmt.Sprintf("PP_START=%d", start.Unix()), "PP_STORED_HOPS="+strings.Join(stored, ","), "PP_LIVE_HOPS="+strings.Join(live, ","))
-	run.Cancel = func() error { return run.Process.Signal(os.Interrupt) }
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
-	stdout, err := run.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
 	var windows []historyWindow
 	var evidenceFile string
-	var done browserStep
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var line struct {
-			browserStep
-			Window *historyWindow `json:"window"`
-			File   string         `json:"file"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Errorf("script printed %q: %v", sc.Text(), err)
-			continue
-		}
-		switch {
-		case line.Window != nil:
-			windows = append(windows, *line.Window)
-		case line.File != "":
-			evidenceFile = line.File
-		case line.Done:
-			done = line.browserStep
-		case line.Step != "":
-			if line.OK {
-				t.Logf("ok   %-45s %5d ms  %s", line.Step, line.MS, line.Info)
-			} else {
-				t.Errorf("FAIL %s: %s (screenshot %s)", line.Step, line.Error, line.Screenshot)
+	done := runLocalBrowserScript(t, node, script, fmt.Sprintf("http://%s/?token=%s", ln.Addr(), token),
+		[]string{"PP_CHROMIUM=" + chromiumPath, "PP_ARTIFACTS=" + artifacts, "PP_SHOTS=" + shots,
+			fmt.Sprintf("PP_START=%d", start.Unix()), "PP_STORED_HOPS=" + strings.Join(stored, ","), "PP_LIVE_HOPS=" + strings.Join(live, ",")},
+		4*time.Minute, func(raw []byte) bool {
+			var line struct {
+				Window *historyWindow `json:"window"`
+				File   string         `json:"file"`
 			}
-		}
-	}
-	if err := run.Wait(); err != nil {
-		t.Errorf("history.mjs: %v\n%s", err, tail(stderr.String(), 4000))
-	}
+			if json.Unmarshal(raw, &line) != nil {
+				return false // the runner says what it could not read
+			}
+			switch {
+			case line.Window != nil:
+				windows = append(windows, *line.Window)
+			case line.File != "":
+				evidenceFile = line.File
+			default:
+				return false
+			}
+			return true
+		})
 	if t.Failed() {
-		t.Logf("script log:\n%s", tail(stderr.String(), 4000))
 		return
+	}
+	if done == nil {
+		t.Fatal("the script did not finish")
 	}
 	if done.Steps != 8 {
 		t.Errorf("the script ran %d steps; want 8", done.Steps)

@@ -3,15 +3,11 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -189,56 +185,15 @@ func TestPathMTUInBrowser(t *testing.T) {
 		wg.Wait()
 	}()
 
-	artifacts, err := os.MkdirTemp("", "pp-pmtu-browser-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("the failed step's screenshot and page are kept in %s", artifacts)
-		} else {
-			os.RemoveAll(artifacts)
-		}
-	})
-	rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer rcancel()
-	run := exec.CommandContext(rctx, node, script, fmt.Sprintf("http://%s/?token=%s", ln.Addr(), token))
-	run.Env = append(os.Environ(), "PP_CHROMIUM="+chromiumPath, "PP_ARTIFACTS="+artifacts, "PP_TARGET="+target,
-		"PP_WANT="+pmtu.Summary(p))
-	run.Cancel = func() error { return run.Process.Signal(os.Interrupt) }
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
-	stdout, err := run.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var done browserStep
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var line browserStep
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Errorf("script printed %q: %v", sc.Text(), err)
-			continue
-		}
-		switch {
-		case line.Done:
-			done = line
-		case line.Step != "" && line.OK:
-			t.Logf("ok   %-62s %6d ms  %s", line.Step, line.MS, line.Info)
-		case line.Step != "":
-			t.Errorf("FAIL %s: %s (screenshot %s)", line.Step, line.Error, line.Screenshot)
-		}
-	}
-	if err := run.Wait(); err != nil {
-		t.Errorf("pmtu.mjs: %v\n%s", err, tail(stderr.String(), 4000))
-	}
+	artifacts := browserArtifacts(t, "pp-pmtu-browser-")
+	done := runLocalBrowserScript(t, node, script, fmt.Sprintf("http://%s/?token=%s", ln.Addr(), token),
+		[]string{"PP_CHROMIUM=" + chromiumPath, "PP_ARTIFACTS=" + artifacts, "PP_TARGET=" + target, "PP_WANT=" + pmtu.Summary(p)},
+		2*time.Minute, nil)
 	if t.Failed() {
-		t.Logf("script log:\n%s", tail(stderr.String(), 4000))
 		return
+	}
+	if done == nil {
+		t.Fatal("the script did not finish")
 	}
 	if done.Steps != 3 {
 		t.Errorf("the script ran %d steps; want 3", done.Steps)
