@@ -249,6 +249,23 @@ func scaleDefaults() map[string]any {
 	return d
 }
 
+// scaleEnv reads the scale benchmarks' size from the environment:
+// PINGERPLOT_SCALE_TARGETS (default 5000), PINGERPLOT_SCALE_WARMUP and
+// PINGERPLOT_SCALE_SECONDS (the steady state, default 40) in seconds.
+func scaleEnv(warmup time.Duration) (n int, _, steady time.Duration) {
+	n, steady = 5000, 40*time.Second
+	if v, err := strconv.Atoi(os.Getenv("PINGERPLOT_SCALE_TARGETS")); err == nil && v > 0 {
+		n = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("PINGERPLOT_SCALE_SECONDS")); err == nil && v > 0 {
+		steady = time.Duration(v) * time.Second
+	}
+	if v, err := strconv.Atoi(os.Getenv("PINGERPLOT_SCALE_WARMUP")); err == nil && v > 0 {
+		warmup = time.Duration(v) * time.Second
+	}
+	return n, warmup, steady
+}
+
 // BenchmarkHeadlessScale monitors thousands of target addresses behind the
 // lab's routers (4 hops each, plain veth links) at a 1 s interval with the
 // headless binary, unprivileged, beside the floor prober's sustained rate
@@ -261,19 +278,9 @@ func scaleDefaults() map[string]any {
 // diagnosis' windows fill in 300 rounds, so a run that judges the RSS
 // starts after them).
 func BenchmarkHeadlessScale(b *testing.B) {
-	n, secs := 5000, 40
-	if v, err := strconv.Atoi(os.Getenv("PINGERPLOT_SCALE_TARGETS")); err == nil && v > 0 {
-		n = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("PINGERPLOT_SCALE_SECONDS")); err == nil && v > 0 {
-		secs = v
-	}
-	warmup := 15 * time.Second
-	if v, err := strconv.Atoi(os.Getenv("PINGERPLOT_SCALE_WARMUP")); err == nil && v > 0 {
-		warmup = time.Duration(v) * time.Second
-	}
+	n, warmup, steady := scaleEnv(15 * time.Second)
 	for i := 0; i < b.N; i++ {
-		r := runScale(b, n, warmup, time.Duration(secs)*time.Second)
+		r := runScale(b, n, warmup, steady)
 		b.ReportMetric(r.rate, "probes/s")
 		b.ReportMetric(r.floorRate, "floor-probes/s")
 		b.ReportMetric(r.cpuPer1000, "cpu-s/1000probes")

@@ -200,18 +200,13 @@ func runUIScale(tb testing.TB, n int, warmup, steady time.Duration) uiScaleResul
 
 // BenchmarkUIScale is BenchmarkHeadlessScale for the dashboard: `ui`
 // with PINGERPLOT_SCALE_TARGETS saved targets (default 5000: 20,000
-// probes a second) for PINGERPLOT_SCALE_SECONDS (default 40), timing the
+// probes a second) for PINGERPLOT_SCALE_SECONDS (default 40) after
+// PINGERPLOT_SCALE_WARMUP (default 20), timing the
 // API the page polls and /metrics while it probes.
 func BenchmarkUIScale(b *testing.B) {
-	n, secs := 5000, 40
-	if v, err := strconv.Atoi(os.Getenv("PINGERPLOT_SCALE_TARGETS")); err == nil && v > 0 {
-		n = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("PINGERPLOT_SCALE_SECONDS")); err == nil && v > 0 {
-		secs = v
-	}
+	n, warmup, steady := scaleEnv(20 * time.Second)
 	for i := 0; i < b.N; i++ {
-		r := runUIScale(b, n, 20*time.Second, time.Duration(secs)*time.Second)
+		r := runUIScale(b, n, warmup, steady)
 		b.ReportMetric(r.rate, "probes/s")
 		b.ReportMetric(r.late, "late-rounds")
 		b.ReportMetric(r.rssEnd-r.rssStart, "rss-growth-MiB")
