@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -69,16 +68,8 @@ const DefaultMailTimeout = 30 * time.Second
 // goroutine that NewMailer starts and Close ends: Notify never waits for
 // the network, so probing never does either.
 type Mailer struct {
-	cfg    MailerConfig
-	wake   chan struct{}
-	done   chan struct{}
-	cancel context.CancelFunc
-
-	mu      sync.Mutex
-	queue   []outgoing
-	dropped map[monitor.ID]int
-	closed  bool
-	lost    int
+	cfg MailerConfig
+	box *outbox[outgoing]
 }
 
 // outgoing is one queued message: the settings of the moment the alert
@@ -137,12 +128,18 @@ func NewMailer(cfg MailerConfig) (*Mailer, error) {
 	if cfg.OnError == nil {
 		cfg.OnError = func(monitor.ID, error) {}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &Mailer{
-		cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel,
-		dropped: make(map[monitor.ID]int),
-	}
-	go m.run(ctx)
+	m := &Mailer{cfg: cfg}
+	m.box = newOutbox(outboxConfig[outgoing]{
+		size: cfg.Queue, closeTimeout: cfg.CloseTimeout,
+		target:  func(d outgoing) monitor.ID { return d.target },
+		deliver: m.deliver,
+		dropped: func(id monitor.ID, n int) {
+			cfg.OnError(id, fmt.Errorf("e-mail queue full: dropped the %d oldest alert messages of this target (the alerts are in the event log); the SMTP server is slow or down", n))
+		},
+		abandoned: func(d outgoing) {
+			cfg.OnError(d.target, fmt.Errorf("e-mail via %s: %s not sent before shutdown; it is in the event log", d.set.Server, d.event))
+		},
+	})
 	return m, nil
 }
 
@@ -169,111 +166,17 @@ func (m *Mailer) Notify(e monitor.Event) {
 		m.cfg.OnError(e.Target, fmt.Errorf("e-mail: %s not sent: %w", b.Event, err))
 		return
 	}
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return
-	}
-	if len(m.queue) >= m.cfg.Queue {
-		m.dropped[m.queue[0].target]++
-		m.queue[0] = outgoing{}
-		m.queue = m.queue[1:]
-	}
-	m.queue = append(m.queue, d)
-	m.mu.Unlock()
-	select {
-	case m.wake <- struct{}{}:
-	default:
-	}
+	m.box.push(d)
 }
 
 // Close stops taking events, sends what is queued for up to
 // CloseTimeout, then abandons the rest and waits for the worker. Its
 // error counts the messages abandoned.
 func (m *Mailer) Close() error {
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		<-m.done
-		return nil
-	}
-	m.closed = true
-	m.mu.Unlock()
-	select {
-	case m.wake <- struct{}{}:
-	default:
-	}
-	t := time.NewTimer(m.cfg.CloseTimeout)
-	defer t.Stop()
-	select {
-	case <-m.done:
-	case <-t.C:
-		m.cancel()
-		<-m.done
-	}
-	m.cancel()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.lost > 0 {
-		return fmt.Errorf("e-mail: %d alert messages not sent within %v of shutdown; the alerts are in the event log", m.lost, m.cfg.CloseTimeout)
+	if lost := m.box.close(); lost > 0 {
+		return fmt.Errorf("e-mail: %d alert messages not sent within %v of shutdown; the alerts are in the event log", lost, m.cfg.CloseTimeout)
 	}
 	return nil
-}
-
-func (m *Mailer) run(ctx context.Context) {
-	defer close(m.done)
-	for {
-		d, ok := m.next(ctx)
-		if !ok {
-			return
-		}
-		if ctx.Err() != nil {
-			m.abandon(d)
-			continue
-		}
-		m.deliver(ctx, d)
-	}
-}
-
-func (m *Mailer) abandon(d outgoing) {
-	m.mu.Lock()
-	m.lost++
-	m.mu.Unlock()
-	m.cfg.OnError(d.target, fmt.Errorf("e-mail via %s: %s not sent before shutdown; it is in the event log", d.set.Server, d.event))
-}
-
-// next waits for the next message, reporting drops on the way; false
-// once closed with nothing left.
-func (m *Mailer) next(ctx context.Context) (outgoing, bool) {
-	for {
-		m.mu.Lock()
-		var drops map[monitor.ID]int
-		if len(m.dropped) > 0 {
-			drops, m.dropped = m.dropped, make(map[monitor.ID]int)
-		}
-		var d outgoing
-		ok := len(m.queue) > 0
-		if ok {
-			d = m.queue[0]
-			m.queue[0] = outgoing{}
-			m.queue = m.queue[1:]
-		}
-		closed := m.closed
-		m.mu.Unlock()
-		for id, n := range drops {
-			m.cfg.OnError(id, fmt.Errorf("e-mail queue full: dropped the %d oldest alert messages of this target (the alerts are in the event log); the SMTP server is slow or down", n))
-		}
-		if ok {
-			return d, true
-		}
-		if closed {
-			return outgoing{}, false
-		}
-		select {
-		case <-m.wake:
-		case <-ctx.Done():
-		}
-	}
 }
 
 // deliver sends d, retrying with backoff, and reports a final failure.
@@ -285,7 +188,7 @@ func (m *Mailer) deliver(ctx context.Context, d outgoing) {
 			return
 		}
 		if ctx.Err() != nil {
-			m.abandon(d)
+			m.box.abandon(d)
 			return
 		}
 		var fe *finalError
@@ -305,7 +208,7 @@ func (m *Mailer) deliver(ctx context.Context, d outgoing) {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			m.abandon(d)
+			m.box.abandon(d)
 			return
 		}
 		wait = min(2*wait, m.cfg.MaxBackoff)

@@ -26,7 +26,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pingerplot/pingerplot/internal/alert"
@@ -114,16 +113,8 @@ const (
 // Events are delivered one at a time, in order, by a goroutine that
 // NewWebhook starts and Close ends.
 type Webhook struct {
-	cfg    WebhookConfig
-	wake   chan struct{} // a token: the queue or closed changed
-	done   chan struct{} // closed when the worker has ended
-	cancel context.CancelFunc
-
-	mu      sync.Mutex
-	queue   []delivery
-	dropped map[monitor.ID]int // dropped for a full queue, not yet reported
-	closed  bool
-	lost    int // abandoned at Close
+	cfg WebhookConfig
+	box *outbox[delivery]
 }
 
 type delivery struct {
@@ -164,12 +155,19 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	if cfg.OnError == nil {
 		cfg.OnError = func(monitor.ID, error) {}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w := &Webhook{
-		cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel,
-		dropped: make(map[monitor.ID]int),
-	}
-	go w.run(ctx)
+	w := &Webhook{cfg: cfg}
+	w.box = newOutbox(outboxConfig[delivery]{
+		size: cfg.Queue, closeTimeout: cfg.CloseTimeout,
+		target:  func(d delivery) monitor.ID { return d.target },
+		deliver: w.deliver,
+		dropped: func(id monitor.ID, n int) {
+			cfg.OnError(id, fmt.Errorf("webhook queue full: dropped the %d oldest alert events of this target (they are in the event log); the endpoint is slow or down", n))
+		},
+		abandoned: func(d delivery) {
+			cfg.OnError(d.target, fmt.Errorf("webhook %s: %s not delivered before shutdown; it is in the event log",
+				redact(d.url), d.body.Event))
+		},
+	})
 	return w, nil
 }
 
@@ -211,117 +209,17 @@ func (w *Webhook) Notify(e monitor.Event) {
 		// carries the diagnosis of the moment the alert changed.
 		diag = w.cfg.Diagnosis(e.Target)
 	}
-	d := delivery{target: e.Target, url: t.Webhook, body: bodyFor(e, t, diag)}
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
-		return
-	}
-	if len(w.queue) >= w.cfg.Queue {
-		w.dropped[w.queue[0].target]++
-		w.queue[0] = delivery{}
-		w.queue = w.queue[1:]
-	}
-	w.queue = append(w.queue, d)
-	w.mu.Unlock()
-	w.poke()
-}
-
-func (w *Webhook) poke() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.box.push(delivery{target: e.Target, url: t.Webhook, body: bodyFor(e, t, diag)})
 }
 
 // Close stops taking events, delivers what is queued for up to
 // CloseTimeout, then abandons the rest and waits for the worker. Its
 // error counts the events abandoned.
 func (w *Webhook) Close() error {
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
-		<-w.done
-		return nil
-	}
-	w.closed = true
-	w.mu.Unlock()
-	w.poke()
-	t := time.NewTimer(w.cfg.CloseTimeout)
-	defer t.Stop()
-	select {
-	case <-w.done:
-	case <-t.C:
-		w.cancel()
-		<-w.done
-	}
-	w.cancel()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.lost > 0 {
-		return fmt.Errorf("webhook: %d alert events not delivered within %v of shutdown; they are in the event log", w.lost, w.cfg.CloseTimeout)
+	if lost := w.box.close(); lost > 0 {
+		return fmt.Errorf("webhook: %d alert events not delivered within %v of shutdown; they are in the event log", lost, w.cfg.CloseTimeout)
 	}
 	return nil
-}
-
-// run delivers queued events until Close, and then until the queue is
-// empty or ctx is cancelled.
-func (w *Webhook) run(ctx context.Context) {
-	defer close(w.done)
-	for {
-		d, ok := w.next(ctx)
-		if !ok {
-			return
-		}
-		if ctx.Err() != nil {
-			w.abandon(d)
-			continue
-		}
-		w.deliver(ctx, d)
-	}
-}
-
-// abandon reports d as lost to a shutdown.
-func (w *Webhook) abandon(d delivery) {
-	w.mu.Lock()
-	w.lost++
-	w.mu.Unlock()
-	w.cfg.OnError(d.target, fmt.Errorf("webhook %s: %s not delivered before shutdown; it is in the event log",
-		redact(d.url), d.body.Event))
-}
-
-// next waits for the next event, reporting drops on the way. It returns
-// false once closed with nothing left.
-func (w *Webhook) next(ctx context.Context) (delivery, bool) {
-	for {
-		w.mu.Lock()
-		var drops map[monitor.ID]int
-		if len(w.dropped) > 0 {
-			drops, w.dropped = w.dropped, make(map[monitor.ID]int)
-		}
-		var d delivery
-		ok := len(w.queue) > 0
-		if ok {
-			d = w.queue[0]
-			w.queue[0] = delivery{}
-			w.queue = w.queue[1:]
-		}
-		closed := w.closed
-		w.mu.Unlock()
-		for id, n := range drops {
-			w.cfg.OnError(id, fmt.Errorf("webhook queue full: dropped the %d oldest alert events of this target (they are in the event log); the endpoint is slow or down", n))
-		}
-		if ok {
-			return d, true
-		}
-		if closed {
-			return delivery{}, false
-		}
-		select {
-		case <-w.wake:
-		case <-ctx.Done():
-		}
-	}
 }
 
 // deliver posts d, retrying with backoff, and reports a final failure.
@@ -342,7 +240,7 @@ func (w *Webhook) deliver(ctx context.Context, d delivery) {
 			return
 		}
 		if ctx.Err() != nil {
-			w.abandon(d)
+			w.box.abandon(d)
 			return
 		}
 		w.cfg.Logger.Warn("webhook post failed", "target", string(d.target), "url", where, "attempt", attempt, "err", err)
@@ -360,7 +258,7 @@ func (w *Webhook) deliver(ctx context.Context, d delivery) {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			w.abandon(d)
+			w.box.abandon(d)
 			return
 		}
 	}
