@@ -184,14 +184,14 @@ const steps = [
     await page.keyboard.press("Enter");
     const tab = await tabTo("the detail tabs", (x) => x.role === "tab");
     if (tab.id !== "tab-overview") throw new Error(`Tab reached ${tab.id}; want the selected tab (tab-overview) first`);
-    for (const [key, want] of [["ArrowRight", "timeline"], ["ArrowRight", "events"], ["ArrowRight", "map"], ["ArrowRight", "overview"], ["ArrowLeft", "map"], ["Home", "overview"]]) {
+    for (const [key, want] of [["ArrowRight", "timeline"], ["ArrowRight", "events"], ["ArrowRight", "map"], ["ArrowRight", "paths"], ["ArrowRight", "overview"], ["ArrowLeft", "paths"], ["End", "paths"], ["Home", "overview"]]) {
       await page.keyboard.press(key);
       await until(`${key} selects ${want}`, () => tid(`tab-${want}`).getAttribute("aria-selected"), (v) => v === "true");
       await until(`${want} panel shown`, () => tid(`panel-${want}`).isVisible(), (v) => v);
       const now = await focused();
       if (now.id !== `tab-${want}`) throw new Error(`after ${key} the focus is on ${now.id}; want tab-${want}`);
     }
-    return "Tab/Enter select a target; arrows, Home move between Overview, Timeline, Events and Map";
+    return "Tab/Enter select a target; arrows, Home, End move between Overview, Timeline, Events, Map and Paths";
   }],
 
   ["keyboard: the hop table, its graph and its menu", async () => {
@@ -247,7 +247,7 @@ const steps = [
     const info = [];
     for (const theme of ["dark", "light"]) {
       await setTheme(theme);
-      for (const tab of ["overview", "events", "map"]) {
+      for (const tab of ["overview", "events", "map", "paths"]) {
         await tid(`tab-${tab}`).click();
         await tid(`panel-${tab}`).waitFor();
         const { checked, fails } = await contrastFailures();
