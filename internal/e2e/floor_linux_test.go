@@ -185,16 +185,27 @@ type floorSpec struct {
 	interval time.Duration
 	hops     int
 	port     uint16
+	// wait is how a round waits for its answers: "poll" blocks the thread
+	// in poll(2), as a C prober would; "netpoll" parks the goroutine in
+	// Go's poller, as the engine does. In a Go process poll(2) is the
+	// dearer of the two (entering a blocking system call wakes the
+	// runtime's monitor thread), so the benchmark runs both and takes the
+	// cheaper as the floor.
+	wait string
 }
 
 func (s floorSpec) String() string {
-	return fmt.Sprintf("%s %v %d %v %d %d", s.mode, s.dst, s.rounds, s.interval, s.hops, s.port)
+	w := s.wait
+	if w == "" {
+		w = "netpoll"
+	}
+	return fmt.Sprintf("%s %v %d %v %d %d %s", s.mode, s.dst, s.rounds, s.interval, s.hops, s.port, w)
 }
 
 func parseFloorSpec(spec string) (floorSpec, error) {
 	f := strings.Fields(spec)
-	if len(f) != 6 {
-		return floorSpec{}, fmt.Errorf("spec %q: want mode dst rounds interval hops port", spec)
+	if len(f) != 7 {
+		return floorSpec{}, fmt.Errorf("spec %q: want mode dst rounds interval hops port wait", spec)
 	}
 	var s floorSpec
 	var err error
@@ -213,6 +224,10 @@ func parseFloorSpec(spec string) (floorSpec, error) {
 	}
 	p, err := strconv.Atoi(f[5])
 	s.port = uint16(p)
+	s.wait = f[6]
+	if s.wait != "poll" && s.wait != "netpoll" {
+		return s, fmt.Errorf("wait %q: want poll or netpoll", s.wait)
+	}
 	return s, err
 }
 
@@ -256,7 +271,6 @@ func floorDatagram(s floorSpec) (sent, answered int, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("%s socket: %w", s.mode, err)
 	}
-	defer unix.Close(fd)
 
 	n := s.hops
 	sa := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: s.dst.As4()}
@@ -307,6 +321,14 @@ func floorDatagram(s floorSpec) (sent, answered int, err error) {
 		}
 	}
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	// The netpoller wait: the socket handed to Go's poller, the round's
+	// goroutine parked until it is readable (see floorSpec.wait).
+	file := os.NewFile(uintptr(fd), "floor")
+	defer file.Close()
+	rc, err := file.SyscallConn()
+	if err != nil {
+		return 0, 0, err
+	}
 	next := time.Now()
 	for range s.rounds {
 		if d := time.Until(next); d > 0 {
@@ -324,15 +346,7 @@ func floorDatagram(s floorSpec) (sent, answered int, err error) {
 		}
 		sent += k
 		got := 0
-		deadline := time.Now().Add(time.Second)
-		for got < n {
-			ms := int(time.Until(deadline) / time.Millisecond)
-			if ms <= 0 {
-				break
-			}
-			if _, err := unix.Poll(pfd, ms); err != nil && !errors.Is(err, unix.EINTR) {
-				return sent, answered, fmt.Errorf("poll: %w", err)
-			}
+		drain := func() {
 			for _, flags := range []int{unix.MSG_ERRQUEUE, 0} {
 				if flags != 0 && s.mode == "icmp-raw" {
 					continue
@@ -347,20 +361,81 @@ func floorDatagram(s floorSpec) (sent, answered int, err error) {
 				}
 			}
 		}
+		deadline := time.Now().Add(time.Second)
+		if s.wait == "poll" {
+			for got < n {
+				ms := int(time.Until(deadline) / time.Millisecond)
+				if ms <= 0 {
+					break
+				}
+				if _, err := unix.Poll(pfd, ms); err != nil && !errors.Is(err, unix.EINTR) {
+					return sent, answered, fmt.Errorf("poll: %w", err)
+				}
+				drain()
+			}
+		} else {
+			_ = file.SetReadDeadline(deadline)
+			err := rc.Read(func(uintptr) bool { drain(); return got >= n })
+			if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				return sent, answered, fmt.Errorf("wait: %w", err)
+			}
+		}
 		answered += min(got, n)
 	}
 	return sent, answered, nil
 }
 
 // floorTCP is the TCP floor: a connect per probe (no batch exists for
-// it), all of a round's sockets waited for in one poll, each answer read
-// from the error queue or SO_ERROR, then closed with a reset.
+// it), all of a round's sockets waited for at once (in one poll, or in a
+// private epoll set parked in Go's poller), each answer read from the
+// error queue or SO_ERROR, then closed with a reset. Every call but the
+// wait is non-blocking and made raw.
 func floorTCP(s floorSpec) (sent, answered int, err error) {
-	sa := &unix.SockaddrInet4{Addr: s.dst.As4(), Port: int(s.port)}
+	var sa unix.RawSockaddrInet4
+	sa.Family = unix.AF_INET
+	sa.Addr = s.dst.As4()
+	encbin.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:], s.port)
 	fds := make([]int, s.hops)
 	pfd := make([]unix.PollFd, s.hops)
 	buf, oob := make([]byte, 512), make([]byte, 512)
-	linger := &unix.Linger{Onoff: 1}
+	linger := unix.Linger{Onoff: 1}
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		return 0, 0, err
+	}
+	ep := os.NewFile(uintptr(epfd), "floor-epoll")
+	defer ep.Close()
+	rc, err := ep.SyscallConn()
+	if err != nil {
+		return 0, 0, err
+	}
+	events := make([]unix.EpollEvent, s.hops)
+	left := 0
+	// answer reads what ended probe i's attempt and closes its socket.
+	answer := func(i int) {
+		var iov unix.Iovec
+		iov.Base = &buf[0]
+		iov.SetLen(len(buf))
+		msg := unix.Msghdr{Iov: &iov, Control: &oob[0]}
+		msg.SetIovlen(1)
+		msg.SetControllen(len(oob))
+		if _, _, e := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fds[i]), uintptr(unsafe.Pointer(&msg)), unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT); e != 0 {
+			v, l := int32(0), uint32(4)
+			unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fds[i]), unix.SOL_SOCKET, unix.SO_ERROR, uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
+		}
+		unix.RawSyscall(unix.SYS_CLOSE, uintptr(fds[i]), 0, 0)
+		fds[i] = -1
+		pfd[i].Fd = -1
+		answered++
+		left--
+	}
+	setInt := func(fd, level, opt, v int) {
+		v32 := int32(v)
+		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&v32)), 4, 0)
+	}
 	next := time.Now()
 	for range s.rounds {
 		if d := time.Until(next); d > 0 {
@@ -368,52 +443,74 @@ func floorTCP(s floorSpec) (sent, answered int, err error) {
 		}
 		next = next.Add(s.interval)
 		for i := range fds {
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, unix.IPPROTO_TCP)
-			if err != nil {
-				return sent, answered, err
+			r, _, e := unix.RawSyscall(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+			if e != 0 {
+				return sent, answered, e
 			}
-			_ = unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_TTL, i+1)
-			_ = unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_RECVERR, 1)
-			_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, linger)
-			if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
-				return sent, answered, fmt.Errorf("connect: %w", err)
+			fd := int(r)
+			setInt(fd, unix.SOL_IP, unix.IP_TTL, i+1)
+			setInt(fd, unix.SOL_IP, unix.IP_RECVERR, 1)
+			unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(&linger)), unsafe.Sizeof(linger), 0)
+			if _, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unix.SizeofSockaddrInet4); e != 0 && e != unix.EINPROGRESS {
+				return sent, answered, fmt.Errorf("connect: %w", e)
 			}
 			fds[i] = fd
 			pfd[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLOUT}
+			if s.wait == "netpoll" {
+				ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLONESHOT, Fd: int32(i)}
+				unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(epfd), unix.EPOLL_CTL_ADD, uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
+			}
 			sent++
 		}
-		left := len(fds)
+		left = len(fds)
 		deadline := time.Now().Add(time.Second)
-		for left > 0 {
-			ms := int(time.Until(deadline) / time.Millisecond)
-			if ms <= 0 {
-				break
-			}
-			if _, err := unix.Poll(pfd, ms); err != nil && !errors.Is(err, unix.EINTR) {
-				return sent, answered, fmt.Errorf("poll: %w", err)
-			}
-			for i := range pfd {
-				if pfd[i].Fd < 0 || pfd[i].Revents == 0 {
-					continue
+		if s.wait == "poll" {
+			for left > 0 {
+				ms := int(time.Until(deadline) / time.Millisecond)
+				if ms <= 0 {
+					break
 				}
-				if _, _, _, _, err := unix.Recvmsg(fds[i], buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT); err != nil {
-					_, _ = unix.GetsockoptInt(fds[i], unix.SOL_SOCKET, unix.SO_ERROR)
+				if _, err := unix.Poll(pfd, ms); err != nil && !errors.Is(err, unix.EINTR) {
+					return sent, answered, fmt.Errorf("poll: %w", err)
 				}
-				pfd[i].Fd = -1
-				answered++
-				left--
+				for i := range pfd {
+					if pfd[i].Fd >= 0 && pfd[i].Revents != 0 {
+						answer(i)
+					}
+				}
+			}
+		} else {
+			_ = ep.SetReadDeadline(deadline)
+			err := rc.Read(func(uintptr) bool {
+				for {
+					n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+					if e != 0 || n == 0 {
+						return left == 0
+					}
+					for _, ev := range events[:n] {
+						answer(int(ev.Fd))
+					}
+				}
+			})
+			if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				return sent, answered, fmt.Errorf("wait: %w", err)
 			}
 		}
-		for _, fd := range fds {
-			unix.Close(fd)
+		for i, fd := range fds {
+			if fd >= 0 {
+				unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
+				fds[i] = -1
+			}
 		}
 	}
 	return sent, answered, nil
 }
 
-// mmsg calls sendmmsg or recvmmsg (no timeout) on ms.
+// mmsg calls sendmmsg or recvmmsg (no timeout) on ms. Both are
+// non-blocking here, so they are raw system calls that skip the runtime's
+// syscall bookkeeping, as the engine's are (engine_linux.go says why).
 func mmsg(trap uintptr, fd int, ms []unix.Mmsghdr, flags int) (int, error) {
-	n, _, e := unix.Syscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&ms[0])), uintptr(len(ms)), uintptr(flags), 0, 0)
+	n, _, e := unix.RawSyscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&ms[0])), uintptr(len(ms)), uintptr(flags), 0, 0)
 	if e != 0 {
 		return 0, e
 	}

@@ -13,9 +13,10 @@ import (
 )
 
 // The engine's steady state allocates nothing per probe. These measure it
-// on loopback (no lab, no privilege for UDP): a round of eight probes to a
-// closed UDP port, each answered by port unreachable through the error
-// queue, and, as root, the same over raw sockets.
+// on loopback (no lab, no privilege for UDP and TCP): a round of eight
+// probes to a closed UDP port, each answered by port unreachable through
+// the error queue; eight TCP connects to a closed port, each answered by a
+// reset; and, as root, the UDP round over raw sockets.
 
 type allocCase struct {
 	name string
@@ -26,12 +27,23 @@ type allocCase struct {
 
 var allocCases = []allocCase{
 	{"udp-unprivileged", UDP, Unprivileged, false},
+	{"tcp", TCP, Unprivileged, false},
 	{"icmp-raw", ICMP, Raw, true},
 	{"udp-raw", UDP, Raw, true},
 }
 
-// closedPort returns a loopback UDP port nothing listens on.
-func closedPort(t testing.TB) uint16 {
+// closedPort returns a loopback UDP (or, for TCP, TCP) port nothing
+// listens on.
+func closedPort(t testing.TB, mode Mode) uint16 {
+	if mode == TCP {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := uint16(l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+		return port
+	}
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +56,7 @@ func closedPort(t testing.TB) uint16 {
 // roundOf returns n probes to loopback and a ProbeAll callback that counts
 // answers, failing on anything but a reached destination.
 func roundOf(t testing.TB, c allocCase, n int) ([]Probe, func(int, Reply) bool, *int) {
-	port := closedPort(t)
+	port := closedPort(t, c.mode)
 	ps := make([]Probe, n)
 	for i := range ps {
 		ps[i] = Probe{Dst: netip.MustParseAddr("127.0.0.1"), TTL: 1 + i, Mode: c.mode, Port: port, Timeout: 2 * time.Second}

@@ -14,8 +14,8 @@ import (
 // ProbeAll sends a batch from the calling goroutine and collects the answers
 // on it too: one channel and one timer for the whole batch instead of a
 // goroutine, a channel and a timer per probe. In the lab that halved the CPU
-// a round costs. TCP probes, which each own a socket, still wait in
-// goroutines of their own and report to the same channel.
+// a round costs. TCP probes, which each own a socket, wait in the prober's
+// TCP set (tcp_linux.go) and are answered the same way.
 func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duration, onReply func(i int, r Reply) bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -27,13 +27,7 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 	}
 	b := p.batches.getBatch(ps, onReply)
 	gen := b.generation()
-	var tcp *tcpGroup // made for the first TCP probe only
-	defer func() {
-		if tcp != nil {
-			tcp.wait()
-		}
-		p.batches.putBatch(b)
-	}()
+	defer p.batches.putBatch(b)
 
 	for i, pr := range ps {
 		if b.stopped {
@@ -50,18 +44,19 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 			continue
 		}
 		if pr.Mode == TCP {
-			// A TCP probe owns its socket and waits on it in a goroutine.
-			if tcp == nil {
-				tcp = newTCPGroup(ctx, len(ps))
+			ts, err := p.tcpSetFor()
+			if err != nil {
+				return err
 			}
-			tcp.running++
-			go func(g *tcpGroup, i int, pr Probe) {
-				r, err := p.probeTCP(g.ctx, pr)
-				if err == nil {
-					b.post(gen, i, r)
-				}
-				g.done <- struct{}{}
-			}(tcp, i, pr)
+			fd, tok, sent, err := ts.start(b, gen, i, pr, p.now)
+			if err == ErrClosed {
+				return err
+			}
+			if err != nil {
+				b.resolve(i, Reply{Kind: Failed, Sent: sent, Err: err})
+				continue
+			}
+			b.wait[i] = lwait{tcp: ts, fd: int32(fd), tok: tok, sent: sent, deadline: sent.Add(min(pr.Timeout, tcpMaxWait))}
 			continue
 		}
 		s, err := p.sharedFor(pr)
@@ -100,28 +95,6 @@ func (p *linuxProber) ProbeAll(ctx context.Context, ps []Probe, gap time.Duratio
 	}
 
 	return b.run(ctx, p.closing)
-}
-
-// tcpGroup is the TCP probes of one ProbeAll call, each in a goroutine.
-type tcpGroup struct {
-	ctx     context.Context
-	cancel  context.CancelFunc
-	done    chan struct{}
-	running int
-}
-
-func newTCPGroup(ctx context.Context, n int) *tcpGroup {
-	g := &tcpGroup{done: make(chan struct{}, n)}
-	g.ctx, g.cancel = context.WithCancel(ctx)
-	return g
-}
-
-// wait cancels the probes still out and waits for their goroutines.
-func (g *tcpGroup) wait() {
-	g.cancel()
-	for ; g.running > 0; g.running-- {
-		<-g.done
-	}
 }
 
 // send sends the packet in b's scratch, retrying when a pending socket

@@ -144,12 +144,30 @@ func (t *ltable) takeOldest(dst netip.Addr, port uint16) (lpend, bool) {
 	return best, found
 }
 
-// lwait is a probe of a batch sent and not yet answered.
+// lwait is a probe of a batch sent and not yet answered: on a shared
+// socket's table (tbl, seq) or in the TCP set (tcp, fd, tok).
 type lwait struct {
-	tbl      *ltable // nil: answered by a goroutine (TCP), no deadline
+	tbl      *ltable
 	seq      uint16
+	tcp      *tcpSet
+	fd       int32
+	tok      uint32
 	sent     time.Time
 	deadline time.Time
+}
+
+// inFlight reports whether w is a probe that was sent and waits for its
+// answer or its deadline.
+func (w *lwait) inFlight() bool { return w.tbl != nil || w.tcp != nil }
+
+// drop takes w's probe out of its table or set: its time is up or its
+// batch ended.
+func (w *lwait) drop(b *lbatch) {
+	if w.tbl != nil {
+		w.tbl.takeOwned(w.seq, b, b.cur)
+	} else if w.tcp != nil {
+		w.tcp.take(w.fd, w.tok)
+	}
 }
 
 // lbatch is one ProbeAll call's bookkeeping, reused from a pool. Readers
@@ -230,9 +248,9 @@ func (f *batchFree) putBatch(b *lbatch) {
 	if b.timer != nil {
 		b.timer.Stop()
 	}
-	for i, w := range b.wait {
-		if w.tbl != nil && !b.resolved[i] {
-			w.tbl.takeOwned(w.seq, b, b.cur)
+	for i := range b.wait {
+		if w := &b.wait[i]; w.inFlight() && !b.resolved[i] {
+			w.drop(b)
 		}
 	}
 	b.mu.Lock()
@@ -288,8 +306,8 @@ func (b *lbatch) resolve(i int, r Reply) {
 func (b *lbatch) run(ctx context.Context, closing <-chan struct{}) error {
 	for b.left > 0 && !b.stopped {
 		var next time.Time
-		for i, w := range b.wait {
-			if w.tbl != nil && !b.resolved[i] && (next.IsZero() || w.deadline.Before(next)) {
+		for i := range b.wait {
+			if w := &b.wait[i]; w.inFlight() && !b.resolved[i] && (next.IsZero() || w.deadline.Before(next)) {
 				next = w.deadline
 			}
 		}
@@ -310,14 +328,14 @@ func (b *lbatch) run(ctx context.Context, closing <-chan struct{}) error {
 			// Answers already in are theirs, not timeouts.
 			b.takeInbox()
 			now := time.Now()
-			for i, w := range b.wait {
-				if w.tbl == nil || b.resolved[i] || now.Before(w.deadline) {
+			for i := range b.wait {
+				w := &b.wait[i]
+				if !w.inFlight() || b.resolved[i] || now.Before(w.deadline) {
 					continue
 				}
-				// Whether or not the probe is still in the table (its
-				// answer may be on its way to the inbox, too late), its
-				// time is up.
-				w.tbl.takeOwned(w.seq, b, b.cur)
+				// Whether or not the probe is still in flight (its answer
+				// may be on its way to the inbox, too late), its time is up.
+				w.drop(b)
 				b.resolve(i, Reply{Kind: Timeout})
 			}
 		case <-ctx.Done():
@@ -381,7 +399,7 @@ func (b *lbatch) sendOnce(fd uintptr) bool {
 	b.msg.SetIovlen(1)
 	b.msg.Control = &b.oob[0]
 	b.msg.SetControllen(len(b.oob))
-	_, _, e := unix.Syscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&b.msg)), 0)
+	_, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&b.msg)), 0)
 	b.serr = e
 	return e != unix.EAGAIN
 }
@@ -422,7 +440,7 @@ func (rv *receiver) read(fd int, flags int, f func(m *message)) (int, unix.Errno
 		h.SetControllen(oobSize)
 		h.Flags = 0
 	}
-	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&rv.hdrs[0])), mmsgBatch,
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&rv.hdrs[0])), mmsgBatch,
 		uintptr(flags|unix.MSG_DONTWAIT), 0, 0)
 	if e != 0 {
 		return 0, e

@@ -66,7 +66,7 @@ type linuxProber struct {
 	why      []string                  // backend decisions, for Backend()
 	closed   bool
 	closing  chan struct{}
-	tcpWG    sync.WaitGroup // TCP probes in flight
+	tcp      *tcpSet // TCP probes in flight, made by the first
 	batches  batchFree
 	readers  sync.WaitGroup // one reader goroutine per shared socket
 }
@@ -162,15 +162,17 @@ func (p *linuxProber) Close() error {
 	p.closed = true
 	close(p.closing)
 	p.mu.Unlock()
-	p.tcpWG.Wait()
 	// Close the sockets without holding p.mu: closing a file waits for a
 	// read in progress on it, and a reader matching a raw socket's message
 	// takes p.mu (handleRaw looks up the raw UDP socket), so holding it here
 	// could deadlock.
 	p.mu.Lock()
-	shared := p.shared
-	p.shared = nil
+	shared, tcp := p.shared, p.tcp
+	p.shared, p.tcp = nil, nil
 	p.mu.Unlock()
+	if tcp != nil {
+		tcp.close()
+	}
 	for _, s := range shared {
 		s.f.Close()
 		if s.reserve >= 0 {

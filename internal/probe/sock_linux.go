@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,14 +29,6 @@ func addrOf(sa unix.Sockaddr) (netip.Addr, uint16) {
 		return netip.AddrFrom16(s.Addr), uint16(s.Port)
 	}
 	return netip.Addr{}, 0
-}
-
-// setTTL sets the socket-wide TTL, for sockets that send one probe only.
-func setTTL(fd int, v6 bool, ttl int) error {
-	if v6 {
-		return unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, ttl)
-	}
-	return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TTL, ttl)
 }
 
 // enableRecvErr turns on the error queue, where Linux delivers the ICMP
@@ -96,39 +87,6 @@ type message struct {
 // oobSize fits a timestamp, an extended error with an IPv6 offender and a
 // hop limit, with room to spare.
 var oobSize = unix.CmsgSpace(16) + unix.CmsgSpace(16+28) + unix.CmsgSpace(4) + 64
-
-// readMsg reads one message with recvmsg(flags). buf and oob are scratch.
-func readMsg(fd int, buf, oob []byte, flags int) (message, error) {
-	// Truncated control data (MSG_CTRUNC) is parsed as far as it goes: a
-	// missing offender makes the caller drop the message, a missing
-	// timestamp makes it use the user-space clock.
-	n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, flags|unix.MSG_DONTWAIT)
-	if err != nil {
-		return message{}, err
-	}
-	m := message{data: buf[:n], isErr: flags&unix.MSG_ERRQUEUE != 0}
-	m.from, m.fromPort = addrOf(from)
-	cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil {
-		return m, nil
-	}
-	for _, c := range cmsgs {
-		switch {
-		case c.Header.Level == unix.SOL_SOCKET && c.Header.Type == unix.SCM_TIMESTAMPNS && len(c.Data) >= 16:
-			sec := int64(binary.NativeEndian.Uint64(c.Data[0:8]))
-			nsec := int64(binary.NativeEndian.Uint64(c.Data[8:16]))
-			m.kernelTS = time.Unix(sec, nsec)
-		case (c.Header.Level == unix.SOL_IP && c.Header.Type == unix.IP_RECVERR) ||
-			(c.Header.Level == unix.SOL_IPV6 && c.Header.Type == unix.IPV6_RECVERR):
-			if len(c.Data) < int(unsafe.Sizeof(unix.SockExtendedErr{})) {
-				continue
-			}
-			m.ee = *(*unix.SockExtendedErr)(unsafe.Pointer(&c.Data[0]))
-			m.offender = offender(c.Data[unsafe.Sizeof(unix.SockExtendedErr{}):])
-		}
-	}
-	return m, nil
-}
 
 // offender decodes the sockaddr that follows sock_extended_err.
 func offender(b []byte) netip.Addr {

@@ -4,7 +4,6 @@ package probe
 
 import (
 	"encoding/binary"
-	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -35,23 +34,4 @@ func (b *lbatch) appendCmsgInt(level, typ int32, v int32) {
 	h.Level, h.Type = level, typ
 	h.SetLen(unix.CmsgLen(4))
 	binary.NativeEndian.PutUint32(b.oob[n+unix.CmsgLen(0):], uint32(v))
-}
-
-// setSocketTOS sets the TOS (IPv4) or traffic class (IPv6) of a socket of
-// its own, such as a TCP probe's. Linux keeps the ECN bits of a TCP socket
-// for its own congestion signalling, so only the DSCP of tos takes effect.
-func setSocketTOS(fd int, v6 bool, tos uint8) error {
-	if tos == 0 {
-		return nil
-	}
-	var err error
-	if v6 {
-		err = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_TCLASS, int(tos))
-	} else {
-		err = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TOS, int(tos))
-	}
-	if err != nil {
-		return fmt.Errorf("set TOS %#02x: %w", tos, err)
-	}
-	return nil
 }
