@@ -66,9 +66,26 @@ func notFound(w http.ResponseWriter, id monitor.ID) {
 }
 
 func (s *Server) listTargets(w http.ResponseWriter, r *http.Request) {
+	body := s.list.get(s.renderList)
+	if body == nil {
+		writeError(w, http.StatusInternalServerError, "the target list could not be encoded (a bug: please report it)")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// renderList is GET /api/targets' answer: every target's summary by ID,
+// as writeJSON would write it; nil if it cannot be encoded.
+func (s *Server) renderList() []byte {
 	sums := s.summaries()
 	sort.Slice(sums, func(i, j int) bool { return sums[i].ID < sums[j].ID })
-	writeJSON(w, http.StatusOK, sums)
+	b, err := json.Marshal(sums)
+	if err != nil {
+		return nil
+	}
+	return append(b, '\n')
 }
 
 func (s *Server) getTarget(w http.ResponseWriter, r *http.Request) {

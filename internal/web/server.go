@@ -97,6 +97,9 @@ type Server struct {
 	// roundSeq numbers the stream's round messages (see forward).
 	roundSeq atomic.Uint64
 
+	// list answers GET /api/targets (listcache.go).
+	list *listCache
+
 	mu   sync.Mutex // guards following
 	user config.UserSettings
 
@@ -157,7 +160,7 @@ func New(cfg Config) *Server {
 			return a, nil
 		}
 	}
-	s := &Server{cfg: cfg, guard: newGuard(cfg.Token, cfg.Listen, cfg.ExtraHosts), hub: newHub(), user: cfg.User}
+	s := &Server{cfg: cfg, guard: newGuard(cfg.Token, cfg.Listen, cfg.ExtraHosts), hub: newHub(), user: cfg.User, list: newListCache()}
 	s.routes()
 	return s
 }
@@ -166,7 +169,13 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler {
 	static, _ := fs.Sub(dist, "dist")
 	files := http.FileServer(http.FS(static))
-	return s.guard.wrap(s.mux, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mux.ServeHTTP(w, r)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.list.changed() // the target list may have changed: render it anew
+		}
+	})
+	return s.guard.wrap(api, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer") // the URL carries the token
@@ -211,6 +220,7 @@ func (s *Server) forward(u monitor.Update) {
 		s.hub.publish("round", roundJSON{Seq: s.roundSeq.Add(1), Target: string(d.Target), Round: d.Round.Index,
 			Summary: s.summaryOf(d.Snapshot), Samples: samples})
 	case u.Event != nil:
+		s.list.changed()
 		if u.Event.Kind == monitor.Removed {
 			s.forgetSettings(u.Event.Target)
 		}
