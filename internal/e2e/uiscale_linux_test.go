@@ -14,9 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +30,18 @@ type uiScaleResult struct {
 	coreShare        float64
 	rssStart, rssEnd float64 // MiB
 	latency          map[string][]time.Duration
+	// lateAt is when the status bar's count of late rounds went up, and
+	// by how much, since the steady state began: bursts at one moment
+	// are a stall of the whole process (or the machine), spread ones are
+	// not.
+	lateAt []lateStep
+	// scrapedAt is when each /metrics scrape began, for comparison.
+	scrapedAt []time.Duration
+}
+
+type lateStep struct {
+	at time.Duration
+	n  uint64
 }
 
 func pct(ds []time.Duration, p float64) time.Duration {
@@ -57,10 +67,20 @@ func (r uiScaleResult) String() string {
 		fmt.Fprintf(&b, " %s p50 %v p99 %v worst %v (%d);", k, pct(ds, 0.5).Round(10*time.Microsecond),
 			pct(ds, 0.99).Round(10*time.Microsecond), pct(ds, 1).Round(10*time.Microsecond), len(ds))
 	}
+	if len(r.lateAt) > 0 {
+		b.WriteString(" late rounds seen by the status bar at")
+		for _, l := range r.lateAt {
+			fmt.Fprintf(&b, " +%.1fs (%d)", l.at.Seconds(), l.n)
+		}
+		b.WriteString("; /metrics scraped at")
+		for _, at := range r.scrapedAt {
+			fmt.Fprintf(&b, " +%.1fs", at.Seconds())
+		}
+		b.WriteString(";")
+	}
 	return b.String()
 }
 
-var metricValue = regexp.MustCompile(`(?m)^(pingerplot_monitor_(?:rounds_total|probes_total|rounds_late_total)) (\S+)$`)
 
 // runUIScale runs `pingerplot ui` as an unprivileged user with n saved
 // targets (resumed on launch, 1 s interval, 4 hops each over plain veth)
@@ -136,20 +156,18 @@ func runUIScale(tb testing.TB, n int, warmup, steady time.Duration) uiScaleResul
 		return d, body
 	}
 	metricsURL := "http://" + mm[1] + "/metrics"
+	// The counters come from the status bar's API, read as it is asked:
+	// /metrics may answer from a rendering up to 2 s old (docs/metrics.md),
+	// which would blur the steady state's edges.
 	counters := func() (rounds, probes, late float64) {
-		_, body := get(metricsURL, false)
-		for _, m := range metricValue.FindAllStringSubmatch(string(body), -1) {
-			v, _ := strconv.ParseFloat(m[2], 64)
-			switch m[1] {
-			case "pingerplot_monitor_rounds_total":
-				rounds = v
-			case "pingerplot_monitor_probes_total":
-				probes = v
-			case "pingerplot_monitor_rounds_late_total":
-				late = v
-			}
+		_, body := get("http://"+u.Host+"/api/status", true)
+		var st struct {
+			Rounds, Probes, Missed float64
 		}
-		return
+		if err := json.Unmarshal(body, &st); err != nil {
+			tb.Fatalf("/api/status: %v: %s", err, body)
+		}
+		return st.Rounds, st.Probes, st.Missed
 	}
 	var ids []struct {
 		ID string `json:"id"`
@@ -168,6 +186,7 @@ func runUIScale(tb testing.TB, n int, warmup, steady time.Duration) uiScaleResul
 	defer api.Stop()
 	nextScrape := t0.Add(scrapeEvery)
 	rng := rand.New(rand.NewPCG(1, 2))
+	var missed0 *uint64 // the status bar's late rounds when last read
 	for i := 0; time.Since(t0) < steady; i++ {
 		<-api.C
 		base := "http://" + u.Host
@@ -179,10 +198,22 @@ func runUIScale(tb testing.TB, n int, warmup, steady time.Duration) uiScaleResul
 			d, _ := get(base+"/api/targets/"+url.PathEscape(ids[rng.IntN(len(ids))].ID), true)
 			res.latency["/api/targets/{id}"] = append(res.latency["/api/targets/{id}"], d)
 		case 2:
-			d, _ := get(base+"/api/status", true)
+			d, body := get(base+"/api/status", true)
 			res.latency["/api/status"] = append(res.latency["/api/status"], d)
+			var st struct {
+				Missed uint64 `json:"missed"`
+			}
+			if json.Unmarshal(body, &st) == nil {
+				if missed0 == nil {
+					missed0 = &st.Missed
+				} else if st.Missed > *missed0 {
+					res.lateAt = append(res.lateAt, lateStep{time.Since(t0), st.Missed - *missed0})
+					*missed0 = st.Missed
+				}
+			}
 		}
 		if time.Now().After(nextScrape) {
+			res.scrapedAt = append(res.scrapedAt, time.Since(t0))
 			d, _ := get(metricsURL, false)
 			res.latency["/metrics"] = append(res.latency["/metrics"], d)
 			nextScrape = nextScrape.Add(scrapeEvery)
