@@ -20,9 +20,13 @@ import (
 // targets) are rendered for every request, as before.
 //
 // A change the user made (any API request other than a read, handled in
-// Handler) or a target event the monitor published (forward) moves the
-// generation on, and a rendering of an older generation is never served:
-// a client that adds a target and then lists them sees it.
+// Handler) or a change of the list's members or their settings the
+// monitor published (forward) moves the generation on, and a rendering of
+// an older generation is never served: a client that adds a target and
+// then lists them sees it. Alerts and path changes are figures like the
+// others and wait for the next rendering: at thousands of targets some
+// target raises or clears something every second, and rendering the list
+// anew for each would undo the cache.
 type listCache struct {
 	slow, fresh, maxAge time.Duration
 	now                 func() time.Time

@@ -220,7 +220,14 @@ func (s *Server) forward(u monitor.Update) {
 		s.hub.publish("round", roundJSON{Seq: s.roundSeq.Add(1), Target: string(d.Target), Round: d.Round.Index,
 			Summary: s.summaryOf(d.Snapshot), Samples: samples})
 	case u.Event != nil:
-		s.list.changed()
+		switch u.Event.Kind {
+		case monitor.Added, monitor.Removed, monitor.PausedEvent, monitor.ResumedEvent, monitor.SettingsChanged:
+			// The list's members or their settings changed (also when
+			// not through this server): never answer with the old list.
+			// Other events (alerts, path changes) change a summary's
+			// figures, which the list cache's freshness bounds already.
+			s.list.changed()
+		}
 		if u.Event.Kind == monitor.Removed {
 			s.forgetSettings(u.Event.Target)
 		}
