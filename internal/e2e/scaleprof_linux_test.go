@@ -23,9 +23,10 @@ import (
 // BenchmarkHeadlessProfile runs `pingerplot headless` in-process in the
 // lab's client namespace (as root: raw sockets) over
 // PINGERPLOT_SCALE_TARGETS addresses (default 5000, 4 hops each) at a 1 s
-// interval for 40 s, so that PINGERPLOT_BENCH_PROFILE=dir can take its CPU
-// and allocation profiles. PINGERPLOT_SCALE_NO_HISTORY=1 runs it with
-// --no-history.
+// interval for 40 s (PINGERPLOT_SCALE_SECONDS if longer), so that
+// PINGERPLOT_BENCH_PROFILE=dir can take its CPU and allocation profiles (a
+// longer run also profiles its last 30 s alone). PINGERPLOT_SCALE_NO_HISTORY=1
+// runs it with --no-history.
 func BenchmarkHeadlessProfile(b *testing.B) {
 	n := 5000
 	if v, err := strconv.Atoi(os.Getenv("PINGERPLOT_SCALE_TARGETS")); err == nil && v > 0 {
@@ -38,12 +39,26 @@ func BenchmarkHeadlessProfile(b *testing.B) {
 		if os.Getenv("PINGERPLOT_SCALE_NO_HISTORY") == "1" {
 			args = append(args, "--no-history")
 		}
+		run := profileRun()
 		for range b.N {
-			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), run)
+			if pd := os.Getenv("PINGERPLOT_BENCH_PROFILE"); pd != "" && run > 40*time.Second {
+				// A long run also profiles its last 30 s on their own: the
+				// steady state once every window (the diagnosis' 300
+				// rounds, the hop rings) is full.
+				late := time.AfterFunc(run-30*time.Second, func() {
+					if f, err := os.Create(filepath.Join(pd, "headless-late-cpu.pprof")); err == nil {
+						if pprof.StartCPUProfile(f) == nil {
+							time.AfterFunc(29*time.Second, func() { pprof.StopCPUProfile(); f.Close() })
+						}
+					}
+				})
+				defer late.Stop()
+			}
 			if pd := os.Getenv("PINGERPLOT_BENCH_PROFILE"); pd != "" {
 				// What is live near the end of the run (the memory profile
 				// the test binary writes at exit sees the heap after it).
-				heap := time.AfterFunc(38*time.Second, func() {
+				heap := time.AfterFunc(run-2*time.Second, func() {
 					runtime.GC()
 					if f, err := os.Create(filepath.Join(pd, "headless-heap.pprof")); err == nil {
 						_ = pprof.WriteHeapProfile(f)
@@ -79,7 +94,7 @@ func BenchmarkHeadlessProfile(b *testing.B) {
 	if pd := os.Getenv("PINGERPLOT_BENCH_PROFILE"); pd != "" {
 		args = append(args, "-test.cpuprofile="+pd+"/headless-cpu.pprof", "-test.memprofile="+pd+"/headless-mem.pprof")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute+2*profileRun())
 	defer cancel()
 	cmd := l.Command(ctx, l.Client, self, args...)
 	cmd.Env = append(os.Environ(), "PINGERPLOT_SCALE_CONFIG="+path, "XDG_DATA_HOME="+dir)
@@ -89,6 +104,14 @@ func BenchmarkHeadlessProfile(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SkipNow() // the figures are the inner run's
+}
+
+// profileRun is how long BenchmarkHeadlessProfile's run lasts.
+func profileRun() time.Duration {
+	if v, err := strconv.Atoi(os.Getenv("PINGERPLOT_SCALE_SECONDS")); err == nil && v > 40 {
+		return time.Duration(v) * time.Second
+	}
+	return 40 * time.Second
 }
 
 // scaleConfig is a headless config watching addrs at interval seconds.

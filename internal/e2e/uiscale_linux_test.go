@@ -87,8 +87,8 @@ func (r uiScaleResult) String() string {
 // and, after warmup, for steady: asks the dashboard's API what the page
 // asks (the target list, one target's detail, the status bar) every
 // 100 ms each and scrapes /metrics every 5 s, timing every answer; reads
-// the probe rate and the late rounds from /metrics, the CPU and RSS from
-// /proc.
+// the probe rate and the late rounds from the status API, the CPU and RSS
+// from /proc.
 func runUIScale(tb testing.TB, n int, warmup, steady time.Duration) uiScaleResult {
 	lab.Exclusive(tb)
 	l := lab.New(tb, lab.Options{Routers: 3, Targets: n})

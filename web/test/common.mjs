@@ -60,6 +60,34 @@ export async function launch(executablePath) {
 }
 
 /**
+ * Opens a page of the given viewport size in a new context of browser,
+ * with the default timeout, and collects what a scenario must not see:
+ * page errors and console errors (a failed request's own console line,
+ * "Failed to load resource", says less than its response does), and API
+ * answers of 400 and above. noErrorsStep is the step that checks both.
+ */
+export async function openPage(browser, width, height) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
+  });
+  const failedAPI = [];
+  page.on("response", (r) => {
+    if (r.status() >= 400) failedAPI.push(`${r.status()} ${r.url()}`);
+  });
+  const noErrorsStep = ["no page error and no failed API call", async () => {
+    if (errors.length) throw new Error(errors.join("; "));
+    if (failedAPI.length) throw new Error(failedAPI.join("; "));
+    return "none";
+  }];
+  return { page, errors, failedAPI, noErrorsStep };
+}
+
+/**
  * Runs steps ([name, async fn] pairs) in order, one JSON line each on
  * stdout, and stops at the first that throws: its line carries the error
  * and a screenshot, and the page's HTML is kept beside it in artifacts.

@@ -15,7 +15,7 @@
 // lines, separated by "|"), PP_ARTIFACTS (the failed step's screenshot),
 // PP_CHROMIUM.
 
-import { WAIT, launch, out, runSteps, until } from "./common.mjs";
+import { launch, openPage, out, runSteps, until } from "./common.mjs";
 
 const url = process.argv[2];
 const TARGET = process.env.PP_TARGET ?? "";
@@ -31,18 +31,7 @@ if (!url?.startsWith("http") || !TARGET || HOPS.length < 2 || !(EXT_TTL > 0) || 
 const token = new URL(url).searchParams.get("token");
 
 const browser = await launch(process.env.PP_CHROMIUM || "/usr/bin/chromium");
-const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-const page = await context.newPage();
-page.setDefaultTimeout(WAIT);
-const errors = [];
-page.on("pageerror", (e) => errors.push(e.message));
-page.on("console", (m) => {
-  if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
-});
-const failedAPI = [];
-page.on("response", (r) => {
-  if (r.status() >= 400) failedAPI.push(`${r.status()} ${r.url()}`);
-});
+const { page, noErrorsStep } = await openPage(browser, 1280, 820);
 
 const $ = (id) => page.locator(`[data-testid="${id}"]`);
 const badgeAt = (ttl) => page.locator(`[data-testid=hop-row][data-ttl="${ttl}"] [data-testid=hop-details]`);
@@ -92,11 +81,7 @@ const steps = [
     }
     return `${HOPS.length - 1} rows without`;
   }],
-  ["no page error and no failed API call", async () => {
-    if (errors.length) throw new Error(errors.join("; "));
-    if (failedAPI.length) throw new Error(failedAPI.join("; "));
-    return "none";
-  }],
+  noErrorsStep,
 ];
 
 const n = await runSteps(page, steps, ARTIFACTS);

@@ -20,7 +20,7 @@
 // stored path, comma-separated), PP_ARTIFACTS (the failed step's
 // screenshot), PP_CHROMIUM.
 
-import { WAIT, launch, out, runSteps, until } from "./common.mjs";
+import { launch, openPage, out, runSteps, until } from "./common.mjs";
 
 const url = process.argv[2];
 const TARGET = process.env.PP_TARGET ?? "";
@@ -35,20 +35,7 @@ if (!url?.startsWith("http") || !TARGET || !(LOSS_TTL > 0) || !PAST || !PAST_HOP
 const token = new URL(url).searchParams.get("token");
 
 const browser = await launch(process.env.PP_CHROMIUM || "/usr/bin/chromium");
-const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-const page = await context.newPage();
-page.setDefaultTimeout(WAIT);
-const errors = [];
-page.on("pageerror", (e) => errors.push(e.message));
-// A failed request is named by its response below, with its URL; the
-// console's own line for it ("Failed to load resource") says no more.
-page.on("console", (m) => {
-  if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
-});
-const failedAPI = [];
-page.on("response", (r) => {
-  if (r.status() >= 400) failedAPI.push(`${r.status()} ${r.url()}`);
-});
+const { page, noErrorsStep } = await openPage(browser, 1280, 820);
 
 const $ = (id) => page.locator(`[data-testid="${id}"]`);
 
@@ -148,11 +135,7 @@ const steps = [
     if (await $("window-bar").isVisible()) throw new Error("the window bar still shows");
     return "live";
   }],
-  ["no page error and no failed API call", async () => {
-    if (errors.length) throw new Error(errors.join("; "));
-    if (failedAPI.length) throw new Error(failedAPI.join("; "));
-    return "none";
-  }],
+  noErrorsStep,
 ];
 
 const n = await runSteps(page, steps, ARTIFACTS);

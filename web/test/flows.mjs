@@ -12,7 +12,7 @@
 // path's addresses, the target included, comma-separated), PP_ARTIFACTS
 // (the failed step's screenshot), PP_CHROMIUM.
 
-import { WAIT, launch, out, runSteps, until } from "./common.mjs";
+import { launch, openPage, out, runSteps, until } from "./common.mjs";
 
 const url = process.argv[2];
 const TARGET = process.env.PP_TARGET ?? "";
@@ -25,18 +25,7 @@ if (!url?.startsWith("http") || !TARGET || !MAIN || !ALT || !ARTIFACTS) {
 }
 
 const browser = await launch(process.env.PP_CHROMIUM || "/usr/bin/chromium");
-const context = await browser.newContext({ viewport: { width: 1600, height: 820 } });
-const page = await context.newPage();
-page.setDefaultTimeout(WAIT);
-const errors = [];
-page.on("pageerror", (e) => errors.push(e.message));
-page.on("console", (m) => {
-  if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
-});
-const failedAPI = [];
-page.on("response", (r) => {
-  if (r.status() >= 400) failedAPI.push(`${r.status()} ${r.url()}`);
-});
+const { page, noErrorsStep } = await openPage(browser, 1600, 820);
 
 const $ = (id) => page.locator(`[data-testid="${id}"]`);
 
@@ -71,11 +60,7 @@ const steps = [
     if (!summary.includes("2 distinct paths") || !summary.includes("1 lossy")) throw new Error(`summary ${JSON.stringify(summary)}; want 2 distinct paths, 1 lossy`);
     return `${summary}: ${cols.map((c) => `${c.share} ${c.addrs}${c.lossy ? " LOSSY" : ""}`).join(" | ")}`;
   }],
-  ["no page error and no failed API call", async () => {
-    if (errors.length) throw new Error(errors.join("; "));
-    if (failedAPI.length) throw new Error(failedAPI.join("; "));
-    return "none";
-  }],
+  noErrorsStep,
 ];
 
 const n = await runSteps(page, steps, ARTIFACTS);

@@ -11,7 +11,7 @@
 // Environment: PP_TARGET (the target's id), PP_WANT (the summary the
 // lookup gives), PP_ARTIFACTS (the failed step's screenshot), PP_CHROMIUM.
 
-import { WAIT, launch, out, runSteps, until } from "./common.mjs";
+import { launch, openPage, out, runSteps, until } from "./common.mjs";
 
 const url = process.argv[2];
 const TARGET = process.env.PP_TARGET ?? "";
@@ -24,18 +24,7 @@ if (!url?.startsWith("http") || !TARGET || !WANT || !ARTIFACTS) {
 const token = new URL(url).searchParams.get("token");
 
 const browser = await launch(process.env.PP_CHROMIUM || "/usr/bin/chromium");
-const context = await browser.newContext({ viewport: { width: 1600, height: 820 } });
-const page = await context.newPage();
-page.setDefaultTimeout(WAIT);
-const errors = [];
-page.on("pageerror", (e) => errors.push(e.message));
-page.on("console", (m) => {
-  if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
-});
-const failedAPI = [];
-page.on("response", (r) => {
-  if (r.status() >= 400) failedAPI.push(`${r.status()} ${r.url()}`);
-});
+const { page, noErrorsStep } = await openPage(browser, 1600, 820);
 
 const $ = (id) => page.locator(`[data-testid="${id}"]`);
 
@@ -57,11 +46,7 @@ const steps = [
     if (!(await page.locator("#detail-info").isVisible())) throw new Error("the info line is hidden");
     return text;
   }],
-  ["no page error and no failed API call", async () => {
-    if (errors.length) throw new Error(errors.join("; "));
-    if (failedAPI.length) throw new Error(failedAPI.join("; "));
-    return "none";
-  }],
+  noErrorsStep,
 ];
 
 const n = await runSteps(page, steps, ARTIFACTS);
