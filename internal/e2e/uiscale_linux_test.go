@@ -81,7 +81,6 @@ func (r uiScaleResult) String() string {
 	return b.String()
 }
 
-
 // runUIScale runs `pingerplot ui` as an unprivileged user with n saved
 // targets (resumed on launch, 1 s interval, 4 hops each over plain veth)
 // and, after warmup, for steady: asks the dashboard's API what the page
