@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,13 +77,67 @@ type scaleResult struct {
 	scrapes           int
 	scrapeBytes       int64
 	p50, p99, worst   time.Duration // /metrics latency during the steady state
+	// lateBursts is, per status line (every 5 s) of the steady state that
+	// counted missed rounds, its offset and how many; stalls is when this
+	// test process's own 5 ms sleeps overslept by more than 50 ms. A burst
+	// beside a stall is the machine stopping everything, the monitor
+	// included, not the monitor falling behind.
+	lateBursts []lateStep
+	stalls     []lateStep
 }
 
 func (r scaleResult) String() string {
 	return fmt.Sprintf("%d targets: %.0f probes/s sustained of %.0f offered (floor %.0f/s: %.0f %%), %.3f CPU s per 1000 probes (%.0f %% of one core), "+
 		"%d of %d rounds missed their start, RSS %.0f → %.0f MiB (max %.0f; median %.0f in the first minute, %.0f in the last), /metrics p50 %v p99 %v worst %v over %d scrapes of %.1f MB",
 		r.targets, r.rate, r.offered, r.floorRate, 100*r.rate/max(r.floorRate, 1), r.cpuPer1000, 100*r.coreShare,
-		r.missed, r.rounds, r.rssStart, r.rssEnd, r.rssMax, r.rssFirst, r.rssLast, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.worst.Round(10*time.Microsecond), r.scrapes, float64(r.scrapeBytes)/1e6)
+		r.missed, r.rounds, r.rssStart, r.rssEnd, r.rssMax, r.rssFirst, r.rssLast, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.worst.Round(10*time.Microsecond), r.scrapes, float64(r.scrapeBytes)/1e6) +
+		steps("; missed rounds by status line at", r.lateBursts, func(l lateStep) string { return fmt.Sprintf("(%d)", l.n) }) +
+		steps("; this process's 5 ms sleeps overslept by over 50 ms at", r.stalls, func(l lateStep) string { return fmt.Sprintf("(%d ms)", l.n) })
+}
+
+// steps lists ls after title, each as its offset and what say gives; ""
+// when there is none.
+func steps(title string, ls []lateStep, say func(lateStep) string) string {
+	if len(ls) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(title)
+	for _, l := range ls {
+		fmt.Fprintf(&b, " +%.0fs %s", l.at.Seconds(), say(l))
+	}
+	return b.String()
+}
+
+// watchStalls records, until stop is closed, when a 5 ms sleep of this
+// process overslept by more than 50 ms, as offsets from t0 (n in ms).
+func watchStalls(t0 time.Time, stop <-chan struct{}) func() []lateStep {
+	var mu sync.Mutex
+	var out []lateStep
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			before := time.Now()
+			time.Sleep(5 * time.Millisecond)
+			if over := time.Since(before) - 5*time.Millisecond; over > 50*time.Millisecond {
+				mu.Lock()
+				out = append(out, lateStep{at: before.Sub(t0), n: uint64(over.Milliseconds())})
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []lateStep {
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return out
+	}
 }
 
 // scrapeEvery is how often the run scrapes /metrics: Prometheus' default
@@ -178,6 +233,8 @@ func runScale(tb testing.TB, n int, warmup, steady time.Duration) scaleResult {
 	cpu0, _ := procCPU(pid)
 	t0 := time.Now()
 	lines0 := len(engineLine.FindAllStringSubmatch(out.String(), -1))
+	stopStalls := make(chan struct{})
+	stalls := watchStalls(t0, stopStalls)
 	res.rssStart = rssKB(pid) / 1024
 	var lat []time.Duration
 	type rssAt struct {
@@ -202,6 +259,8 @@ func runScale(tb testing.TB, n int, warmup, steady time.Duration) scaleResult {
 		rss = append(rss, rssAt{time.Since(t0), mib})
 	}
 	tick.Stop()
+	close(stopStalls)
+	res.stalls = stalls()
 	cpu1, _ := procCPU(pid)
 	el := time.Since(t0)
 	res.rssEnd = rssKB(pid) / 1024
@@ -216,6 +275,11 @@ func runScale(tb testing.TB, n int, warmup, steady time.Duration) scaleResult {
 	res.rate = float64(atoi(last[3])-atoi(first[3])) / spanS
 	res.rounds = atoi(last[2]) - atoi(first[2])
 	res.missed = atoi(last[5]) - atoi(first[5])
+	for k := lines0 + 1; k < len(ms); k++ {
+		if d := atoi(ms[k][5]) - atoi(ms[k-1][5]); d > 0 {
+			res.lateBursts = append(res.lateBursts, lateStep{at: time.Duration(5*(k-lines0)) * time.Second, n: uint64(d)})
+		}
+	}
 	res.coreShare = (cpu1 - cpu0).Seconds() / el.Seconds()
 	span := min(time.Minute, steady/5)
 	var early, late []float64
