@@ -52,7 +52,10 @@ func (p *linuxProber) openRawICMP(v6 bool) (*sharedSock, error) {
 		}
 		err = unix.SetsockoptICMPv6Filter(fd, unix.SOL_ICMPV6, unix.ICMPV6_FILTER, &f)
 	} else {
-		err = unix.SetsockoptInt(fd, unix.SOL_RAW, unix.ICMP_FILTER, int(^uint32(1<<0|1<<3|1<<11|1<<12)))
+		// The kernel reads the mask as 32 bits; through int32, so that
+		// the conversion also compiles where int is 32 bits wide.
+		mask := ^uint32(1<<0 | 1<<3 | 1<<11 | 1<<12)
+		err = unix.SetsockoptInt(fd, unix.SOL_RAW, unix.ICMP_FILTER, int(int32(mask)))
 	}
 	if err != nil {
 		unix.Close(fd)

@@ -194,8 +194,8 @@ func (t fileTarget) record(i int, ids map[string]int) (Record, error) {
 	default:
 		return fail("state: %q is not a state", t.State)
 	}
-	if t.Rounds < 0 || t.Rounds > maxRounds {
-		return fail("rounds: %d is out of range: want 0 to %d", t.Rounds, maxRounds)
+	if t.Rounds < 0 || int64(t.Rounds) > maxRounds {
+		return fail("rounds: %d is out of range: want 0 to %d", t.Rounds, int64(maxRounds))
 	}
 	if t.Started != "" {
 		if r.Started, err = parseTime(t.Started); err != nil {
