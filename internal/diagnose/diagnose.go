@@ -231,9 +231,20 @@ func (h *hopData) lost(from int) (lost, sent int) {
 	return lost, sent
 }
 
-func (h *hopData) rtts(from, to int) []time.Duration {
-	var out []time.Duration
-	for _, o := range h.obs {
+func (h *hopData) rtts(s *scratch, from, to int) []time.Duration {
+	return rttsOf(s, h.obs, from, to)
+}
+
+// rttsOf is the RTTs of the replies among os in rounds [from, to).
+func rttsOf(s *scratch, os []obs, from, to int) []time.Duration {
+	n := 0
+	for _, o := range os {
+		if !o.lost && o.round >= from && o.round < to {
+			n++
+		}
+	}
+	out := s.durations(n)[:0]
+	for _, o := range os {
 		if !o.lost && o.round >= from && o.round < to {
 			out = append(out, o.rtt)
 		}
@@ -250,16 +261,25 @@ type analysis struct {
 	dlost  []bool    // per round: the destination did not answer
 	drtt   []obs     // the destination's replies, in round order
 	hops   []hopData // TTL 1 .. dest-1 (or the highest TTL probed when no round reached)
+	s      *scratch  // the buffers, reused from the last analysis when the Watcher's
 }
 
 // Analyze reads a target's recent rounds, oldest first, and says what is
 // wrong and where. It is pure: the same rounds and options give the same
 // diagnosis.
 func Analyze(rounds []Round, opt Options) Diagnosis {
+	return analyze(rounds, opt, &scratch{})
+}
+
+// analyze is Analyze in s's buffers. The Diagnosis shares nothing with
+// them.
+func analyze(rounds []Round, opt Options, s *scratch) Diagnosis {
 	if opt.MinRounds <= 0 {
 		opt.MinRounds = DefaultMinRounds
 	}
-	a := &analysis{opt: opt}
+	s.reset()
+	a := &analysis{opt: opt, s: s, rounds: s.rounds[:0]}
+	defer func() { s.rounds = a.rounds[:0] }()
 	for _, r := range rounds {
 		if len(r.Probes) > 0 {
 			a.rounds = append(a.rounds, r)
@@ -295,7 +315,13 @@ func (a *analysis) now() time.Time {
 // fold sorts the window's probes by hop.
 func (a *analysis) fold() {
 	n := len(a.rounds)
-	a.reach, a.dlost = make([]int, n), make([]bool, n)
+	s := a.s
+	a.reach, a.dlost = grow(s.reach, n), grow(s.dlost, n)
+	clear(a.reach)
+	clear(a.dlost)
+	s.reach, s.dlost = a.reach, a.dlost
+	a.drtt = s.drtt[:0]
+	defer func() { s.drtt = a.drtt }()
 	top := 0
 	for i, r := range a.rounds {
 		for _, p := range r.Probes {
@@ -313,22 +339,35 @@ func (a *analysis) fold() {
 	if a.dest == 0 {
 		last = top
 	}
-	a.hops = make([]hopData, max(last, 0))
+	a.hops = grow(s.hops, max(last, 0))
+	s.hops = a.hops
 	for t := range a.hops {
-		a.hops[t].ttl = t + 1
+		h := &a.hops[t]
+		*h = hopData{ttl: t + 1, obs: h.obs[:0], direct: h.direct[:0]}
 	}
+	// A round's probes by TTL; stamp says which round an entry is of, so
+	// nothing needs clearing between rounds.
+	s.byTTL, s.stamp = grow(s.byTTL, top+1), grow(s.stamp, top+1)
+	clear(s.stamp)
 	for i, r := range a.rounds {
 		for _, p := range r.Probes {
 			if p.Reached && !p.Lost && p.TTL == a.reach[i] {
 				a.drtt = append(a.drtt, obs{round: i, rtt: p.RTT, from: p.From})
 			}
 		}
-		byTTL := make(map[int]Probe, len(r.Probes))
 		for _, p := range r.Probes {
-			byTTL[p.TTL] = p
+			if p.TTL >= 0 && p.TTL <= top {
+				s.byTTL[p.TTL], s.stamp[p.TTL] = p, i+1
+			}
+		}
+		probed := func(t int) (Probe, bool) {
+			if t < 0 || t > top || s.stamp[t] != i+1 {
+				return Probe{}, false
+			}
+			return s.byTTL[t], true
 		}
 		for t := 1; t <= last; t++ {
-			p, ok := byTTL[t]
+			p, ok := probed(t)
 			if !ok || (a.reach[i] != 0 && t >= a.reach[i]) {
 				continue // not probed, or the destination answered at or below it
 			}
@@ -337,7 +376,7 @@ func (a *analysis) fold() {
 				// Forward loss: nothing of this round answered beyond.
 				o.fwd = a.reach[i] == 0
 				for u := t + 1; u <= last && o.fwd; u++ {
-					if q, ok := byTTL[u]; ok && !q.Lost && q.From.IsValid() {
+					if q, ok := probed(u); ok && !q.Lost && q.From.IsValid() {
 						o.fwd = false
 					}
 				}
@@ -346,22 +385,31 @@ func (a *analysis) fold() {
 		}
 	}
 	for t := range a.hops {
-		a.hops[t].addr = topAddr(a.hops[t].obs, 0)
+		a.hops[t].addr = s.topAddr(a.hops[t].obs, 0)
 	}
 	a.foldDirect(last)
 }
 
 // topAddr is the address that answered most often from round from on.
-func topAddr(os []obs, from int) netip.Addr {
-	count := map[netip.Addr]int{}
-	var best netip.Addr
+func topAddr(os []obs, from int) netip.Addr { return (&scratch{}).topAddr(os, from) }
+
+func (s *scratch) topAddr(os []obs, from int) netip.Addr {
+	// Few addresses answer at one hop: a list beats a map.
+	counts := s.counts[:0]
+	defer func() { s.counts = counts[:0] }()
+	best, bestN := netip.Addr{}, 0
 	for _, o := range os {
 		if o.lost || !o.from.IsValid() || o.round < from {
 			continue
 		}
-		count[o.from]++
-		if c := count[o.from]; c > count[best] || (c == count[best] && o.from.Less(best)) {
-			best = o.from
+		i := slices.IndexFunc(counts, func(c addrCount) bool { return c.addr == o.from })
+		if i < 0 {
+			counts = append(counts, addrCount{addr: o.from})
+			i = len(counts) - 1
+		}
+		counts[i].n++
+		if c := counts[i].n; c > bestN || (c == bestN && o.from.Less(best)) {
+			best, bestN = o.from, c
 		}
 	}
 	return best
@@ -420,13 +468,7 @@ func (a *analysis) destLost(from int) (lost, sent int) {
 }
 
 func (a *analysis) destRTTs(from, to int) []time.Duration {
-	var out []time.Duration
-	for _, o := range a.drtt {
-		if o.round >= from && o.round < to {
-			out = append(out, o.rtt)
-		}
-	}
-	return out
+	return rttsOf(a.s, a.drtt, from, to) // the destination's replies are never lost
 }
 
 func (a *analysis) modeWords() string {
@@ -528,7 +570,7 @@ func (a *analysis) silentOrBroken(d *Diagnosis) bool {
 		if last > 0 {
 			lost, sent := a.hops[last-1].lost(0)
 			d.Evidence.Before = Group{Label: a.hopLabel(d.Where), Sent: sent, Lost: lost,
-				Median: median(a.hops[last-1].rtts(0, n)), Replies: sent - lost}
+				Median: a.s.median(a.hops[last-1].rtts(a.s, 0, n)), Replies: sent - lost}
 		}
 		d.Evidence.Test, d.Evidence.Statistic = "silent rounds", float64(n)
 		d.Confidence = Medium
@@ -565,7 +607,7 @@ func (a *analysis) silentOrBroken(d *Diagnosis) bool {
 	last := a.lastAnswering(start)
 	var addr netip.Addr
 	if last > 0 {
-		addr = topAddr(a.hops[last-1].obs, start)
+		addr = a.s.topAddr(a.hops[last-1].obs, start)
 	}
 	ok := a.broken(d, last, addr, start, tail == n, "")
 	d.Evidence.Before = Group{Label: "destination before " + clock(a.rounds[start].Time), Sent: sentBefore, Lost: lostBefore}
@@ -655,7 +697,7 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	from := 0
 	kUp, zUp, okUp := bestLossSplit(a.dlost, minSeg)
 	up := okUp && zUp >= zScan
-	kDn, zDn, okDn := bestLossSplit(invert(a.dlost), minSeg)
+	kDn, zDn, okDn := bestLossSplit(a.s.invert(a.dlost), minSeg)
 	if okDn && zDn >= zScan && n-kDn >= a.opt.MinRounds && (!up || kDn > kUp) {
 		from = kDn
 	} else if up {
@@ -715,12 +757,12 @@ func (a *analysis) loss(d *Diagnosis) bool {
 		h := &a.hops[before-1]
 		bl, bs := h.lost(from)
 		bg = Group{Label: a.hopLabel(a.where(before, h.addr)), Sent: bs, Lost: bl,
-			Median: median(h.rtts(from, n)), Replies: bs - bl}
-		bg.Spread = spread(h.rtts(from, n))
+			Median: a.s.median(h.rtts(a.s, from, n)), Replies: bs - bl}
+		bg.Spread = a.s.spread(h.rtts(a.s, from, n))
 		if cleanDirect {
 			bg = Group{Label: a.hopLabel(a.where(before, h.addr)) + " (echo requests to it)", Sent: dbs, Lost: dbl,
-				Median: median(directRTTs(h.direct, from)), Replies: dbs - dbl}
-			bg.Spread = spread(directRTTs(h.direct, from))
+				Median: a.s.median(a.s.directRTTs(h.direct, from)), Replies: dbs - dbl}
+			bg.Spread = a.s.spread(a.s.directRTTs(h.direct, from))
 		}
 		z = twoPropZ(bg.Lost, bg.Sent, lost, sent)
 	} else {
@@ -743,7 +785,7 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	if start == a.dest {
 		addr = a.destAddr()
 	} else {
-		addr = topAddr(a.hops[start-1].obs, from)
+		addr = a.s.topAddr(a.hops[start-1].obs, from)
 	}
 	d.What = Loss
 	d.Where = a.where(start, addr)
@@ -751,7 +793,7 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	d.Since, d.SinceWindowStart = a.rounds[from].Time, from == 0
 	rt := a.destRTTs(from, n)
 	d.Evidence.Before = bg
-	d.Evidence.After = Group{Label: "destination", Sent: sent, Lost: lost, Median: median(rt), Spread: spread(rt), Replies: sent - lost}
+	d.Evidence.After = Group{Label: "destination", Sent: sent, Lost: lost, Median: a.s.median(rt), Spread: a.s.spread(rt), Replies: sent - lost}
 	if from > 0 {
 		d.Evidence.After.Label = "destination since " + clock(d.Since)
 	}
@@ -796,26 +838,20 @@ func (a *analysis) loss(d *Diagnosis) bool {
 }
 
 // directRTTs are the replies' RTTs of direct pings from round from on.
-func directRTTs(os []obs, from int) []time.Duration {
-	var out []time.Duration
-	for _, o := range os {
-		if !o.lost && o.round >= from {
-			out = append(out, o.rtt)
-		}
-	}
-	return out
+func (s *scratch) directRTTs(os []obs, from int) []time.Duration {
+	return rttsOf(s, os, from, math.MaxInt)
 }
 
-func negate(xs []time.Duration) []time.Duration {
-	out := make([]time.Duration, len(xs))
+func (s *scratch) negate(xs []time.Duration) []time.Duration {
+	out := s.durations(len(xs))
 	for i, x := range xs {
 		out[i] = -x
 	}
 	return out
 }
 
-func invert(xs []bool) []bool {
-	out := make([]bool, len(xs))
+func (s *scratch) invert(xs []bool) []bool {
+	out := s.boolSlice(len(xs))
 	for i, x := range xs {
 		out[i] = !x
 	}
@@ -836,28 +872,39 @@ func round2(v float64) float64 {
 func (a *analysis) routeChange(d *Diagnosis) bool {
 	const minRoute = 3
 	for t := range a.hops {
-		var ans []obs
+		answers := 0
+		for _, o := range a.hops[t].obs {
+			if !o.lost && o.from.IsValid() {
+				answers++
+			}
+		}
+		if answers < 2*minRoute {
+			continue
+		}
+		ans := a.s.obs.take(answers)[:0]
 		for _, o := range a.hops[t].obs {
 			if !o.lost && o.from.IsValid() {
 				ans = append(ans, o)
 			}
 		}
-		if len(ans) < 2*minRoute {
-			continue
-		}
-		first, last := map[netip.Addr]int{}, map[netip.Addr]int{}
+		// Each address's first and last answer (few addresses answer at
+		// one hop: a list beats a map).
+		spans := a.s.counts[:0]
 		for i, o := range ans {
-			if _, ok := first[o.from]; !ok {
-				first[o.from] = i
+			k := slices.IndexFunc(spans, func(c addrCount) bool { return c.addr == o.from })
+			if k < 0 {
+				spans = append(spans, addrCount{addr: o.from, first: i})
+				k = len(spans) - 1
 			}
-			last[o.from] = i
+			spans[k].last = i
 		}
+		a.s.counts = spans[:0]
 		// The latest split no address spans.
 		split := -1
 		for i := len(ans) - minRoute; i >= minRoute; i-- {
 			clean := true
-			for addr, f := range first {
-				if f < i && last[addr] >= i {
+			for _, c := range spans {
+				if c.first < i && c.last >= i {
 					clean = false
 					break
 				}
@@ -871,7 +918,7 @@ func (a *analysis) routeChange(d *Diagnosis) bool {
 			continue
 		}
 		old, neu := ans[split-1].from, ans[split].from
-		oldAddr, newAddr := topAddrOf(ans[:split]), topAddrOf(ans[split:])
+		oldAddr, newAddr := a.s.topAddr(ans[:split], 0), a.s.topAddr(ans[split:], 0)
 		if !oldAddr.IsValid() {
 			oldAddr = old
 		}
@@ -895,9 +942,9 @@ func (a *analysis) routeChange(d *Diagnosis) bool {
 		}
 		al, as := a.hops[t].lost(r)
 		d.Evidence.Before = Group{Label: fmt.Sprintf("hop %d before %s: %s", ttl, clock(d.Since), oldAddr), Sent: bs, Lost: bl,
-			Median: median(a.hops[t].rtts(0, r)), Replies: bs - bl}
+			Median: a.s.median(a.hops[t].rtts(a.s, 0, r)), Replies: bs - bl}
 		d.Evidence.After = Group{Label: fmt.Sprintf("hop %d since %s: %s", ttl, clock(d.Since), newAddr), Sent: as, Lost: al,
-			Median: median(a.hops[t].rtts(r, n)), Replies: as - al}
+			Median: a.s.median(a.hops[t].rtts(a.s, r, n)), Replies: as - al}
 		d.Evidence.Test, d.Evidence.Statistic = "answers on each side", float64(min(split, len(ans)-split))
 		d.Confidence = Medium
 		if min(split, len(ans)-split) >= 10 {
@@ -920,16 +967,20 @@ func (a *analysis) addrName(addr netip.Addr) string {
 	return s
 }
 
-func topAddrOf(ans []obs) netip.Addr { return topAddr(ans, 0) }
-
 // series is the per-round values a latency or jitter change is read from.
 type series struct {
 	rounds []int
 	vals   []time.Duration
 }
 
-func rttSeries(os []obs) series {
-	var s series
+func rttSeries(sc *scratch, os []obs) series {
+	n := 0
+	for _, o := range os {
+		if !o.lost {
+			n++
+		}
+	}
+	s := series{rounds: sc.ints(n)[:0], vals: sc.durations(n)[:0]}
 	for _, o := range os {
 		if !o.lost {
 			s.rounds = append(s.rounds, o.round)
@@ -940,8 +991,15 @@ func rttSeries(os []obs) series {
 }
 
 // jitterSeries is |ΔRTT| between consecutive replies, at the later one's round.
-func jitterSeries(os []obs) series {
-	var s series
+func jitterSeries(sc *scratch, os []obs) series {
+	n := 0
+	for _, o := range os {
+		if !o.lost {
+			n++
+		}
+	}
+	n = max(n-1, 0)
+	s := series{rounds: sc.ints(n)[:0], vals: sc.durations(n)[:0]}
 	var prev *obs
 	for i := range os {
 		o := &os[i]
@@ -961,7 +1019,14 @@ func jitterSeries(os []obs) series {
 	return s
 }
 
-func (s series) split(round int) (before, after []time.Duration) {
+func (s series) split(sc *scratch, round int) (before, after []time.Duration) {
+	nb := 0
+	for _, r := range s.rounds {
+		if r < round {
+			nb++
+		}
+	}
+	before, after = sc.durations(nb)[:0], sc.durations(len(s.rounds) - nb)[:0]
 	for i, r := range s.rounds {
 		if r < round {
 			before = append(before, s.vals[i])
@@ -988,33 +1053,33 @@ func (a *analysis) jitter(d *Diagnosis) bool {
 // change point, by rank-sum z at the scan level) by enough to matter; the
 // rise starts at the lowest hop from which every answering hop shows it
 // too (significant at zSig, at least half the destination's rise).
-func (a *analysis) step(d *Diagnosis, what What, mk func([]obs) series, matters func(before, after time.Duration) bool) bool {
-	dst := mk(a.drtt)
+func (a *analysis) step(d *Diagnosis, what What, mk func(*scratch, []obs) series, matters func(before, after time.Duration) bool) bool {
+	dst := mk(a.s, a.drtt)
 	// A fall after the rise (the problem ended) leaves only what came
 	// after it to judge, as for loss.
-	if kd, zd, ok := bestSplit(negate(dst.vals), minSeg); ok && zd >= zScan && len(dst.vals)-kd >= a.opt.MinRounds {
-		if ku, zu, ok := bestSplit(dst.vals, minSeg); !ok || zu < zScan || kd > ku {
+	if kd, zd, ok := a.s.bestSplit(a.s.negate(dst.vals), minSeg); ok && zd >= zScan && len(dst.vals)-kd >= a.opt.MinRounds {
+		if ku, zu, ok := a.s.bestSplit(dst.vals, minSeg); !ok || zu < zScan || kd > ku {
 			dst = series{rounds: dst.rounds[kd:], vals: dst.vals[kd:]}
 		}
 	}
-	k, z, ok := bestSplit(dst.vals, minSeg)
+	k, z, ok := a.s.bestSplit(dst.vals, minSeg)
 	if !ok || z < zScan {
 		return false
 	}
 	round := dst.rounds[k]
-	b, af := dst.split(round)
-	mb, ma := median(b), median(af)
+	b, af := dst.split(a.s, round)
+	mb, ma := a.s.median(b), a.s.median(af)
 	if !matters(mb, ma) {
 		return false
 	}
 	rise := ma - mb
 	start, before := a.dest, 0
 	for t := a.dest - 1; t >= 1; t-- {
-		hb, ha := mk(a.hops[t-1].obs).split(round)
+		hb, ha := mk(a.s, a.hops[t-1].obs).split(a.s, round)
 		if len(hb) < minSeg/2 || len(ha) < minSeg/2 {
 			continue // too few replies (a silent or rate-limited hop) to say
 		}
-		if rankSumZ(hb, ha) >= zSig && 2*(median(ha)-median(hb)) >= rise {
+		if a.s.rankSumZ(hb, ha) >= zSig && 2*(a.s.median(ha)-a.s.median(hb)) >= rise {
 			start = t
 			continue
 		}
@@ -1025,14 +1090,14 @@ func (a *analysis) step(d *Diagnosis, what What, mk func([]obs) series, matters 
 	if start == a.dest {
 		addr = a.destAddr()
 	} else {
-		addr = topAddr(a.hops[start-1].obs, round)
+		addr = a.s.topAddr(a.hops[start-1].obs, round)
 	}
 	d.What = what
 	d.Where = a.where(start, addr)
 	d.Where.From = before
 	d.Since = a.rounds[round].Time
-	d.Evidence.Before = Group{Label: "destination before " + clock(d.Since), Sent: len(b), Median: mb, Spread: spread(b), Replies: len(b)}
-	d.Evidence.After = Group{Label: "destination since " + clock(d.Since), Sent: len(af), Median: ma, Spread: spread(af), Replies: len(af)}
+	d.Evidence.Before = Group{Label: "destination before " + clock(d.Since), Sent: len(b), Median: mb, Spread: a.s.spread(b), Replies: len(b)}
+	d.Evidence.After = Group{Label: "destination since " + clock(d.Since), Sent: len(af), Median: ma, Spread: a.s.spread(af), Replies: len(af)}
 	d.Evidence.Test, d.Evidence.Statistic = "rank-sum z", round2(z)
 	d.Confidence = Medium
 	if z >= zScan+1 && len(b) >= minSeg*2 && len(af) >= minSeg*2 && before > 0 {
@@ -1056,14 +1121,14 @@ func (a *analysis) healthy(d *Diagnosis) {
 	lost, sent := a.destLost(0)
 	rt := a.destRTTs(0, n)
 	d.What = Healthy
-	d.Evidence.After = Group{Label: "destination", Sent: sent, Lost: lost, Median: median(rt), Spread: spread(rt), Replies: sent - lost}
+	d.Evidence.After = Group{Label: "destination", Sent: sent, Lost: lost, Median: a.s.median(rt), Spread: a.s.spread(rt), Replies: sent - lost}
 	_, hi := wilson(lost, sent, 1.96)
 	d.Evidence.Test, d.Evidence.Statistic = "loss upper bound (95 %)", round2(100*hi)
 	d.Confidence = Medium
 	if sent >= highN {
 		d.Confidence = High
 	}
-	d.Text = fmt.Sprintf("Healthy: the destination lost %d of %d probes, median %s", lost, sent, ms(median(rt)))
+	d.Text = fmt.Sprintf("Healthy: the destination lost %d of %d probes, median %s", lost, sent, ms(a.s.median(rt)))
 	var notes []string
 	for _, h := range d.Hints {
 		if h.Kind == HintRateLimited || h.Kind == HintSilent {
@@ -1172,18 +1237,18 @@ func (a *analysis) hints() []Hint {
 	}
 	var meds []med
 	for t := range a.hops {
-		r := a.hops[t].rtts(0, n)
+		r := a.hops[t].rtts(a.s, 0, n)
 		if len(r) >= minSeg {
-			meds = append(meds, med{a.hops[t].ttl, a.hops[t].addr, r, median(r)})
+			meds = append(meds, med{a.hops[t].ttl, a.hops[t].addr, r, a.s.median(r)})
 		}
 	}
 	if r := a.destRTTs(0, n); len(r) >= minSeg {
-		meds = append(meds, med{a.dest, a.destAddr(), r, median(r)})
+		meds = append(meds, med{a.dest, a.destAddr(), r, a.s.median(r)})
 	}
 	for i := 1; i < len(meds); i++ {
 		p, c := meds[i-1], meds[i]
 		stepUp := c.m - p.m
-		if stepUp < max(minShift, time.Duration(minRel*float64(p.m)), 3*spread(p.rtts)) || rankSumZ(p.rtts, c.rtts) < zStrong {
+		if stepUp < max(minShift, time.Duration(minRel*float64(p.m)), 3*a.s.spread(p.rtts)) || a.s.rankSumZ(p.rtts, c.rtts) < zStrong {
 			continue
 		}
 		kept := true
@@ -1200,4 +1265,13 @@ func (a *analysis) hints() []Hint {
 	}
 	slices.SortStableFunc(out, func(x, y Hint) int { return cmp.Compare(x.TTL, y.TTL) })
 	return out
+}
+
+// grow returns xs resized to n, reusing its array when it is large enough
+// (the elements are then stale: callers clear or overwrite them).
+func grow[T any](xs []T, n int) []T {
+	if cap(xs) >= n {
+		return xs[:n]
+	}
+	return make([]T, n)
 }

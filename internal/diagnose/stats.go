@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"math"
+	"net/netip"
 	"slices"
 	"time"
 )
@@ -42,21 +43,25 @@ func twoPropZ(k1, n1, k2, n2 int) float64 {
 }
 
 // ranks returns the ranks (1-based, ties given their average rank) of xs.
-func ranks(xs []time.Duration) []float64 {
-	idx := make([]int, len(xs))
+func ranks(xs []time.Duration) []float64 { return (*scratch)(nil).ranks(xs) }
+
+func (s *scratch) ranks(xs []time.Duration) []float64 {
+	idx := s.ints(len(xs))
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
+	// Ordered by value, then by position: the order a stable sort by
+	// value gives, by the cheaper unstable sort.
+	slices.SortFunc(idx, func(a, b int) int {
 		switch {
 		case xs[a] < xs[b]:
 			return -1
 		case xs[a] > xs[b]:
 			return 1
 		}
-		return 0
+		return a - b
 	})
-	r := make([]float64, len(xs))
+	r := s.floats(len(xs))
 	for i := 0; i < len(idx); {
 		j := i
 		for j+1 < len(idx) && xs[idx[j+1]] == xs[idx[i]] {
@@ -74,12 +79,17 @@ func ranks(xs []time.Duration) []float64 {
 // rankSumZ is the Mann-Whitney z statistic of b against a (normal
 // approximation, no tie correction, which only makes it more cautious):
 // positive when b's values tend to be the larger. 0 when a group is empty.
-func rankSumZ(a, b []time.Duration) float64 {
+func rankSumZ(a, b []time.Duration) float64 { return (*scratch)(nil).rankSumZ(a, b) }
+
+func (s *scratch) rankSumZ(a, b []time.Duration) float64 {
 	n1, n2 := len(a), len(b)
 	if n1 == 0 || n2 == 0 {
 		return 0
 	}
-	r := ranks(append(slices.Clone(a), b...))
+	both := s.durations(n1 + n2)
+	copy(both, a)
+	copy(both[n1:], b)
+	r := s.ranks(both)
 	var rb float64
 	for _, v := range r[n1:] {
 		rb += v
@@ -95,11 +105,15 @@ func rankSumZ(a, b []time.Duration) float64 {
 // The ranks are computed once and summed by prefix, so the whole scan costs
 // one sort. ok is false when the series is too short to split.
 func bestSplit(xs []time.Duration, minSeg int) (k int, z float64, ok bool) {
+	return (*scratch)(nil).bestSplit(xs, minSeg)
+}
+
+func (s *scratch) bestSplit(xs []time.Duration, minSeg int) (k int, z float64, ok bool) {
 	n := len(xs)
 	if minSeg < 1 || n < 2*minSeg {
 		return 0, 0, false
 	}
-	r := ranks(xs)
+	r := s.ranks(xs)
 	total := 0.0
 	for _, v := range r {
 		total += v
@@ -154,33 +168,169 @@ func bestLossSplit(lost []bool, minSeg int) (k int, z float64, ok bool) {
 }
 
 // median returns the median of xs (0 for none). xs is not modified.
-func median(xs []time.Duration) time.Duration {
+func median(xs []time.Duration) time.Duration { return (*scratch)(nil).median(xs) }
+
+func (s *scratch) median(xs []time.Duration) time.Duration {
 	if len(xs) == 0 {
 		return 0
 	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	m := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[m]
+	c := s.durations(len(xs))
+	copy(c, xs)
+	m := len(c) / 2
+	hi := selectNth(c, m)
+	if len(c)%2 == 1 {
+		return hi
 	}
-	return (s[m-1] + s[m]) / 2
+	// selectNth left the m smallest before m: the largest of them is the
+	// other middle value.
+	return (slices.Max(c[:m]) + hi) / 2
+}
+
+// selectNth reorders xs so that xs[k] is the value a sort would put there,
+// with none larger before it and none smaller after it, and returns it
+// (Hoare's quickselect: linear time on average, where a sort is n log n).
+func selectNth(xs []time.Duration, k int) time.Duration {
+	lo, hi := 0, len(xs)-1
+	for lo < hi {
+		// The median of three as pivot: sorted or reversed windows, the
+		// common case, stay linear.
+		mid := lo + (hi-lo)/2
+		if xs[mid] < xs[lo] {
+			xs[mid], xs[lo] = xs[lo], xs[mid]
+		}
+		if xs[hi] < xs[lo] {
+			xs[hi], xs[lo] = xs[lo], xs[hi]
+		}
+		if xs[hi] < xs[mid] {
+			xs[hi], xs[mid] = xs[mid], xs[hi]
+		}
+		pivot := xs[mid]
+		i, j := lo, hi
+		for i <= j {
+			for xs[i] < pivot {
+				i++
+			}
+			for xs[j] > pivot {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return xs[k] // between j and i: equal to the pivot
+		}
+	}
+	return xs[k]
 }
 
 // spread is the robust standard deviation of xs: the median absolute
 // deviation scaled by 1.4826 so that it matches the standard deviation of a
 // normal sample, without letting a few stalled replies inflate it.
-func spread(xs []time.Duration) time.Duration {
+func spread(xs []time.Duration) time.Duration { return (*scratch)(nil).spread(xs) }
+
+func (s *scratch) spread(xs []time.Duration) time.Duration {
 	if len(xs) < 2 {
 		return 0
 	}
-	m := median(xs)
-	dev := make([]time.Duration, len(xs))
+	m := s.median(xs)
+	dev := s.durations(len(xs))
 	for i, x := range xs {
 		dev[i] = x - m
 		if dev[i] < 0 {
 			dev[i] = -dev[i]
 		}
 	}
-	return time.Duration(1.4826 * float64(median(dev)))
+	return time.Duration(1.4826 * float64(s.median(dev)))
 }
+
+// scratch holds the buffers of one analysis, reused by the next. The
+// Watcher analyses up to a thousand 300-round windows a second, and each
+// analysis allocated 660 KB of short-lived slices: at 5,000 targets that
+// garbage made the collector run every 0.6 s, with a mark phase that held
+// up the rounds' start. A nil *scratch allocates afresh, as Analyze does;
+// slices taken from a scratch are valid until its reset.
+type scratch struct {
+	durs   arena[time.Duration]
+	flts   arena[float64]
+	is     arena[int]
+	bools  arena[bool]
+	obs    arena[obs]
+	counts []addrCount
+
+	// The analysis' own state, reused for its next window.
+	rounds []Round
+	reach  []int
+	dlost  []bool
+	drtt   []obs
+	hops   []hopData
+	byTTL  []Probe
+	stamp  []int // stamp[ttl] is 1 + the round byTTL[ttl] is of
+}
+
+// addrCount is an address's tally in a small search (few addresses answer
+// at one hop).
+type addrCount struct {
+	addr        netip.Addr
+	n           int
+	first, last int
+}
+
+func (s *scratch) reset() {
+	s.durs.reset()
+	s.flts.reset()
+	s.is.reset()
+	s.bools.reset()
+	s.obs.reset()
+}
+
+func (s *scratch) durations(n int) []time.Duration {
+	if s == nil {
+		return make([]time.Duration, n)
+	}
+	return s.durs.take(n)
+}
+
+func (s *scratch) floats(n int) []float64 {
+	if s == nil {
+		return make([]float64, n)
+	}
+	return s.flts.take(n)
+}
+
+func (s *scratch) ints(n int) []int {
+	if s == nil {
+		return make([]int, n)
+	}
+	return s.is.take(n)
+}
+
+func (s *scratch) boolSlice(n int) []bool {
+	if s == nil {
+		return make([]bool, n)
+	}
+	return s.bools.take(n)
+}
+
+// arena hands out slices of one backing array until reset. A request that
+// does not fit starts a larger array; slices already handed out keep the
+// old one, so they stay valid.
+type arena[T any] struct{ buf []T }
+
+func (a *arena[T]) take(n int) []T {
+	if len(a.buf)+n > cap(a.buf) {
+		a.buf = make([]T, 0, max(2*cap(a.buf), n, 1024))
+	}
+	l := len(a.buf)
+	a.buf = a.buf[:l+n]
+	return a.buf[l : l+n : l+n]
+}
+
+func (a *arena[T]) reset() { a.buf = a.buf[:0] }

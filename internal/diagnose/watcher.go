@@ -102,6 +102,7 @@ type Watcher struct {
 
 	scratchMu sync.Mutex
 	scratch   unpacked
+	an        scratch // the analysis' buffers
 }
 
 type watched struct {
@@ -234,7 +235,7 @@ func (w *Watcher) round(rd *monitor.RoundDone) {
 	opt.Now = w.cfg.Now
 	w.mu.Unlock()
 
-	d := Analyze(w.scratch.rounds, opt)
+	d := analyze(w.scratch.rounds, opt, &w.an)
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
