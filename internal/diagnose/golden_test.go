@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -181,5 +182,28 @@ func BenchmarkWatcherFullWindow(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		w.Handle(ups[DefaultWindow+i%100])
+	}
+}
+
+// The median by selection is the median by sorting, for any length and
+// any ties.
+func TestMedianBySelection(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	var s scratch
+	for i := range 2000 {
+		n := 1 + rng.IntN(60)
+		xs := make([]time.Duration, n)
+		for j := range xs {
+			xs[j] = time.Duration(rng.IntN(1 + i%20)) // many ties when i%20 is small
+		}
+		sorted := slices.Sorted(slices.Values(xs))
+		want := sorted[n/2]
+		if n%2 == 0 {
+			want = (sorted[n/2-1] + sorted[n/2]) / 2
+		}
+		if got := s.median(xs); got != want {
+			t.Fatalf("median(%v) = %v, want %v", xs, got, want)
+		}
+		s.reset()
 	}
 }
