@@ -1055,14 +1055,21 @@ func (a *analysis) jitter(d *Diagnosis) bool {
 // too (significant at zSig, at least half the destination's rise).
 func (a *analysis) step(d *Diagnosis, what What, mk func(*scratch, []obs) series, matters func(before, after time.Duration) bool) bool {
 	dst := mk(a.s, a.drtt)
+	if len(dst.vals) < 2*minSeg {
+		return false // too short to split
+	}
+	// One sort ranks the series for the three scans below (the fall's
+	// ranks mirror the rise's); only a series cut at a fall is ranked anew.
+	r := a.s.ranks(dst.vals)
 	// A fall after the rise (the problem ended) leaves only what came
 	// after it to judge, as for loss.
-	if kd, zd, ok := a.s.bestSplit(a.s.negate(dst.vals), minSeg); ok && zd >= zScan && len(dst.vals)-kd >= a.opt.MinRounds {
-		if ku, zu, ok := a.s.bestSplit(dst.vals, minSeg); !ok || zu < zScan || kd > ku {
+	if kd, zd, ok := splitOnRanks(a.s.negatedRanks(dst.vals, r), minSeg); ok && zd >= zScan && len(dst.vals)-kd >= a.opt.MinRounds {
+		if ku, zu, ok := splitOnRanks(r, minSeg); !ok || zu < zScan || kd > ku {
 			dst = series{rounds: dst.rounds[kd:], vals: dst.vals[kd:]}
+			r = a.s.ranks(dst.vals)
 		}
 	}
-	k, z, ok := a.s.bestSplit(dst.vals, minSeg)
+	k, z, ok := splitOnRanks(r, minSeg)
 	if !ok || z < zScan {
 		return false
 	}

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"time"
@@ -46,21 +47,7 @@ func twoPropZ(k1, n1, k2, n2 int) float64 {
 func ranks(xs []time.Duration) []float64 { return (*scratch)(nil).ranks(xs) }
 
 func (s *scratch) ranks(xs []time.Duration) []float64 {
-	idx := s.ints(len(xs))
-	for i := range idx {
-		idx[i] = i
-	}
-	// Ordered by value, then by position: the order a stable sort by
-	// value gives, by the cheaper unstable sort.
-	slices.SortFunc(idx, func(a, b int) int {
-		switch {
-		case xs[a] < xs[b]:
-			return -1
-		case xs[a] > xs[b]:
-			return 1
-		}
-		return a - b
-	})
+	idx := s.order(xs)
 	r := s.floats(len(xs))
 	for i := 0; i < len(idx); {
 		j := i
@@ -74,6 +61,63 @@ func (s *scratch) ranks(xs []time.Duration) []float64 {
 		i = j + 1
 	}
 	return r
+}
+
+// order returns the indices of xs ordered by value, then by position: the
+// order a stable sort by value gives. Each value and its index are packed
+// into one uint64 (the value less the least in the high bits), so that
+// the sort compares integers instead of calling a function per comparison
+// through the indices; a series whose values span too much to pack falls
+// back to that slower sort.
+func (s *scratch) order(xs []time.Duration) []int {
+	idx := s.ints(len(xs))
+	if len(xs) == 0 {
+		return idx
+	}
+	lo, hi := slices.Min(xs), slices.Max(xs)
+	shift := bits.Len(uint(len(xs) - 1))
+	if span := uint64(hi) - uint64(lo); span>>(64-shift) == 0 {
+		keys := s.uint64s(len(xs))
+		for i, x := range xs {
+			keys[i] = (uint64(x)-uint64(lo))<<shift | uint64(i)
+		}
+		slices.Sort(keys)
+		mask := uint64(1)<<shift - 1
+		for i, k := range keys {
+			idx[i] = int(k & mask)
+		}
+		return idx
+	}
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		switch {
+		case xs[a] < xs[b]:
+			return -1
+		case xs[a] > xs[b]:
+			return 1
+		}
+		return a - b
+	})
+	return idx
+}
+
+// negatedRanks is ranks(negate(xs)) from xs's ranks r, without a second
+// sort: negating reverses the order, so a rank k becomes n+1-k. Ranks are
+// whole or half numbers far below 2^53, so the float arithmetic is exact
+// and the result is bit for bit the sorted one. -MinInt64 is MinInt64,
+// which negation does not move to the other end: such a series is sorted.
+func (s *scratch) negatedRanks(xs []time.Duration, r []float64) []float64 {
+	if slices.Contains(xs, math.MinInt64) {
+		return s.ranks(s.negate(xs))
+	}
+	out := s.floats(len(r))
+	top := float64(len(r) + 1)
+	for i, v := range r {
+		out[i] = top - v
+	}
+	return out
 }
 
 // rankSumZ is the Mann-Whitney z statistic of b against a (normal
@@ -109,11 +153,18 @@ func bestSplit(xs []time.Duration, minSeg int) (k int, z float64, ok bool) {
 }
 
 func (s *scratch) bestSplit(xs []time.Duration, minSeg int) (k int, z float64, ok bool) {
-	n := len(xs)
+	if minSeg < 1 || len(xs) < 2*minSeg {
+		return 0, 0, false
+	}
+	return splitOnRanks(s.ranks(xs), minSeg)
+}
+
+// splitOnRanks is bestSplit on the series' ranks r.
+func splitOnRanks(r []float64, minSeg int) (k int, z float64, ok bool) {
+	n := len(r)
 	if minSeg < 1 || n < 2*minSeg {
 		return 0, 0, false
 	}
-	r := s.ranks(xs)
 	total := 0.0
 	for _, v := range r {
 		total += v
@@ -262,6 +313,7 @@ type scratch struct {
 	flts   arena[float64]
 	is     arena[int]
 	bools  arena[bool]
+	u64s   arena[uint64]
 	obs    arena[obs]
 	counts []addrCount
 
@@ -288,6 +340,7 @@ func (s *scratch) reset() {
 	s.flts.reset()
 	s.is.reset()
 	s.bools.reset()
+	s.u64s.reset()
 	s.obs.reset()
 }
 
@@ -310,6 +363,13 @@ func (s *scratch) ints(n int) []int {
 		return make([]int, n)
 	}
 	return s.is.take(n)
+}
+
+func (s *scratch) uint64s(n int) []uint64 {
+	if s == nil {
+		return make([]uint64, n)
+	}
+	return s.u64s.take(n)
 }
 
 func (s *scratch) boolSlice(n int) []bool {
