@@ -756,13 +756,11 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	if before >= 1 {
 		h := &a.hops[before-1]
 		bl, bs := h.lost(from)
-		bg = Group{Label: a.hopLabel(a.where(before, h.addr)), Sent: bs, Lost: bl,
-			Median: a.s.median(h.rtts(a.s, from, n)), Replies: bs - bl}
-		bg.Spread = a.s.spread(h.rtts(a.s, from, n))
+		bg = Group{Label: a.hopLabel(a.where(before, h.addr)), Sent: bs, Lost: bl, Replies: bs - bl}
+		bg.Median, bg.Spread = a.s.center(h.rtts(a.s, from, n))
 		if cleanDirect {
-			bg = Group{Label: a.hopLabel(a.where(before, h.addr)) + " (echo requests to it)", Sent: dbs, Lost: dbl,
-				Median: a.s.median(a.s.directRTTs(h.direct, from)), Replies: dbs - dbl}
-			bg.Spread = a.s.spread(a.s.directRTTs(h.direct, from))
+			bg = Group{Label: a.hopLabel(a.where(before, h.addr)) + " (echo requests to it)", Sent: dbs, Lost: dbl, Replies: dbs - dbl}
+			bg.Median, bg.Spread = a.s.center(a.s.directRTTs(h.direct, from))
 		}
 		z = twoPropZ(bg.Lost, bg.Sent, lost, sent)
 	} else {
@@ -793,7 +791,8 @@ func (a *analysis) loss(d *Diagnosis) bool {
 	d.Since, d.SinceWindowStart = a.rounds[from].Time, from == 0
 	rt := a.destRTTs(from, n)
 	d.Evidence.Before = bg
-	d.Evidence.After = Group{Label: "destination", Sent: sent, Lost: lost, Median: a.s.median(rt), Spread: a.s.spread(rt), Replies: sent - lost}
+	d.Evidence.After = Group{Label: "destination", Sent: sent, Lost: lost, Replies: sent - lost}
+	d.Evidence.After.Median, d.Evidence.After.Spread = a.s.center(rt)
 	if from > 0 {
 		d.Evidence.After.Label = "destination since " + clock(d.Since)
 	}
@@ -1103,8 +1102,8 @@ func (a *analysis) step(d *Diagnosis, what What, mk func(*scratch, []obs) series
 	d.Where = a.where(start, addr)
 	d.Where.From = before
 	d.Since = a.rounds[round].Time
-	d.Evidence.Before = Group{Label: "destination before " + clock(d.Since), Sent: len(b), Median: mb, Spread: a.s.spread(b), Replies: len(b)}
-	d.Evidence.After = Group{Label: "destination since " + clock(d.Since), Sent: len(af), Median: ma, Spread: a.s.spread(af), Replies: len(af)}
+	d.Evidence.Before = Group{Label: "destination before " + clock(d.Since), Sent: len(b), Median: mb, Spread: a.s.spreadAbout(b, mb), Replies: len(b)}
+	d.Evidence.After = Group{Label: "destination since " + clock(d.Since), Sent: len(af), Median: ma, Spread: a.s.spreadAbout(af, ma), Replies: len(af)}
 	d.Evidence.Test, d.Evidence.Statistic = "rank-sum z", round2(z)
 	d.Confidence = Medium
 	if z >= zScan+1 && len(b) >= minSeg*2 && len(af) >= minSeg*2 && before > 0 {
@@ -1128,14 +1127,15 @@ func (a *analysis) healthy(d *Diagnosis) {
 	lost, sent := a.destLost(0)
 	rt := a.destRTTs(0, n)
 	d.What = Healthy
-	d.Evidence.After = Group{Label: "destination", Sent: sent, Lost: lost, Median: a.s.median(rt), Spread: a.s.spread(rt), Replies: sent - lost}
+	m, sp := a.s.center(rt)
+	d.Evidence.After = Group{Label: "destination", Sent: sent, Lost: lost, Median: m, Spread: sp, Replies: sent - lost}
 	_, hi := wilson(lost, sent, 1.96)
 	d.Evidence.Test, d.Evidence.Statistic = "loss upper bound (95 %)", round2(100*hi)
 	d.Confidence = Medium
 	if sent >= highN {
 		d.Confidence = High
 	}
-	d.Text = fmt.Sprintf("Healthy: the destination lost %d of %d probes, median %s", lost, sent, ms(a.s.median(rt)))
+	d.Text = fmt.Sprintf("Healthy: the destination lost %d of %d probes, median %s", lost, sent, ms(m))
 	var notes []string
 	for _, h := range d.Hints {
 		if h.Kind == HintRateLimited || h.Kind == HintSilent {
@@ -1255,7 +1255,9 @@ func (a *analysis) hints() []Hint {
 	for i := 1; i < len(meds); i++ {
 		p, c := meds[i-1], meds[i]
 		stepUp := c.m - p.m
-		if stepUp < max(minShift, time.Duration(minRel*float64(p.m)), 3*a.s.spread(p.rtts)) || a.s.rankSumZ(p.rtts, c.rtts) < zStrong {
+		// The spread and the rank test, the costly parts, only when the
+		// cheap thresholds pass.
+		if stepUp < max(minShift, time.Duration(minRel*float64(p.m))) || stepUp < 3*a.s.spreadAbout(p.rtts, p.m) || a.s.rankSumZ(p.rtts, c.rtts) < zStrong {
 			continue
 		}
 		kept := true

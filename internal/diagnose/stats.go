@@ -227,14 +227,23 @@ func (s *scratch) median(xs []time.Duration) time.Duration {
 	}
 	c := s.durations(len(xs))
 	copy(c, xs)
-	m := len(c) / 2
-	hi := selectNth(c, m)
-	if len(c)%2 == 1 {
+	return medianOf(c)
+}
+
+// medianOf is the median of xs, which it reorders: for a slice that is
+// the analysis' own, no copy is needed.
+func medianOf(xs []time.Duration) time.Duration {
+	if len(xs) == 0 {
+		return 0
+	}
+	m := len(xs) / 2
+	hi := selectNth(xs, m)
+	if len(xs)%2 == 1 {
 		return hi
 	}
 	// selectNth left the m smallest before m: the largest of them is the
 	// other middle value.
-	return (slices.Max(c[:m]) + hi) / 2
+	return (slices.Max(xs[:m]) + hi) / 2
 }
 
 // selectNth reorders xs so that xs[k] is the value a sort would put there,
@@ -291,7 +300,14 @@ func (s *scratch) spread(xs []time.Duration) time.Duration {
 	if len(xs) < 2 {
 		return 0
 	}
-	m := s.median(xs)
+	return s.spreadAbout(xs, s.median(xs))
+}
+
+// spreadAbout is spread for xs whose median m is known already.
+func (s *scratch) spreadAbout(xs []time.Duration, m time.Duration) time.Duration {
+	if len(xs) < 2 {
+		return 0
+	}
 	dev := s.durations(len(xs))
 	for i, x := range xs {
 		dev[i] = x - m
@@ -299,7 +315,13 @@ func (s *scratch) spread(xs []time.Duration) time.Duration {
 			dev[i] = -dev[i]
 		}
 	}
-	return time.Duration(1.4826 * float64(s.median(dev)))
+	return time.Duration(1.4826 * float64(medianOf(dev)))
+}
+
+// center is the median and spread of xs, the median found once for both.
+func (s *scratch) center(xs []time.Duration) (median, spread time.Duration) {
+	m := s.median(xs)
+	return m, s.spreadAbout(xs, m)
 }
 
 // scratch holds the buffers of one analysis, reused by the next. The
