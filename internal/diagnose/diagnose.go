@@ -398,14 +398,18 @@ func (s *scratch) topAddr(os []obs, from int) netip.Addr {
 	counts := s.counts[:0]
 	defer func() { s.counts = counts[:0] }()
 	best, bestN := netip.Addr{}, 0
-	for _, o := range os {
+	i := -1 // the last answer's entry, the likeliest for the next
+	for j := range os {
+		o := &os[j]
 		if o.lost || !o.from.IsValid() || o.round < from {
 			continue
 		}
-		i := slices.IndexFunc(counts, func(c addrCount) bool { return c.addr == o.from })
-		if i < 0 {
-			counts = append(counts, addrCount{addr: o.from})
-			i = len(counts) - 1
+		if i < 0 || counts[i].addr != o.from {
+			i = slices.IndexFunc(counts, func(c addrCount) bool { return c.addr == o.from })
+			if i < 0 {
+				counts = append(counts, addrCount{addr: o.from})
+				i = len(counts) - 1
+			}
 		}
 		counts[i].n++
 		if c := counts[i].n; c > bestN || (c == bestN && o.from.Less(best)) {
@@ -871,36 +875,14 @@ func round2(v float64) float64 {
 func (a *analysis) routeChange(d *Diagnosis) bool {
 	const minRoute = 3
 	for t := range a.hops {
-		answers := 0
-		for _, o := range a.hops[t].obs {
-			if !o.lost && o.from.IsValid() {
-				answers++
-			}
-		}
+		os := a.hops[t].obs
+		spans, answers := a.s.spans(os)
 		if answers < 2*minRoute {
 			continue
 		}
-		ans := a.s.obs.take(answers)[:0]
-		for _, o := range a.hops[t].obs {
-			if !o.lost && o.from.IsValid() {
-				ans = append(ans, o)
-			}
-		}
-		// Each address's first and last answer (few addresses answer at
-		// one hop: a list beats a map).
-		spans := a.s.counts[:0]
-		for i, o := range ans {
-			k := slices.IndexFunc(spans, func(c addrCount) bool { return c.addr == o.from })
-			if k < 0 {
-				spans = append(spans, addrCount{addr: o.from, first: i})
-				k = len(spans) - 1
-			}
-			spans[k].last = i
-		}
-		a.s.counts = spans[:0]
 		// The latest split no address spans.
 		split := -1
-		for i := len(ans) - minRoute; i >= minRoute; i-- {
+		for i := answers - minRoute; i >= minRoute; i-- {
 			clean := true
 			for _, c := range spans {
 				if c.first < i && c.last >= i {
@@ -916,15 +898,19 @@ func (a *analysis) routeChange(d *Diagnosis) bool {
 		if split < 0 {
 			continue
 		}
-		old, neu := ans[split-1].from, ans[split].from
-		oldAddr, newAddr := a.s.topAddr(ans[:split], 0), a.s.topAddr(ans[split:], 0)
+		// The answers before the split are those of os[:at]: topAddr
+		// passes over the losses between them as it would in a list of
+		// the answers alone.
+		at := nthAnswer(os, split)
+		old, neu := os[nthAnswer(os, split-1)].from, os[at].from
+		oldAddr, newAddr := a.s.topAddr(os[:at], 0), a.s.topAddr(os[at:], 0)
 		if !oldAddr.IsValid() {
 			oldAddr = old
 		}
 		if !newAddr.IsValid() {
 			newAddr = neu
 		}
-		r := ans[split].round
+		r := os[at].round
 		ttl := a.hops[t].ttl
 		d.What = RouteChange
 		d.Where = a.where(ttl, newAddr)
@@ -944,16 +930,57 @@ func (a *analysis) routeChange(d *Diagnosis) bool {
 			Median: a.s.median(a.hops[t].rtts(a.s, 0, r)), Replies: bs - bl}
 		d.Evidence.After = Group{Label: fmt.Sprintf("hop %d since %s: %s", ttl, clock(d.Since), newAddr), Sent: as, Lost: al,
 			Median: a.s.median(a.hops[t].rtts(a.s, r, n)), Replies: as - al}
-		d.Evidence.Test, d.Evidence.Statistic = "answers on each side", float64(min(split, len(ans)-split))
+		d.Evidence.Test, d.Evidence.Statistic = "answers on each side", float64(min(split, answers-split))
 		d.Confidence = Medium
-		if min(split, len(ans)-split) >= 10 {
+		if min(split, answers-split) >= 10 {
 			d.Confidence = High
 		}
 		d.Text = fmt.Sprintf("The route changed at hop %d at %s: %s answered before, %s since (%d and %d answers).",
-			ttl, clock(d.Since), a.addrName(oldAddr), a.addrName(newAddr), split, len(ans)-split)
+			ttl, clock(d.Since), a.addrName(oldAddr), a.addrName(newAddr), split, answers-split)
 		return true
 	}
 	return false
+}
+
+// spans is each address's first and last answer among os, counted in
+// answers (losses and replies without an address skipped), and how many
+// answers there are. The spans live in s.counts until its next use.
+func (s *scratch) spans(os []obs) (spans []addrCount, answers int) {
+	// Few addresses answer at one hop: a list beats a map, and the
+	// address of the answer before is the likeliest.
+	spans = s.counts[:0]
+	k := -1
+	for i := range os {
+		o := &os[i]
+		if o.lost || !o.from.IsValid() {
+			continue
+		}
+		if k < 0 || spans[k].addr != o.from {
+			k = slices.IndexFunc(spans, func(c addrCount) bool { return c.addr == o.from })
+			if k < 0 {
+				spans = append(spans, addrCount{addr: o.from, first: answers})
+				k = len(spans) - 1
+			}
+		}
+		spans[k].last = answers
+		answers++
+	}
+	s.counts = spans[:0]
+	return spans, answers
+}
+
+// nthAnswer is the index in os of its n-th answer (from 0), as spans
+// counts them.
+func nthAnswer(os []obs, n int) int {
+	for i := range os {
+		if !os[i].lost && os[i].from.IsValid() {
+			if n == 0 {
+				return i
+			}
+			n--
+		}
+	}
+	return len(os)
 }
 
 func (a *analysis) addrName(addr netip.Addr) string {

@@ -336,7 +336,6 @@ type scratch struct {
 	is     arena[int]
 	bools  arena[bool]
 	u64s   arena[uint64]
-	obs    arena[obs]
 	counts []addrCount
 
 	// The analysis' own state, reused for its next window.
@@ -363,7 +362,6 @@ func (s *scratch) reset() {
 	s.is.reset()
 	s.bools.reset()
 	s.u64s.reset()
-	s.obs.reset()
 }
 
 func (s *scratch) durations(n int) []time.Duration {
