@@ -203,11 +203,13 @@ const (
 )
 
 // obs is one probe at one hop of the window.
+// The flags come last, together: 48 bytes instead of 56, and a window
+// holds a thousand or more of them.
 type obs struct {
 	round int // index into the window's rounds
-	lost  bool
 	rtt   time.Duration
 	from  netip.Addr
+	lost  bool
 	fwd   bool // lost, and every higher TTL of the round lost too
 }
 
