@@ -295,10 +295,11 @@ func analyze(rounds []Round, opt Options, s *scratch) Diagnosis {
 	}
 	a.fold()
 	d.Hints = a.hints()
-	for _, rule := range []func(*Diagnosis) bool{a.silentOrBroken, a.loss, a.routeChange, a.latency, a.jitter} {
-		if rule(&d) {
-			return d
-		}
+	// The rules in order, the first that finds a problem wins. Called
+	// directly, not through a list of method values: the calls through
+	// a list made d and the list escape to the heap on every analysis.
+	if a.silentOrBroken(&d) || a.loss(&d) || a.routeChange(&d) || a.latency(&d) || a.jitter(&d) {
+		return d
 	}
 	a.healthy(&d)
 	return d
@@ -1265,21 +1266,16 @@ func (a *analysis) hints() []Hint {
 	}
 	// A latency step: a hop whose median is above the previous answering
 	// hop's by a significant, material amount that every later hop keeps.
-	type med struct {
-		ttl  int
-		addr netip.Addr
-		rtts []time.Duration
-		m    time.Duration
-	}
-	var meds []med
+	meds := a.s.meds[:0]
+	defer func() { a.s.meds = meds[:0] }()
 	for t := range a.hops {
 		r := a.hops[t].rtts(a.s, 0, n)
 		if len(r) >= minSeg {
-			meds = append(meds, med{a.hops[t].ttl, a.hops[t].addr, r, a.s.median(r)})
+			meds = append(meds, hopMedian{a.hops[t].ttl, a.hops[t].addr, r, a.s.median(r)})
 		}
 	}
 	if r := a.destRTTs(0, n); len(r) >= minSeg {
-		meds = append(meds, med{a.dest, a.destAddr(), r, a.s.median(r)})
+		meds = append(meds, hopMedian{a.dest, a.destAddr(), r, a.s.median(r)})
 	}
 	for i := 1; i < len(meds); i++ {
 		p, c := meds[i-1], meds[i]
@@ -1303,6 +1299,15 @@ func (a *analysis) hints() []Hint {
 	}
 	slices.SortStableFunc(out, func(x, y Hint) int { return cmp.Compare(x.TTL, y.TTL) })
 	return out
+}
+
+// hopMedian is a hop's replies and their median, for the latency-step
+// hint.
+type hopMedian struct {
+	ttl  int
+	addr netip.Addr
+	rtts []time.Duration
+	m    time.Duration
 }
 
 // grow returns xs resized to n, reusing its array when it is large enough

@@ -337,6 +337,7 @@ type scratch struct {
 	bools  arena[bool]
 	u64s   arena[uint64]
 	counts []addrCount
+	meds   []hopMedian
 
 	// The analysis' own state, reused for its next window.
 	rounds []Round
