@@ -112,10 +112,10 @@ type watched struct {
 	addrs    addrTable
 	answered bool // the destination answered in some round ever seen
 	latest   Diagnosis
-	adopted  bool   // latest holds a diagnosis adopted at least once
-	pending  string // the Key found in the last rounds that differs from latest's
-	streak   int    // consecutive rounds pending was found
-	skipped  int    // rounds kept but not analysed since the last analysis
+	adopted  bool // latest holds a diagnosis adopted at least once
+	pending  key  // the key found in the last rounds that differs from latest's; zero: none
+	streak   int  // consecutive rounds pending was found
+	skipped  int  // rounds kept but not analysed since the last analysis
 }
 
 // NewWatcher returns a Watcher with cfg's defaults filled in.
@@ -276,22 +276,34 @@ func (w *Watcher) adopt(t *watched, d Diagnosis) bool {
 		return false // the first diagnosis (not enough data) is not a change
 	case t.latest.What == NotEnoughData && d.What == Healthy:
 		// Enough data to call a path healthy is no news.
-		t.latest, t.pending, t.streak = d, "", 0
+		t.latest, t.pending, t.streak = d, key{}, 0
 		return false
-	case d.Key() == t.latest.Key():
-		t.latest, t.pending, t.streak = d, "", 0
+	case keyOf(d) == keyOf(t.latest):
+		t.latest, t.pending, t.streak = d, key{}, 0
 		return false
-	case d.Key() == t.pending:
+	case keyOf(d) == t.pending:
 		t.streak++
 	default:
-		t.pending, t.streak = d.Key(), 1
+		t.pending, t.streak = keyOf(d), 1
 	}
 	if t.streak < w.cfg.Hysteresis {
 		return false
 	}
-	t.latest, t.pending, t.streak = d, "", 0
+	t.latest, t.pending, t.streak = d, key{}, 0
 	return true
 }
+
+// key is a Diagnosis's Key unformatted: adopt compares keys on every
+// analysis, and formatting them cost a few allocations each time. Key
+// puts the TTL's digits after the last '@', so two Keys are equal exactly
+// when their keys are. The zero key is no diagnosis': every analysis
+// names its What.
+type key struct {
+	what What
+	ttl  int
+}
+
+func keyOf(d Diagnosis) key { return key{d.What, d.Where.TTL} }
 
 // message is the event's line: the diagnosis and its confidence.
 func message(d Diagnosis) string {
