@@ -70,9 +70,9 @@ type WatcherConfig struct {
 	Reporter Reporter
 	// MaxAnalyses bounds the analyses a second, all targets together; 0
 	// means DefaultMaxAnalyses. An analysis reads the target's whole
-	// window (300 rounds by default, about 170 µs of CPU for 4 hops:
+	// window (300 rounds by default, about 90 µs of CPU for 4 hops:
 	// BenchmarkWatcherFullWindow), so at 5,000 rounds a second analysing
-	// each would take most of a core. Above the bound every round is still
+	// each would take almost half a core. Above the bound every round is still
 	// kept, but each target is analysed every stride-th round, stride
 	// being the rounds a second over the bound, rounded up; Hysteresis
 	// then counts analyses, so a change takes stride times as many rounds
