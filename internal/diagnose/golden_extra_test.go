@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -174,33 +172,5 @@ func TestAnalyzeGoldenExtra(t *testing.T) {
 		}
 		fmt.Fprintln(&got, line)
 	}
-	path := filepath.Join("testdata", "analyze_extra.golden")
-	if *update {
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -run TestAnalyzeGoldenExtra -update writes it)", err)
-	}
-	gl, wl := bytes.Split(got.Bytes(), []byte("\n")), bytes.Split(want, []byte("\n"))
-	bad := 0
-	for i := range max(len(gl), len(wl)) {
-		var g, w []byte
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if !bytes.Equal(g, w) {
-			if bad++; bad <= 5 {
-				t.Errorf("diagnosis changed:\n got %s\nwant %s", g, w)
-			}
-		}
-	}
-	if bad > 5 {
-		t.Errorf("... %d diagnoses changed in all", bad)
-	}
+	checkGolden(t, "analyze_extra.golden", got.Bytes())
 }

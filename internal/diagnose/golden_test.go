@@ -126,38 +126,7 @@ func TestAnalyzeGolden(t *testing.T) {
 			t.Errorf("with reused buffers:\n got %s\nwant %s", got, want)
 		}
 	}
-	path := filepath.Join("testdata", "analyze.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -run TestAnalyzeGolden -update writes it)", err)
-	}
-	gl, wl := bytes.Split(got.Bytes(), []byte("\n")), bytes.Split(want, []byte("\n"))
-	bad := 0
-	for i := range max(len(gl), len(wl)) {
-		var g, w []byte
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if !bytes.Equal(g, w) {
-			if bad++; bad <= 5 {
-				t.Errorf("diagnosis changed:\n got %s\nwant %s", g, w)
-			}
-		}
-	}
-	if bad > 5 {
-		t.Errorf("... %d diagnoses changed in all", bad)
-	}
+	checkGolden(t, "analyze.golden", got.Bytes())
 }
 
 // BenchmarkWatcherFullWindow is one round handled by the watcher at
@@ -205,5 +174,43 @@ func TestMedianBySelection(t *testing.T) {
 			t.Fatalf("median(%v) = %v, want %v", xs, got, want)
 		}
 		s.reset()
+	}
+}
+
+// checkGolden compares got, line by line, with testdata/name, which
+// -update rewrites first.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -run %s -update writes it)", err, t.Name())
+	}
+	gl, wl := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+	bad := 0
+	for i := range max(len(gl), len(wl)) {
+		var g, w []byte
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if !bytes.Equal(g, w) {
+			if bad++; bad <= 5 {
+				t.Errorf("diagnosis changed:\n got %s\nwant %s", g, w)
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("... %d diagnoses changed in all", bad)
 	}
 }
